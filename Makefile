@@ -1,0 +1,48 @@
+# The two commands of README.md: `make demo` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PY    ?= python3
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install up down status demo worker test unit integration cluster cluster-down bench clean
+
+install: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+up: install
+	tools/stack.sh up
+
+down:
+	tools/stack.sh down
+
+status:
+	tools/stack.sh status
+
+cluster: install
+	tools/kafka/kafka.sh start-cluster
+
+cluster-down:
+	tools/kafka/kafka.sh stop
+
+worker: up
+	set -a; . ./.env.local; set +a; $(BIN)/faust -A streams worker -l info
+
+demo: up
+	tools/demo.sh
+
+test: up
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: up
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: down
+	rm -rf .data .cache/stack

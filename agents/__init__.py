@@ -1,0 +1,1 @@
+"""Faust agents: posts, refresh, sink, DLQ."""

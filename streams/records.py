@@ -1,0 +1,157 @@
+"""The records on the wire (DESIGN §3) and their strict decoding.
+
+Topics carry raw bytes; agents call :func:`decode_snapshot` themselves so that a message
+that cannot be decoded or validated is dead-lettered with its original bytes instead of
+crashing the stream inside faust's deserializer.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Optional
+
+import faust
+
+SOURCES = ("new", "refresh", "backfill")
+_POST_ID = re.compile(r"^[0-9a-z]{1,13}$")
+
+
+class InvalidMessage(ValueError):
+    """A message that is not a valid record; the reason says which field and why."""
+
+
+class PostSnapshot(faust.Record, serializer="json", include_metadata=False):
+    """One observation of a post, as the Reddit API answered it."""
+
+    id: str
+    subreddit: str
+    title: str
+    created_utc: float
+    observed_at: float
+    score: int
+    num_comments: int
+    upvote_ratio: float
+    selftext: str = ""
+    author: Optional[str] = None
+    url: str = ""
+    permalink: str = ""
+    over_18: bool = False
+    source: str = "new"
+
+
+class Observation(faust.Record, serializer="json", include_metadata=False):
+    """A snapshot enriched by the agents, on its way to the sink."""
+
+    snapshot: PostSnapshot
+    sentiment: float
+    score_velocity: float
+    comment_velocity: float
+    trending_score: float
+    is_trending: bool
+    has_velocity: bool  # False for a first observation or an out-of-order one
+
+
+class DeadLetter(faust.Record, serializer="json", include_metadata=False):
+    """The envelope of a message that failed (DESIGN §3)."""
+
+    source_topic: str
+    partition: int
+    offset: int
+    key: Optional[str]
+    payload: str  # the original bytes: utf-8 text, or base64 when payload_encoding == "base64"
+    error_type: str
+    error: str
+    failed_at: float
+    attempt: int = 1
+    worker: str = ""
+    payload_encoding: str = "utf-8"
+
+
+# ----------------------------------------------------------------------- decoding
+
+_REQUIRED: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "subreddit": (str,),
+    "title": (str,),
+    "created_utc": (int, float),
+    "observed_at": (int, float),
+    "score": (int,),
+    "num_comments": (int,),
+    "upvote_ratio": (int, float),
+}
+_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "selftext": (str,),
+    "author": (str, type(None)),
+    "url": (str,),
+    "permalink": (str,),
+    "over_18": (bool,),
+    "source": (str,),
+}
+
+
+def _typed(name: str, value: Any, types: tuple[type, ...]) -> Any:
+    # bool is an int subclass: a JSON true is never a score.
+    if isinstance(value, bool) and bool not in types:
+        raise InvalidMessage(f"field {name!r} must be {'/'.join(t.__name__ for t in types)}, got bool")
+    if not isinstance(value, types):
+        raise InvalidMessage(
+            f"field {name!r} must be {'/'.join(t.__name__ for t in types)}, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidMessage(f"field {name!r} must be finite")
+    return value
+
+
+def snapshot_from_dict(data: Any) -> PostSnapshot:
+    if not isinstance(data, dict):
+        raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
+    fields: dict[str, Any] = {}
+    for name, types in _REQUIRED.items():
+        if name not in data or data[name] is None:
+            raise InvalidMessage(f"missing field {name!r}")
+        fields[name] = _typed(name, data[name], types)
+    for name, types in _OPTIONAL.items():
+        if name in data and (data[name] is not None or name == "author"):
+            fields[name] = _typed(name, data[name], types)
+    pid = fields["id"]
+    if pid.startswith("t3_"):
+        pid = fields["id"] = pid[3:]
+    if not _POST_ID.match(pid):
+        raise InvalidMessage(f"field 'id' {pid[:40]!r} is not a base-36 post id")
+    if not fields["subreddit"]:
+        raise InvalidMessage("field 'subreddit' is empty")
+    if not 0.0 <= fields["upvote_ratio"] <= 1.0:
+        raise InvalidMessage(f"field 'upvote_ratio' {fields['upvote_ratio']} is outside [0, 1]")
+    if fields["num_comments"] < 0:
+        raise InvalidMessage("field 'num_comments' is negative")
+    if fields["created_utc"] <= 0 or fields["observed_at"] <= 0:
+        raise InvalidMessage("timestamps must be positive epoch seconds")
+    if fields.get("source", "new") not in SOURCES:
+        raise InvalidMessage(f"field 'source' must be one of {', '.join(SOURCES)}")
+    fields["created_utc"] = float(fields["created_utc"])
+    fields["observed_at"] = float(fields["observed_at"])
+    fields["upvote_ratio"] = float(fields["upvote_ratio"])
+    return PostSnapshot(**fields)
+
+
+def decode_snapshot(raw: bytes | str | None) -> PostSnapshot:
+    """Strictly decode one message value; raise :class:`InvalidMessage` with the reason."""
+    if raw is None:
+        raise InvalidMessage("empty message (tombstone)")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidMessage(f"not JSON: {exc}") from None
+    return snapshot_from_dict(data)
+
+
+def encode(record: faust.Record) -> bytes:
+    """Compact JSON of a record, the same bytes faust would produce for it."""
+    return json.dumps(record.asdict(), separators=(",", ":"), default=_default).encode()
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, faust.Record):
+        return obj.asdict()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")

@@ -1,0 +1,1 @@
+"""Faust tables (velocity, sentiment cache, windowed stats) and the Redis mirror."""

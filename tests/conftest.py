@@ -1,0 +1,95 @@
+"""Shared fixtures. Integration fixtures use the real broker, PostgreSQL and Redis."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import psycopg
+import pytest
+import redis as redis_lib
+
+from tests import harness
+
+ROOT = harness.ROOT
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict[str, str]:
+    """URLs of the running local stack (started by tools/stack.sh when it does not answer)."""
+    return harness.stack_env()
+
+
+@pytest.fixture(scope="module")
+def database(stack, request) -> Iterator[str]:
+    """A fresh database per test module, migrated to head; dropped afterwards."""
+    admin = stack["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    name = harness.unique("t_" + request.module.__name__.rsplit(".", 1)[-1][:30].lower() + "_")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = stack["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
+    env = {**os.environ, "DATABASE_URL": url}
+    proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"migrations failed:\n{proc.stderr}"
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def redis_url(stack) -> Iterator[str]:
+    """A Redis database of its own for the test module (emptied before and after)."""
+    base = stack["REDIS_URL"].rsplit("/", 1)[0]
+    control = redis_lib.Redis.from_url(base + "/0")
+    db = 1 + control.incr("redditstream:test-db-counter") % 62
+    url = f"{base}/{db}"
+    client = redis_lib.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+    control.close()
+
+
+@pytest.fixture
+def worker_env(stack, tmp_path) -> dict[str, str]:
+    """Environment for a worker on its own topics, app id, port and data directory."""
+    uid = harness.unique("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}
+    env.update(stack)
+    env.update({
+        "APP_ID": f"rs-test-{uid}",
+        "TOPIC_POSTS": f"test.{uid}.posts",
+        "TOPIC_REFRESH": f"test.{uid}.refresh",
+        "TOPIC_DLQ": f"test.{uid}.dlq",
+        "TOPIC_PARTITIONS": "8",
+        "WEB_PORT": str(harness.free_port()),
+        "DATA_DIR": str(tmp_path / "data"),
+        "SINK_FLUSH_SECONDS": "0.5",
+        "LOG_LEVEL": "info",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@pytest.fixture
+def start_worker(worker_env, tmp_path) -> Iterator[Callable[..., harness.Worker]]:
+    """Start workers as processes (same app id unless overridden); all are stopped at the end."""
+    started: list[harness.Worker] = []
+
+    def start(name: str = "w1", wait_ready: bool = True, **overrides: str) -> harness.Worker:
+        env = {**worker_env, **overrides}
+        if name != "w1" and "WEB_PORT" not in overrides:
+            env["WEB_PORT"] = str(harness.free_port())
+        if "DATA_DIR" not in overrides:
+            env["DATA_DIR"] = str(tmp_path / f"data-{name}")
+        w = harness.Worker(env=env, name=name, workdir=tmp_path)
+        started.append(w)
+        return w.start(wait_ready=wait_ready)
+
+    yield start
+    for w in started:
+        w.kill()

@@ -1,0 +1,190 @@
+"""The real services the integration tests use, and workers run as processes.
+
+Nothing here skips: a service that cannot be reached or started fails the test loudly.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.error import URLError
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - reported on timeout
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}"
+                         + (f" (last error: {last_exc!r})" if last_exc else ""))
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                env[k.strip()] = v.strip()
+    return env
+
+
+def stack_env() -> dict[str, str]:
+    """The running stack's URLs; starts it (tools/stack.sh up) when something does not answer."""
+    env = read_env_file(ROOT / ".env.local")
+    if not env or not _all_answer(env):
+        proc = subprocess.run([str(ROOT / "tools/stack.sh"), "up"], cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"tools/stack.sh up failed:\n{proc.stdout}\n{proc.stderr}")
+        env = read_env_file(ROOT / ".env.local")
+    missing = [k for k in ("KAFKA_BROKER_URL", "DATABASE_URL", "REDIS_URL") if k not in env]
+    if missing or not _all_answer(env):
+        raise RuntimeError(f"the local stack does not answer ({env}); run `make up` and see its output")
+    return env
+
+
+def _hostport(url: str, default: int) -> tuple[str, int]:
+    m = re.match(r"^[a-z+]+://(?:[^@/]*@)?([^:/;,]+)(?::(\d+))?", url)
+    assert m, url
+    return m.group(1), int(m.group(2) or default)
+
+
+def _all_answer(env: Mapping[str, str]) -> bool:
+    return all(port_open(*_hostport(env.get(k, ""), d)) for k, d in
+               (("KAFKA_BROKER_URL", 9092), ("DATABASE_URL", 5432), ("REDIS_URL", 6379)) if env.get(k))
+
+
+def bootstrap(env: Mapping[str, str]) -> str:
+    """aiokafka's bootstrap_servers from a KAFKA_BROKER_URL."""
+    return env["KAFKA_BROKER_URL"].removeprefix("kafka://").replace(";", ",")
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Worker:
+    """A `faust -A streams worker` process."""
+
+    env: dict[str, str]
+    name: str
+    workdir: Path
+    proc: subprocess.Popen | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.workdir / f"{self.name}.log"
+
+    @property
+    def port(self) -> int:
+        return int(self.env["WEB_PORT"])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait_ready: bool = True, timeout: float = 90) -> "Worker":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "faust"), "-A", "streams", "worker", "-l", "info"],
+            cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if wait_ready:
+            self.wait_ready(timeout)
+        return self
+
+    def get_json(self, path: str, timeout: float = 5.0):
+        with urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback
+            return json.loads(resp.read())
+
+    def get_text(self, path: str, timeout: float = 5.0) -> str:
+        with urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback
+            return resp.read().decode()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        def ready() -> bool:
+            if not self.alive():
+                raise AssertionError(f"worker {self.name} exited ({self.proc.returncode}):\n{self.tail()}")
+            try:
+                return bool(self.get_json("/ready/", timeout=2).get("ready"))
+            except (URLError, OSError, ValueError):
+                return False
+        try:
+            wait_for(ready, timeout, f"worker {self.name} to be ready")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- log tail ---\n{self.tail()}") from None
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one Prometheus sample from /metrics (0 when absent)."""
+        text = self.get_text("/metrics")
+        want = {k: str(v) for k, v in labels.items()}
+        total = 0.0
+        for line in text.splitlines():
+            if not line.startswith(name) or line.startswith("#"):
+                continue
+            m = re.match(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$", line)
+            if not m or m.group(1) != name:
+                continue
+            got = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+            if all(got.get(k) == v for k, v in want.items()):
+                total += float(m.group(3))
+        return total
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"

@@ -1,0 +1,25 @@
+"""A bad setting stops start-up with one line naming it (no traceback)."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests import harness
+
+
+@pytest.mark.parametrize("name,value", [
+    ("TOPIC_PARTITIONS", "abc"),
+    ("KAFKA_BROKER_URL", "nonsense"),
+    ("VELOCITY_TTL_HOURS", "-3"),
+    ("DATABASE_URL", "mysql://x/y"),
+])
+def test_bad_setting_exits_with_one_line(name, value, tmp_path):
+    env = {**os.environ, name: value}
+    proc = subprocess.run([str(harness.BIN / "faust"), "-A", "streams", "worker"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert name in lines[0] and "Traceback" not in proc.stderr

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Real Apache Kafka (KRaft) from the broker's jars on Maven Central.
+#   kafka.sh fetch                 resolve the jars into .cache/kafka/libs (once)
+#   kafka.sh start                 single node: 127.0.0.1:${KAFKA_PORT:-9092}
+#   kafka.sh start-cluster         3 nodes on loopback: 127.0.0.1:19092,19094,19096 (RF 3, min ISR 2)
+#   kafka.sh stop [NAME]           stop a node (single) or all nodes (cluster), or one node: cluster/1
+#   kafka.sh kill NAME             kill -9 one node (e.g. cluster/2), for fault tests
+#   kafka.sh restart NAME          start a stopped node again (its data is kept)
+# State lives under .cache/kafka/run/<name>; every start is idempotent.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cache="$root/.cache/kafka"
+libs="$cache/libs"
+run="$cache/run"
+version=$(sed -n 's#.*<kafka.version>\(.*\)</kafka.version>.*#\1#p' "$here/pom.xml")
+
+log() { echo "[kafka] $*" >&2; }
+
+fetch() {
+  if [ -f "$libs/.version" ] && [ "$(cat "$libs/.version")" = "$version" ]; then return 0; fi
+  command -v mvn >/dev/null || { log "maven (mvn) is required to fetch the Kafka jars"; exit 1; }
+  command -v java >/dev/null || { log "java 17+ is required to run Kafka"; exit 1; }
+  log "resolving kafka_2.13:$version from Maven Central"
+  rm -rf "$libs"
+  (cd "$here" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$libs" -DincludeScope=runtime)
+  echo "$version" > "$libs/.version"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+java_cmd() {  # $1 = node dir; rest = main class + args
+  local dir=$1; shift
+  exec_java "$dir" "$@"
+}
+
+exec_java() {
+  local dir=$1; shift
+  ${EXEC:-} java -Xms256m -Xmx${KAFKA_HEAP:-768m} -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
+    -cp "$libs/*" "$@"
+}
+
+write_props() {  # dir node_id port ctrl_port voters rf min_isr
+  local dir=$1 id=$2 port=$3 cport=$4 voters=$5 rf=$6 isr=$7
+  mkdir -p "$dir/data" "$dir/logs"
+  cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=$id
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=${TOPIC_PARTITIONS:-8}
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+log.segment.bytes=67108864
+log.retention.hours=168
+log.cleaner.backoff.ms=5000
+PROPS
+}
+
+start_node() {  # name id port cport voters rf isr
+  local name=$1 id=$2 port=$3 cport=$4 voters=$5 rf=$6 isr=$7
+  local dir="$run/$name"
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+    log "$name already running (pid $(cat "$dir/pid"), port $port)"; return 0
+  fi
+  if port_open "$port"; then log "port $port is taken by another process"; exit 1; fi
+  [ -f "$dir/server.properties" ] || write_props "$dir" "$id" "$port" "$cport" "$voters" "$rf" "$isr"
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    local cid_file="$run/${name%%/*}.cluster-id"
+    [ -f "$cid_file" ] || java_cmd "$dir" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 > "$cid_file"
+    java_cmd "$dir" kafka.tools.StorageTool format -t "$(cat "$cid_file")" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
+      || { log "formatting $name failed:"; cat "$dir/logs/format.log" >&2; exit 1; }
+  fi
+  (EXEC="exec setsid" exec_java "$dir" kafka.Kafka "$dir/server.properties") >"$dir/logs/stdout.log" 2>&1 </dev/null &
+  echo $! > "$dir/pid"
+  log "$name starting (pid $!, port $port)"
+}
+
+wait_ports() {
+  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
+  for p in "$@"; do
+    until port_open "$p"; do
+      if [ $SECONDS -ge $deadline ]; then log "broker on port $p did not come up; see $run/*/logs"; exit 1; fi
+      sleep 0.5
+    done
+  done
+}
+
+stop_dir() {  # dir signal
+  local dir=$1 sig=${2:-TERM}
+  [ -f "$dir/pid" ] || return 0
+  local pid; pid=$(cat "$dir/pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -"$sig" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/pid"
+}
+
+cluster_voters="1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097"
+cluster_port() { echo $((19090 + 2 * $1)); }
+
+cmd=${1:-start}
+case "$cmd" in
+  fetch) fetch ;;
+  start)
+    fetch
+    p=${KAFKA_PORT:-9092}
+    start_node single 1 "$p" $((p + 1)) "1@127.0.0.1:$((p + 1))" 1 1
+    wait_ports "$p"; log "ready on 127.0.0.1:$p" ;;
+  start-cluster)
+    fetch
+    for i in 1 2 3; do start_node "cluster/$i" "$i" "$(cluster_port "$i")" $(( $(cluster_port "$i") + 1 )) "$cluster_voters" 3 2; done
+    wait_ports 19092 19094 19096; log "cluster ready on 127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096" ;;
+  restart)
+    name=${2:?node name}; i=${name##*/}
+    start_node "$name" "$i" "$(cluster_port "$i")" $(( $(cluster_port "$i") + 1 )) "$cluster_voters" 3 2
+    wait_ports "$(cluster_port "$i")" ;;
+  kill) stop_dir "$run/${2:?node name}" KILL ;;
+  stop)
+    if [ -n "${2:-}" ]; then stop_dir "$run/$2"
+    else stop_dir "$run/single"; for i in 1 2 3; do stop_dir "$run/cluster/$i"; done; fi ;;
+  wipe) "$0" stop; rm -rf "$run" ;;
+  *) echo "usage: $0 fetch|start|start-cluster|stop [NAME]|kill NAME|restart NAME|wipe" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Faust web views (DESIGN §6)."""

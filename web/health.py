@@ -1,0 +1,61 @@
+"""Liveness (`/health/`) and readiness (`/ready/`, with the state of each dependency)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import psycopg
+import redis.asyncio as aioredis
+
+from streams.app import app, settings
+
+STARTED = time.time()
+
+
+@app.page("/health/")
+async def health(web, request):  # noqa: ANN001
+    return web.json({"status": "ok", "app": app.conf.id, "uptime_s": round(time.time() - STARTED, 1)})
+
+
+async def _check_database() -> str:
+    try:
+        conn = await psycopg.AsyncConnection.connect(settings.database_url, connect_timeout=2, autocommit=True)
+        async with conn:
+            await conn.execute("select 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return f"error: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+async def _check_redis() -> str:
+    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {type(exc).__name__}: {str(exc)[:200]}"
+    finally:
+        await client.aclose()
+
+
+def kafka_state() -> dict:
+    sources = {settings.topic_posts, settings.topic_refresh}
+    assigned = {tp for tp in (app.consumer.assignment() if app.consumer else set()) if tp.topic in sources}
+    recovered = app.tables.recovery.completed.is_set()
+    return {
+        "assigned_partitions": len(assigned),
+        "rebalancing": bool(app.rebalancing),
+        "tables_recovered": recovered,
+        "ok": bool(assigned) and not app.rebalancing and recovered,
+    }
+
+
+@app.page("/ready/")
+async def ready(web, request):  # noqa: ANN001
+    database, cache = await asyncio.gather(_check_database(), _check_redis())
+    kafka = kafka_state()
+    # Redis is a mirror: without it the worker still does its job (degraded), so it is reported
+    # but does not make the worker unready.
+    is_ready = kafka["ok"] and database == "ok"
+    body = {"ready": is_ready, "kafka": kafka, "database": database, "redis": cache}
+    return web.json(body, status=200 if is_ready else 503)

@@ -1,0 +1,18 @@
+"""Prometheus metrics of the worker, served at `/metrics`."""
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from streams.app import app
+
+EVENTS = Counter("redditstream_events_total", "Messages consumed, by topic and outcome", ["topic", "outcome"])
+DEAD_LETTERS = Counter("redditstream_dead_letters_total", "Dead letters published, by source topic and error type",
+                       ["source_topic", "error_type"])
+PROCESS_SECONDS = Histogram("redditstream_process_seconds", "Time to enrich one event", ["topic"],
+                            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0))
+MIRROR_PENDING = Gauge("redditstream_redis_mirror_pending", "Velocity entries not yet mirrored to Redis")
+
+
+@app.page("/metrics")
+async def metrics(web, request):  # noqa: ANN001 - faust view signature
+    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
