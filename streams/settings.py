@@ -191,6 +191,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("TOPIC_POSTS", "reddit.posts", _topic, "Topic of first observations."),
     Spec("TOPIC_REFRESH", "reddit.refresh", _topic, "Topic of later observations."),
     Spec("TOPIC_DLQ", "reddit.dlq", _topic, "Dead-letter topic."),
+    Spec("TOPIC_OBSERVATIONS", "reddit.observations", _topic, "Enriched observations, from the processing agents to the sink."),
     Spec("TOPIC_PARTITIONS", "8", _int(1, 1024), "Partitions of every topic and table changelog: the most workers that can share the work."),
     Spec("TOPIC_REPLICATION", "1", _int(1, 16), "Replication factor of the topics the app creates (3 on a production cluster)."),
     # worker
