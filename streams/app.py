@@ -1,6 +1,8 @@
 """The Faust app: one object that agents, tables and views register on (DESIGN §1)."""
 from __future__ import annotations
 
+import sys
+
 import faust
 
 from streams import logs
@@ -8,7 +10,16 @@ from streams.settings import load_or_exit
 
 settings = load_or_exit()
 
-app = faust.App(
+
+class App(faust.App):
+    """faust.App whose autodiscovery fails loudly: a module that cannot be imported would
+    otherwise be logged and skipped, leaving a worker that runs without some of its agents."""
+
+    def _on_autodiscovery_error(self, name: str) -> None:
+        raise RuntimeError(f"cannot import {name}") from sys.exc_info()[1]
+
+
+app = App(
     settings.app_id,
     broker=settings.kafka_broker_url,
     store="rocksdb://",
@@ -21,6 +32,8 @@ app = faust.App(
     table_standby_replicas=settings.table_standby_replicas,
     # changelog topics are compacted; a lost table is rebuilt from them on start
     table_cleanup_interval=60.0,
+    broker_session_timeout=settings.kafka_session_timeout,
+    broker_heartbeat_interval=max(settings.kafka_session_timeout / 10, 0.5),
     producer_acks=-1,
     producer_compression_type="snappy",
     producer_linger_ms=50,

@@ -198,6 +198,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("APP_ID", "redditstream", _topic, "Faust app id: the consumer group and the prefix of changelog topics."),
     Spec("DATA_DIR", "./.data", _str, "Where the worker keeps its RocksDB tables."),
     Spec("TABLE_STANDBY_REPLICAS", "1", _int(1, 8), "Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery)."),
+    Spec("KAFKA_SESSION_TIMEOUT", "30", _float(3.0, 600.0), "Seconds before a silent worker is dropped from the group and its partitions move."),
     Spec("SINK_BATCH_SIZE", "500", _int(1, 100_000), "Rows per database flush."),
     Spec("SINK_FLUSH_SECONDS", "2.0", _float(0.0, 3600.0, strict_lo=True), "Longest a row waits in the sink buffer."),
     Spec("VELOCITY_TTL_HOURS", "25", _float(0.0, 24 * 365.0, strict_lo=True), "A velocity baseline older than this is treated as absent and expired."),

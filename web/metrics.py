@@ -11,6 +11,8 @@ DEAD_LETTERS = Counter("redditstream_dead_letters_total", "Dead letters publishe
 PROCESS_SECONDS = Histogram("redditstream_process_seconds", "Time to enrich one event", ["topic"],
                             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0))
 MIRROR_PENDING = Gauge("redditstream_redis_mirror_pending", "Velocity entries not yet mirrored to Redis")
+MIRROR_FLUSHED = Counter("redditstream_redis_mirror_written_total", "Velocity entries written to Redis")
+MIRROR_ROUND_TRIPS = Counter("redditstream_redis_mirror_round_trips_total", "Pipelined Redis round trips of the mirror")
 
 
 @app.page("/metrics")

@@ -1,0 +1,14 @@
+"""Consume later observations of known posts (`reddit.refresh`)."""
+from __future__ import annotations
+
+from agents.enrich import handle
+from streams.app import app
+from streams.topics import refresh_topic
+
+TOPIC = refresh_topic.get_topic_name()
+
+
+@app.agent(refresh_topic)
+async def process_refresh(stream):  # noqa: ANN001
+    async for event in stream.events():
+        await handle(event, TOPIC)

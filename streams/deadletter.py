@@ -1,0 +1,77 @@
+"""Dead-letter envelopes (DESIGN §3) and their publication.
+
+The envelope keeps the original bytes (as text when they are valid UTF-8, else base64), the
+source coordinates and the error. Publishing waits for the broker's ack and is retried with
+backoff until it succeeds: the failed event is never acknowledged past before its dead letter
+is durable.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import random
+import socket
+import time
+from typing import Any, Optional
+
+from streams.records import DeadLetter, encode
+
+log = logging.getLogger(__name__)
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def payload_text(raw: Optional[bytes]) -> tuple[str, str]:
+    """(payload, encoding): UTF-8 text when the bytes are valid UTF-8, else base64."""
+    if raw is None:
+        return "", "null"
+    if isinstance(raw, str):
+        return raw, "utf-8"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode("ascii"), "base64"
+
+
+def original_bytes(dl: DeadLetter) -> Optional[bytes]:
+    """The bytes the failed message carried (inverse of :func:`payload_text`)."""
+    if dl.payload_encoding == "null":
+        return None
+    if dl.payload_encoding == "base64":
+        return base64.b64decode(dl.payload)
+    return dl.payload.encode("utf-8")
+
+
+def envelope(*, topic: str, partition: int, offset: int, key: Any, value: Optional[bytes],
+             error: BaseException, attempt: int = 1, worker: str = WORKER_ID,
+             now: Optional[float] = None) -> DeadLetter:
+    payload, encoding = payload_text(value)
+    if isinstance(key, (bytes, bytearray)):
+        key_text, _ = payload_text(bytes(key))
+    else:
+        key_text = None if key is None else str(key)
+    return DeadLetter(
+        source_topic=topic, partition=partition, offset=offset, key=key_text, payload=payload,
+        error_type=type(error).__name__, error=str(error)[:2000], failed_at=now or time.time(),
+        attempt=attempt, worker=worker, payload_encoding=encoding,
+    )
+
+
+async def publish(topic: Any, dl: DeadLetter, *, max_backoff: float = 30.0) -> None:
+    """Send `dl` to the DLQ topic and wait for the broker's ack; retry until it is durable."""
+    backoff = 0.2
+    data = encode(dl)
+    key = dl.key.encode() if dl.key is not None else None
+    while True:
+        try:
+            fut = await topic.send(key=key, value=data, key_serializer="raw", value_serializer="raw")
+            await fut
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any producer failure is retried
+            log.warning("dead letter for %s[%d]@%d not published (%s); retrying in %.1fs",
+                        dl.source_topic, dl.partition, dl.offset, exc, backoff)
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, max_backoff)

@@ -1,0 +1,123 @@
+"""The Redis mirror of the velocity table: hash `vel:{post_id}` for readers outside Faust.
+
+Writes are coalesced per post and flushed in pipelined batches (one round trip per flush).
+The table is the source of truth: if Redis is down, processing goes on, the pending entries
+stay here (gauge `redditstream_redis_mirror_pending`), and the flush retries with backoff.
+If more than `max_pending` posts pile up, the pending set is dropped and, once Redis answers
+again, the mirror is rebuilt from the table's local partitions (`resync`).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any, Awaitable, Callable, Iterable, Mapping
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+def mirror_fields(state: Mapping[str, Any]) -> dict[str, str]:
+    """The hash fields of one velocity state (DESIGN: score, comments, ts, velocities)."""
+    return {
+        "score": str(int(state["score"])),
+        "comments": str(int(state["comments"])),
+        "ts": repr(float(state["observed_at"])),
+        "score_velocity": repr(float(state.get("score_velocity", 0.0))),
+        "comment_velocity": repr(float(state.get("comment_velocity", 0.0))),
+    }
+
+
+class RedisMirror:
+    def __init__(self, client: aioredis.Redis, ttl_seconds: float, *, batch_size: int = 1000,
+                 interval: float = 0.2, max_pending: int = 200_000,
+                 on_pending: Callable[[int], None] = lambda n: None,
+                 on_flush: Callable[[int], None] = lambda n: None) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self.batch_size = batch_size
+        self.interval = interval
+        self.max_pending = max_pending
+        self.on_pending = on_pending
+        self.on_flush = on_flush
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.needs_resync = False
+        self.healthy = True
+        self.round_trips = 0
+
+    def put(self, post_id: str, state: Mapping[str, Any]) -> None:
+        self.pending[post_id] = dict(state)
+        if len(self.pending) > self.max_pending:
+            log.warning("redis mirror: %d entries pending, dropping them for a resync from the table",
+                        len(self.pending))
+            self.pending.clear()
+            self.needs_resync = True
+        self.on_pending(len(self.pending))
+
+    async def _write(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        n = 0
+        for post_id, state in items:
+            key = f"vel:{post_id}"
+            pipe.hset(key, mapping=mirror_fields(state))
+            pipe.expireat(key, int(float(state["observed_at"]) + self.ttl))
+            n += 1
+        if n:
+            await pipe.execute()
+            self.round_trips += 1
+        return n
+
+    async def flush_once(self) -> int:
+        """Write up to one batch of pending entries; raises RedisError when Redis fails."""
+        if not self.pending:
+            return 0
+        batch = []
+        for post_id in list(self.pending)[: self.batch_size]:
+            batch.append((post_id, self.pending[post_id]))
+        written = await self._write(batch)
+        for post_id, state in batch:
+            if self.pending.get(post_id) is state:  # not overwritten meanwhile
+                del self.pending[post_id]
+        self.on_pending(len(self.pending))
+        self.on_flush(written)
+        return written
+
+    async def resync(self, states: Iterable[tuple[str, Mapping[str, Any]]]) -> int:
+        total, chunk = 0, []
+        now = time.time()
+        for post_id, state in states:
+            if float(state["observed_at"]) + self.ttl <= now:
+                continue
+            chunk.append((post_id, state))
+            if len(chunk) >= self.batch_size:
+                total += await self._write(chunk)
+                chunk = []
+        total += await self._write(chunk)
+        return total
+
+    async def run(self, table_items: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]],
+                  stopped: Callable[[], bool], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """Flush loop: until `stopped()`, flush pending entries; back off while Redis fails."""
+        backoff = 0.5
+        while not stopped():
+            try:
+                if self.needs_resync:
+                    n = await self.resync(table_items())
+                    self.needs_resync = False
+                    log.info("redis mirror: resynced %d entries from the table", n)
+                wrote = await self.flush_once()
+                if not self.healthy:
+                    log.info("redis mirror: Redis is back, %d entries pending", len(self.pending))
+                self.healthy, backoff = True, 0.5
+                if wrote < self.batch_size:
+                    await sleep(self.interval)
+            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+                if self.healthy:
+                    log.warning("redis mirror: Redis unavailable (%s); %d entries pending, retrying",
+                                exc, len(self.pending))
+                self.healthy = False
+                await sleep(backoff * (0.5 + random.random()))
+                backoff = min(backoff * 2, 10.0)

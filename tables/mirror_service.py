@@ -1,0 +1,22 @@
+"""The worker's Redis mirror and the task that flushes it."""
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from streams.app import app, settings
+from tables.mirror import RedisMirror
+from tables.state import VELOCITY_TTL_S, velocity_table
+from web.metrics import MIRROR_FLUSHED, MIRROR_PENDING, MIRROR_ROUND_TRIPS
+
+mirror = RedisMirror(
+    aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2,
+                            health_check_interval=10),
+    VELOCITY_TTL_S,
+    on_pending=MIRROR_PENDING.set,
+    on_flush=lambda n: (MIRROR_FLUSHED.inc(n), MIRROR_ROUND_TRIPS.inc()),
+)
+
+
+@app.task
+async def run_mirror() -> None:
+    await mirror.run(lambda: list(velocity_table.items()), stopped=lambda: app.should_stop)

@@ -1,0 +1,38 @@
+"""Per-post state: velocity baselines and the sentiment cache (RocksDB, changelog-backed)."""
+from __future__ import annotations
+
+import time
+
+from streams.app import app, settings
+from streams.analytics.velocity import VelocityState, is_expired
+from tables.expiry import changelog_config, sweep
+
+VELOCITY_TTL_S = settings.velocity_ttl_hours * 3600.0
+# A post is tracked for at most the last refresh tier; keep its sentiment a little longer.
+SENTIMENT_TTL_S = max(settings.refresh_tiers[-1][0] * 3600.0, VELOCITY_TTL_S) * 1.5
+
+# post id -> VelocityState.to_dict()
+velocity_table = app.Table(
+    "velocity", default=None, key_type=str,
+    partitions=settings.topic_partitions, extra_topic_configs=changelog_config(VELOCITY_TTL_S),
+    help="Velocity baseline per post (last score, comments, observed_at and velocities).",
+)
+
+# post id -> {"s": compound, "t": observed_at of the first observation}
+sentiment_table = app.Table(
+    "sentiment", default=None, key_type=str,
+    partitions=settings.topic_partitions, extra_topic_configs=changelog_config(SENTIMENT_TTL_S),
+    help="VADER compound per post, computed once.",
+)
+
+
+def velocity_of(post_id: str) -> VelocityState | None:
+    raw = velocity_table.get(post_id)
+    return VelocityState.from_dict(raw) if raw else None
+
+
+@app.timer(interval=300.0)
+async def expire_state() -> None:
+    now = time.time()
+    sweep(velocity_table, lambda v: is_expired(VelocityState.from_dict(v), now, VELOCITY_TTL_S))
+    sweep(sentiment_table, lambda v: now - float(v.get("t", 0)) > SENTIMENT_TTL_S)

@@ -1,0 +1,63 @@
+"""Produce to and read from the real broker in tests."""
+from __future__ import annotations
+
+import asyncio
+from typing import Iterable, Mapping
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from tests import harness
+
+
+def produce(env: Mapping[str, str], topic: str, items: Iterable[tuple[str | None, bytes | None]],
+            **producer_args) -> int:
+    """Send (key, value) pairs, batched; wait until all are acknowledged. Returns the count."""
+    async def run() -> int:
+        producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all",
+                                    linger_ms=20, max_batch_size=256 * 1024, **producer_args)
+        await producer.start()
+        try:
+            futures = [await producer.send(topic, value=v, key=k.encode() if k is not None else None)
+                       for k, v in items]
+            await asyncio.gather(*futures)
+            return len(futures)
+        finally:
+            await producer.stop()
+    return asyncio.run(run())
+
+
+def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: int | None = None) -> list:
+    """Every record of `topic` from the beginning (until `expect` records, or end offsets)."""
+    async def run() -> list:
+        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False,
+                                    auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            parts = consumer.partitions_for_topic(topic)
+            for _ in range(50):
+                if parts:
+                    break
+                await consumer.client.force_metadata_update()
+                parts = consumer.partitions_for_topic(topic)
+                await asyncio.sleep(0.1)
+            tps = [TopicPartition(topic, p) for p in sorted(parts or [])]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            out: list = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while loop.time() < deadline:
+                if expect is None:
+                    ends = await consumer.end_offsets(tps)
+                    if all([await consumer.position(tp) >= ends[tp] for tp in tps]):
+                        break
+                elif len(out) >= expect:
+                    break
+                batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+                for records in batch.values():
+                    out.extend(records)
+            return out
+        finally:
+            await consumer.stop()
+    return asyncio.run(run())

@@ -1,0 +1,15 @@
+"""`GET /api/subreddits/{name}/stats/`: the windowed per-subreddit stats (1-minute and 1-hour)."""
+from __future__ import annotations
+
+from streams.app import app
+from tables.subreddit_stats import hour_stats, minute_stats, summary
+
+
+@app.page("/api/subreddits/{name}/stats/")
+@app.table_route(table=minute_stats, match_info="name")
+async def subreddit_stats(web, request, name: str):  # noqa: ANN001
+    return web.json({
+        "subreddit": name,
+        "minute": summary(minute_stats[name].now()),
+        "hour": summary(hour_stats[name].now()),
+    })
