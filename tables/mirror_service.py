@@ -19,4 +19,5 @@ mirror = RedisMirror(
 
 @app.task
 async def run_mirror() -> None:
-    await mirror.run(lambda: list(velocity_table.items()), stopped=lambda: app.should_stop)
+    await mirror.run(lambda: [(k.decode(), v) for k, v in velocity_table.items()],
+                     stopped=lambda: app.should_stop)

@@ -11,16 +11,18 @@ VELOCITY_TTL_S = settings.velocity_ttl_hours * 3600.0
 # A post is tracked for at most the last refresh tier; keep its sentiment a little longer.
 SENTIMENT_TTL_S = max(settings.refresh_tiers[-1][0] * 3600.0, VELOCITY_TTL_S) * 1.5
 
+# Keys are the post id as raw bytes, like the source topics' keys, so that the router (web
+# views) hashes a key to the same partition the producer did.
 # post id -> VelocityState.to_dict()
 velocity_table = app.Table(
-    "velocity", default=None, key_type=str,
+    "velocity", default=None, key_type=bytes,
     partitions=settings.topic_partitions, extra_topic_configs=changelog_config(VELOCITY_TTL_S),
     help="Velocity baseline per post (last score, comments, observed_at and velocities).",
 )
 
 # post id -> {"s": compound, "t": observed_at of the first observation}
 sentiment_table = app.Table(
-    "sentiment", default=None, key_type=str,
+    "sentiment", default=None, key_type=bytes,
     partitions=settings.topic_partitions, extra_topic_configs=changelog_config(SENTIMENT_TTL_S),
     help="VADER compound per post, computed once.",
 )

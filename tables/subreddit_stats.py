@@ -28,7 +28,8 @@ class StatsDelta(faust.Record, serializer="json", include_metadata=False):
 EMPTY = {"posts": 0, "sentiment_sum": 0.0, "score_velocity_sum": 0.0, "observations": 0}
 
 stats_topic = app.topic(
-    f"{settings.app_id}-subreddit-stats", key_type=str, value_type=StatsDelta, key_serializer="raw",
+    # JSON keys: the windowed tables' router hashes the JSON-serialized key
+    f"{settings.app_id}-subreddit-stats", key_type=str, value_type=StatsDelta, key_serializer="json",
     partitions=settings.topic_partitions, internal=True,
 )
 
