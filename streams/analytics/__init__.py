@@ -1,0 +1,1 @@
+"""Pure analytics: plain functions, no I/O (DESIGN §2)."""
