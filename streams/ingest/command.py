@@ -52,7 +52,8 @@ async def ingest(self) -> None:
     try:
         await stop.wait()
     finally:
-        log.info("ingest stopping: %d records pending", producer.pending)
+        log.info("ingest stopping: %d records pending", producer.pending,
+                 extra={"fields": {"event": "ingest stopping", "pending": producer.pending}})
         # pollers blocked in put() (full buffer) or mid-request are cancelled: what they
         # already handed to the producer is delivered below.
         for t in tasks:
