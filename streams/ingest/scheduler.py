@@ -170,13 +170,14 @@ class Ingest:
 
     # ------------------------------------------------------------------ refreshes
 
-    def due(self, now: float) -> list[str]:
+    async def due(self, now: float) -> list[str]:
+        """The tracked posts due now, most overdue first; posts past the last tier are untracked."""
         gone = [pid for pid, t in self.tracked.items()
                 if refresh_interval(now - t.created_utc, self.s.refresh_tiers) is None]
         for pid in gone:
             del self.tracked[pid]
         if gone:
-            asyncio.get_running_loop().create_task(self.store.untrack(gone))
+            await self.store.untrack(gone)
         return sorted((pid for pid, t in self.tracked.items() if t.next_due <= now),
                       key=lambda pid: self.tracked[pid].next_due)
 
@@ -191,7 +192,7 @@ class Ingest:
 
     async def refresh_round(self) -> int:
         now = time.time()
-        due = self.due(now)
+        due = await self.due(now)
         if not due:
             return 0
         t0 = time.monotonic()

@@ -40,6 +40,8 @@ def test_refresh_round_costs_ceil_n_over_100_requests_and_survives_429_503(inges
     after = ingest.events("refresh round")[done:done + 2]
     assert all(r["posts"] == N and r["refreshed"] == N and r["requests"] == 3 for r in after), after
     statuses = [r["status"] for r in _info_requests(sim, mark)]
+    print(f"\nclean rounds: {len(rounds)} × {N} posts → {len(info)} info requests (200) for {sum(r['ids'] for r in info)}"
+          f" ids; faulted rounds: {[(r['posts'], r['requests']) for r in after]}, statuses at the simulator: {statuses}")
     assert statuses[:3] == [429, 503, 503], statuses
     assert statuses.count(200) >= 6 and statuses.count(429) == 1 and statuses.count(503) == 2
     # the 429 made ingest wait for the advertised reset before its next request
