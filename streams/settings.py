@@ -130,6 +130,10 @@ def _subreddits(raw: str) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
+def _subreddits_or_none(raw: str) -> tuple[str, ...]:
+    return _subreddits(raw) if raw.strip() else ()
+
+
 _TOPIC = re.compile(r"^[A-Za-z0-9._\-]{1,249}$")
 
 
@@ -187,6 +191,36 @@ SPECS: tuple[Spec, ...] = (
     Spec("REFRESH_TIERS", "1:120,6:300,24:900,48:3600", _tiers, "Refresh priority: `max_age_hours:interval_s` tiers; posts older than the last tier stop being tracked."),
     Spec("REFRESH_TRENDING_FACTOR", "0.5", _float(0.01, 1.0), "Trending posts are re-polled at this fraction of their tier's interval."),
     Spec("SELFTEXT_MAX_CHARS", "2000", _int(0), "Selftext is cut to this many characters in `PostSnapshot`."),
+    Spec("REFRESH_TRENDING_VELOCITY", "5", _float(0.0, strict_lo=True), "Ingest treats a post as trending for refresh priority when its score grew at least this fast (upvotes/minute) between its last two observations."),
+    # ingest (faust -A streams ingest)
+    Spec("INGEST_POLL_SECONDS", "10", _float(0.05, 3600.0), "Pause between two poll rounds of one subreddit's `new` listing."),
+    Spec("INGEST_MAX_PAGES", "10", _int(1, 100), "Most pages of 100 posts one poll round follows (`after`) before it stops."),
+    Spec("INGEST_REFRESH_CHECK_SECONDS", "5", _float(0.05, 3600.0), "How often the refresh loop looks for tracked posts that are due."),
+    Spec("INGEST_SEEN_TTL_HOURS", "72", _float(0.0, 24 * 365.0, strict_lo=True), "How long the ids already emitted as new (and tracked posts) are kept in Redis."),
+    Spec("INGEST_REQUEST_TIMEOUT", "16", _int(1, 300), "Seconds before one Reddit API request times out."),
+    Spec("INGEST_RETRY_BASE_SECONDS", "1.0", _float(0.0, 60.0, strict_lo=True), "First backoff after a 5xx or a timeout; doubles per attempt, jittered."),
+    Spec("INGEST_RETRY_MAX_SECONDS", "60", _float(0.0, 3600.0, strict_lo=True), "Longest backoff between two attempts."),
+    Spec("INGEST_RETRY_ATTEMPTS", "6", _int(1, 100), "Attempts of one request before the round gives up (it is tried again next round)."),
+    Spec("INGEST_RATELIMIT_RESERVE", "5", _int(0, 1000), "Requests left unspent in a rate-limit window: below it every task waits for the reset."),
+    Spec("INGEST_BUFFER_RECORDS", "10000", _int(1, 10_000_000), "Records held while the broker is slow or down; when full, polling pauses."),
+    Spec("INGEST_SHUTDOWN_TIMEOUT", "60", _float(0.0, 3600.0, strict_lo=True), "Longest a stopping ingest waits to deliver its pending records."),
+    Spec("INGEST_METRICS_PORT", "0", _int(0, 65535), "Port of ingest's Prometheus endpoint (0 = off)."),
+    # producer (ingest's aiokafka producer)
+    Spec("PRODUCER_LINGER_MS", "500", _int(0, 60_000), "How long the producer waits to fill a batch."),
+    Spec("PRODUCER_BATCH_BYTES", "65536", _int(1024, 16 * 1024 * 1024), "Largest record batch per partition."),
+    Spec("PRODUCER_COMPRESSION", "snappy", _choice("none", "gzip", "snappy", "lz4", "zstd"), "Compression of record batches."),
+    Spec("PRODUCER_ACKS", "all", _choice("all", "1", "0"), "Acknowledgements the producer waits for (`all` with idempotence)."),
+    Spec("PRODUCER_IDEMPOTENCE", "true", _bool, "Idempotent producer: broker-side de-duplication of retried batches (needs `PRODUCER_ACKS=all`)."),
+    # simulator (faust -A streams simulate)
+    Spec("SIMULATOR_HOST", "127.0.0.1", _str, "Address the simulator binds."),
+    Spec("SIMULATOR_PORT", "8077", _int(1, 65535), "Port of the simulator (`REDDIT_API_URL=http://127.0.0.1:8077`)."),
+    Spec("SIMULATOR_SUBREDDITS", "", _subreddits_or_none, "Subreddits the simulator serves (comma-separated; empty = `SUBREDDITS`); others answer 404."),
+    Spec("SIMULATOR_SEED", "42", _int(0), "Seed of the synthetic posts: same seed, same posts."),
+    Spec("SIMULATOR_HISTORY_POSTS", "150", _int(0, 100_000), "Posts each subreddit already has when the simulator starts."),
+    Spec("SIMULATOR_POSTS_PER_HOUR", "60", _float(0.0, 1e6, strict_lo=True), "New posts per subreddit per simulated hour."),
+    Spec("SIMULATOR_SPEED", "1.0", _float(0.0, 1e6), "Simulated seconds per real second (0 freezes the clocks; `/_sim/advance` moves them)."),
+    Spec("SIMULATOR_RATELIMIT_BUDGET", "1000", _int(1), "Requests per rate-limit window the simulator allows (then 429)."),
+    Spec("SIMULATOR_RATELIMIT_WINDOW", "600", _float(0.0, 86400.0, strict_lo=True), "Seconds of the simulator's rate-limit window."),
     # topics
     Spec("TOPIC_POSTS", "reddit.posts", _topic, "Topic of first observations."),
     Spec("TOPIC_REFRESH", "reddit.refresh", _topic, "Topic of later observations."),
@@ -266,6 +300,8 @@ def _check_cross(v: dict[str, Any]) -> None:
         raise SettingsError("TRENDING_WEIGHT_VELOCITY", f"the three TRENDING_WEIGHT_* must sum to 1, they sum to {total:g}")
     if v["db_pool_min"] > v["db_pool_max"]:
         raise SettingsError("DB_POOL_MIN", f"{v['db_pool_min']} is above DB_POOL_MAX={v['db_pool_max']}")
+    if v["producer_idempotence"] and v["producer_acks"] != "all":
+        raise SettingsError("PRODUCER_IDEMPOTENCE", "an idempotent producer needs PRODUCER_ACKS=all")
     if v["table_standby_replicas"] > 0 and v["topic_replication"] < 1:
         raise SettingsError("TOPIC_REPLICATION", "must be at least 1")
 

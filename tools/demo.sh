@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# `make demo`: the pipeline on the local stack. Ctrl-C stops it (the stack stays up: `make down`).
+# `make demo`: the pipeline on the local stack: the Reddit simulator, ingest and a worker.
+# Ctrl-C stops all three (the stack stays up: `make down`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 set -a; . ./.env.local; set +a
 bin="$root/.venv/bin"
+# the simulator stands in for Reddit: dummy credentials, a faster clock so that posts move
+export SIMULATOR_PORT=${SIMULATOR_PORT:-8077}
+export REDDIT_API_URL=${DEMO_REDDIT_API_URL:-http://127.0.0.1:$SIMULATOR_PORT}
+export REDDIT_CLIENT_ID=${REDDIT_CLIENT_ID:-demo} REDDIT_CLIENT_SECRET=${REDDIT_CLIENT_SECRET:-demo}
+export SIMULATOR_SPEED=${SIMULATOR_SPEED:-10}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait || true; }
+cleanup() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait || true
+}
 trap cleanup EXIT INT TERM
+"$bin/faust" -A streams simulate &
+pids+=($!)
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SIMULATOR_PORT") 2>/dev/null && break; sleep 0.2; done
+"$bin/faust" -A streams ingest &
+pids+=($!)
 "$bin/faust" -A streams worker -l info &
 pids+=($!)
+echo "[demo] simulator on $REDDIT_API_URL, ingest polling ${SUBREDDITS:-the default subreddits}"
 echo "[demo] worker on http://127.0.0.1:${WEB_PORT:-6066}/ (health: /health/, metrics: /metrics); Ctrl-C stops"
 wait -n "${pids[@]}"

@@ -1,0 +1,53 @@
+"""Retry policy of API calls: what an error means, and how long to wait (pure)."""
+from __future__ import annotations
+
+import random
+from typing import Callable, Mapping, Optional
+
+from asyncprawcore import exceptions as praw_exc
+
+RETRY, RATE_LIMITED, DROP = "retry", "rate_limited", "drop"
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Jittered exponential backoff ("equal jitter"): in [d/2, d] with d = min(cap, base * 2**attempt)."""
+    d = min(cap, base * (2 ** max(attempt, 0)))
+    return d / 2 + rand() * d / 2
+
+
+def reset_seconds(headers: Mapping[str, str], default: float = 1.0) -> float:
+    """How long a 429 asks us to wait: `x-ratelimit-reset`, else `retry-after`, else `default`."""
+    for name in ("x-ratelimit-reset", "retry-after"):
+        raw = headers.get(name)
+        if raw is not None:
+            try:
+                return max(float(raw), 0.0)
+            except ValueError:
+                continue
+    return default
+
+
+def classify(exc: BaseException) -> str:
+    """RATE_LIMITED (429), DROP (the subreddit does not exist or is closed to us), or RETRY."""
+    if isinstance(exc, praw_exc.TooManyRequests):
+        return RATE_LIMITED
+    if isinstance(exc, (praw_exc.NotFound, praw_exc.Forbidden, praw_exc.Redirect,
+                        praw_exc.UnavailableForLegalReasons)):
+        return DROP
+    return RETRY
+
+
+def outcome(exc: Optional[BaseException]) -> str:
+    """The label of `redditstream_ingest_api_requests_total{outcome}`."""
+    if exc is None:
+        return "ok"
+    kind = classify(exc)
+    if kind == RATE_LIMITED:
+        return "rate_limited"
+    if kind == DROP:
+        return "not_found"
+    if isinstance(exc, praw_exc.ServerError):
+        return "server_error"
+    if isinstance(exc, (praw_exc.RequestException, TimeoutError)):
+        return "timeout" if "Timeout" in repr(getattr(exc, "original_exception", exc)) else "network_error"
+    return "error"

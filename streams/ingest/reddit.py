@@ -1,0 +1,68 @@
+"""The asyncpraw client wrapper: one `asyncpraw.Reddit` shared by every task.
+
+- `REDDIT_API_URL`, when set, is the base of every URL (the simulator).
+- asyncprawcore's own retries (2 on 5xx, with sleeps) are turned off: the scheduler owns
+  backoff (:mod:`streams.ingest.backoff`), so one failing call is one request.
+- asyncprawcore's rate limiter is replaced by the shared :class:`~streams.ingest.budget.Budget`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import asyncpraw
+from asyncprawcore.sessions import FiniteRetryStrategy
+
+from streams.ingest.budget import Budget, BudgetLimiter
+
+
+@dataclass(frozen=True)
+class _NoRetry(FiniteRetryStrategy):
+    DEFAULT_RETRIES = 0
+    retries: int = 0
+
+
+@dataclass
+class Page:
+    posts: list[Any]
+    after: Optional[str]
+    observed_at: float
+
+
+def open_reddit(settings, budget: Budget) -> asyncpraw.Reddit:
+    kwargs: dict[str, Any] = {}
+    if settings.reddit_api_url:
+        url = settings.reddit_api_url.rstrip("/")
+        kwargs.update(oauth_url=url, reddit_url=url, short_url=url)
+    reddit = asyncpraw.Reddit(
+        client_id=settings.reddit_client_id or "unset", client_secret=settings.reddit_client_secret or "unset",
+        user_agent=settings.reddit_user_agent, timeout=settings.ingest_request_timeout,
+        check_for_updates=False, check_for_async=False, **kwargs)
+    for core in {id(c): c for c in (reddit._core, reddit._read_only_core, reddit._authorized_core) if c}.values():
+        core._retry_strategy_class = _NoRetry
+        core._rate_limiter = BudgetLimiter(budget)
+    return reddit
+
+
+class RedditClient:
+    """The two calls ingest makes: one page of `new`, and `/api/info` for up to 100 ids."""
+
+    def __init__(self, reddit: asyncpraw.Reddit) -> None:
+        self.reddit = reddit
+
+    async def new_page(self, subreddit: str, after: Optional[str], limit: int = 100) -> Page:
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        listing = await self.reddit.get(f"r/{subreddit}/new", params=params)
+        return Page(list(listing.children), listing.after, time.time())
+
+    async def info(self, ids: list[str]) -> Page:
+        if not 0 < len(ids) <= 100:
+            raise ValueError("/api/info takes 1 to 100 ids")
+        listing = await self.reddit.get("api/info/", params={"id": ",".join(f"t3_{i}" for i in ids)})
+        return Page(list(listing.children), None, time.time())
+
+    async def close(self) -> None:
+        await self.reddit.close()

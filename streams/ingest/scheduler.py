@@ -1,0 +1,251 @@
+"""The ingest loops: one poller task per subreddit, and one refresh loop.
+
+Every API call goes through :meth:`Ingest.call`: the shared budget first, then on a 429 a
+wait for the advertised reset (for every task), on 5xx / timeouts / network errors a
+jittered exponential backoff, and on 404/403 the subreddit is dropped (logged once).
+A poller only ever waits for its own calls, so a slow or failing subreddit delays no other.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from typing import Awaitable, Callable, Optional, TypeVar
+
+from streams.analytics.priority import is_trending, refresh_interval
+from streams.ingest import backoff
+from streams.ingest.budget import Budget
+from streams.ingest.convert import to_snapshot
+from streams.ingest.known import KnownStore, Tracked
+from streams.ingest.metrics import API_REQUESTS, POSTS_EMITTED, REFRESHES_EMITTED, ROUND_SECONDS, TRACKED
+from streams.ingest.producer import BufferedProducer, Record
+from streams.ingest.reddit import RedditClient
+from streams.records import encode
+
+log = logging.getLogger("streams.ingest")
+T = TypeVar("T")
+
+
+class Dropped(Exception):
+    """The subreddit does not exist or is closed to us."""
+
+
+class GaveUp(Exception):
+    """A call failed `INGEST_RETRY_ATTEMPTS` times; the round ends and is tried again later."""
+
+
+def _info(msg: str, **fields) -> None:
+    """One log line: readable text, and the same fields as JSON keys with LOG_FORMAT=json."""
+    log.info("%s %s", msg, " ".join(f"{k}={v}" for k, v in fields.items()), extra={"fields": {"event": msg, **fields}})
+
+
+class Ingest:
+    def __init__(self, settings, client: RedditClient, store: KnownStore, producer: BufferedProducer,
+                 budget: Budget, stop: asyncio.Event) -> None:
+        self.s = settings
+        self.client = client
+        self.store = store
+        self.producer = producer
+        self.budget = budget
+        self.stop = stop
+        self.tracked: dict[str, Tracked] = {}
+        self._delivered_new: list[str] = []
+        self.dropped: set[str] = set()
+
+    # ------------------------------------------------------------------ API calls
+
+    async def call(self, endpoint: str, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(self.s.ingest_retry_attempts):
+            try:
+                result = await fn()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - classified below; nothing crashes the command
+                API_REQUESTS.labels(endpoint, backoff.outcome(exc)).inc()
+                kind = backoff.classify(exc)
+                if kind == backoff.DROP:
+                    raise Dropped(f"{what}: {type(exc).__name__}") from exc
+                if kind == backoff.RATE_LIMITED:
+                    wait = backoff.reset_seconds(getattr(getattr(exc, "response", None), "headers", {}) or {})
+                    self.budget.block(wait)
+                    log.warning("%s: 429, every task waits %.1fs", what, wait)
+                    continue  # the budget makes the next attempt wait
+                delay = backoff.backoff_seconds(attempt, self.s.ingest_retry_base_seconds, self.s.ingest_retry_max_seconds)
+                log.warning("%s: %s (%s); retry %d in %.2fs", what, type(exc).__name__, str(exc)[:120], attempt + 1, delay)
+                if await self._sleep(delay):
+                    break
+                continue
+            API_REQUESTS.labels(endpoint, "ok").inc()
+            return result
+        raise GaveUp(what)
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep, or return True early when ingest is stopping."""
+        try:
+            await asyncio.wait_for(self.stop.wait(), seconds)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    # ------------------------------------------------------------------ new posts
+
+    async def poll_forever(self, subreddit: str) -> None:
+        rounds = 0
+        while not self.stop.is_set():
+            rounds += 1
+            try:
+                await self.poll_round(subreddit, rounds)
+            except Dropped as exc:
+                self.dropped.add(subreddit)
+                log.error("subreddit %s dropped: %s (not found or forbidden); it is not polled again", subreddit, exc)
+                return
+            except GaveUp as exc:
+                log.warning("poll round of %s gave up (%s); next round in %.1fs", subreddit, exc, self.s.ingest_poll_seconds)
+            except Exception:  # noqa: BLE001 - a bug or an outage (e.g. Redis) must not end the poller
+                log.exception("poll round of %s failed", subreddit)
+            if await self._sleep(self.s.ingest_poll_seconds):
+                return
+
+    async def poll_round(self, subreddit: str, round_no: int = 0) -> int:
+        t0, round_at = time.monotonic(), time.time()
+        after: Optional[str] = None
+        new: list[tuple[object, float]] = []
+        pages = seen = 0
+        while pages < self.s.ingest_max_pages:
+            page = await self.call("new", f"r/{subreddit}/new", lambda: self.client.new_page(subreddit, after))
+            pages += 1
+            ids = [p.id for p in page.posts]
+            fresh = set(await self.store.unseen(ids))
+            seen += len(ids) - len(fresh)
+            new.extend((p, page.observed_at) for p in page.posts if p.id in fresh)
+            if len(fresh) < len(ids) or not page.after:
+                break  # reached posts already seen, or the end of the listing
+            after = page.after
+        for post, observed_at in reversed(new):  # oldest first
+            await self._emit_new(post, observed_at, round_at)
+        duration = time.monotonic() - t0
+        ROUND_SECONDS.labels(subreddit).observe(duration)
+        _info("poll round", subreddit=subreddit, round=round_no, pages=pages, new=len(new), seen=seen,
+              duration_ms=round(duration * 1000, 1), buffered=self.producer.pending)
+        return len(new)
+
+    async def _emit_new(self, post, observed_at: float, round_at: float) -> None:
+        snap = to_snapshot(post, observed_at, "new", self.s.selftext_max_chars)
+        self.store.claim(snap.id)
+        interval = refresh_interval(observed_at - snap.created_utc, self.s.refresh_tiers)
+        if interval is not None:
+            self.tracked[snap.id] = Tracked(snap.created_utc, snap.score, observed_at,
+                                            next_due=round_at + interval)
+        await self.producer.put(Record(self.s.topic_posts, snap.id, encode(snap), self._on_new_delivered))
+
+    def _on_new_delivered(self, rec: Record) -> None:
+        self._delivered_new.append(rec.key)
+        POSTS_EMITTED.labels(_subreddit_of(rec.value)).inc()
+
+    async def persist_forever(self) -> None:
+        """Write delivered ids and tracking state to Redis every half second (and at the end)."""
+        n = 0
+        while True:
+            stopping = await self._sleep(0.5)
+            try:
+                await self.persist()
+                n += 1
+                if n % 600 == 0:
+                    await self.store.prune()
+            except Exception:  # noqa: BLE001 - Redis down: retried next time, ids stay in memory
+                log.exception("saving ingest state to Redis failed; retrying")
+            if stopping:
+                return
+
+    async def persist(self) -> None:
+        ids, self._delivered_new = self._delivered_new, []
+        try:
+            await self.store.mark_seen(ids)
+        except Exception:
+            self._delivered_new[:0] = ids
+            raise
+        await self.store.save_tracked(self.tracked)
+        TRACKED.set(len(self.tracked))
+
+    # ------------------------------------------------------------------ refreshes
+
+    async def due(self, now: float) -> list[str]:
+        """The tracked posts due now, most overdue first; posts past the last tier are untracked."""
+        gone = [pid for pid, t in self.tracked.items()
+                if refresh_interval(now - t.created_utc, self.s.refresh_tiers) is None]
+        for pid in gone:
+            del self.tracked[pid]
+        if gone:
+            await self.store.untrack(gone)
+        return sorted((pid for pid, t in self.tracked.items() if t.next_due <= now),
+                      key=lambda pid: self.tracked[pid].next_due)
+
+    async def refresh_forever(self) -> None:
+        while not self.stop.is_set():
+            try:
+                await self.refresh_round()
+            except Exception:  # noqa: BLE001
+                log.exception("refresh round failed")
+            if await self._sleep(self.s.ingest_refresh_check_seconds):
+                return
+
+    async def refresh_round(self) -> int:
+        now = time.time()
+        due = await self.due(now)
+        if not due:
+            return 0
+        t0 = time.monotonic()
+        ok_requests = refreshed = 0
+        missing: list[str] = []
+        for i in range(0, len(due), 100):
+            chunk = due[i:i + 100]
+            try:
+                page = await self.call("info", f"/api/info ({len(chunk)} ids)", lambda: self.client.info(chunk))
+            except GaveUp as exc:
+                log.warning("refresh batch gave up (%s); those posts stay due", exc)
+                continue
+            ok_requests += 1
+            answered = set()
+            for post in page.posts:
+                answered.add(post.id)
+                refreshed += await self._emit_refresh(post, page.observed_at, now)
+            missing.extend(pid for pid in chunk if pid not in answered)
+        for pid in missing:  # deleted or unknown to the API: stop asking
+            self.tracked.pop(pid, None)
+        if missing:
+            await self.store.untrack(missing)
+        duration = time.monotonic() - t0
+        _info("refresh round", posts=len(due), refreshed=refreshed, requests=ok_requests,
+              expected_requests=math.ceil(len(due) / 100), missing=len(missing),
+              duration_ms=round(duration * 1000, 1), tracked=len(self.tracked))
+        return refreshed
+
+    async def _emit_refresh(self, post, observed_at: float, round_at: float) -> int:
+        snap = to_snapshot(post, observed_at, "refresh", self.s.selftext_max_chars)
+        t = self.tracked.get(snap.id)
+        if t is None:
+            return 0
+        trending = is_trending(t.score, t.observed_at, snap.score, observed_at, self.s.refresh_trending_velocity)
+        interval = refresh_interval(observed_at - snap.created_utc, self.s.refresh_tiers, trending,
+                                    self.s.refresh_trending_factor)
+        if interval is None:
+            del self.tracked[snap.id]
+        else:
+            t.prev_score, t.prev_at, t.score, t.observed_at = t.score, t.observed_at, snap.score, observed_at
+            t.next_due = round_at + interval  # one round's posts stay due together: full batches
+        await self.producer.put(Record(self.s.topic_refresh, snap.id, encode(snap), _on_refresh_delivered))
+        return 1
+
+
+def _on_refresh_delivered(rec: Record) -> None:
+    REFRESHES_EMITTED.inc()
+
+
+def _subreddit_of(value: bytes) -> str:
+    # the subreddit label without decoding the whole record again
+    start = value.find(b'"subreddit":"')
+    if start < 0:
+        return "unknown"
+    start += len(b'"subreddit":"')
+    return value[start:value.find(b'"', start)].decode(errors="replace")

@@ -1,0 +1,152 @@
+"""Helpers of the ingest integration tests: the simulator and ingest as real processes
+(`faust -A streams simulate`, `faust -A streams ingest`), and reading a topic back."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Iterator
+from urllib.request import Request, urlopen
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from tests import harness
+
+
+class Proc:
+    """A `faust -A streams <command>` process with its own log file."""
+
+    def __init__(self, command: str, env: dict[str, str], workdir: Path, name: str) -> None:
+        self.command, self.env, self.workdir, self.name = command, env, workdir, name
+        self.log_path = workdir / f"{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Proc":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(harness.BIN / "faust"), "-A", "streams", self.command], cwd=self.workdir,
+                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 90) -> int:
+        """SIGTERM, then wait: the exit code."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def events(self, name: str) -> list[dict]:
+        """The JSON log lines (LOG_FORMAT=json) whose `event` is `name`."""
+        out = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if rec.get("event") == name:
+                    out.append(rec)
+        return out
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+class Simulator(Proc):
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.env['SIMULATOR_PORT']}"
+
+    def start(self) -> "Simulator":
+        super().start()
+        harness.wait_for(lambda: harness.port_open("127.0.0.1", int(self.env["SIMULATOR_PORT"])), 60,
+                         f"the simulator to listen\n{self.tail()}")
+        return self
+
+    def call(self, path: str, body: dict | None = None, method: str | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = Request(self.url + path, data=data, method=method or ("POST" if data else "GET"),
+                      headers={"Content-Type": "application/json"})
+        with urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
+            return json.loads(resp.read())
+
+    def requests(self, since: int = 0) -> list[dict]:
+        return self.call(f"/_sim/requests?since={since}")["requests"]
+
+    def post_ids(self, subreddit: str) -> list[str]:
+        return self.call(f"/_sim/posts?subreddit={subreddit}")["ids"]
+
+
+def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
+    """Every (key, value) on the topic, from the beginning to the current end."""
+    async def run() -> list[tuple[str, bytes]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False,
+                                    auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            parts = consumer.partitions_for_topic(topic)
+            if not parts:
+                await consumer._client.force_metadata_update()
+                parts = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in parts]
+            if not tps:
+                return []
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            end = await consumer.end_offsets(tps)
+            out: list[tuple[str, bytes]] = []
+            remaining = {tp for tp in tps if end[tp] > 0}
+            while remaining:
+                batch = await consumer.getmany(*remaining, timeout_ms=1000)
+                for tp, msgs in batch.items():
+                    out.extend((m.key.decode(), m.value) for m in msgs)
+                    if msgs and msgs[-1].offset + 1 >= end[tp]:
+                        remaining.discard(tp)
+            return out
+        finally:
+            await consumer.stop()
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def ingest_env(worker_env, redis_url) -> dict[str, str]:
+    port = harness.free_port()
+    env = dict(worker_env)
+    env.update({
+        "REDIS_URL": redis_url,
+        "SIMULATOR_PORT": str(port),
+        "REDDIT_API_URL": f"http://127.0.0.1:{port}",
+        "REDDIT_CLIENT_ID": "test", "REDDIT_CLIENT_SECRET": "test",
+        "LOG_FORMAT": "json",
+        "SIMULATOR_SPEED": "0",
+        "INGEST_RETRY_BASE_SECONDS": "0.2",
+        "INGEST_RETRY_MAX_SECONDS": "2",
+    })
+    return env
+
+
+@pytest.fixture
+def procs(tmp_path) -> Iterator[callable]:
+    """Start simulator / ingest processes; every one is killed at the end of the test."""
+    started: list[Proc] = []
+
+    def start(kind: str, env: dict[str, str], name: str | None = None) -> Proc:
+        cls = Simulator if kind == "simulate" else Proc
+        p = cls(kind, env, tmp_path, name or f"{kind}{len(started)}")
+        started.append(p)
+        return p.start()
+
+    yield start
+    for p in started:
+        p.kill()

@@ -1,0 +1,57 @@
+from types import SimpleNamespace
+
+import pytest
+from asyncprawcore import exceptions as exc
+
+from streams.ingest.backoff import DROP, RATE_LIMITED, RETRY, backoff_seconds, classify, outcome, reset_seconds
+from streams.ingest.budget import Budget
+
+
+def _response(status: int, headers: dict | None = None):
+    return SimpleNamespace(status=status, headers=headers or {}, text="")
+
+
+def test_backoff_doubles_and_is_jittered_within_half():
+    assert backoff_seconds(0, 1.0, 60, rand=lambda: 0.0) == 0.5
+    assert backoff_seconds(0, 1.0, 60, rand=lambda: 1.0) == 1.0
+    assert backoff_seconds(3, 1.0, 60, rand=lambda: 1.0) == 8.0
+    assert backoff_seconds(3, 1.0, 60, rand=lambda: 0.0) == 4.0
+
+
+def test_backoff_is_capped():
+    assert backoff_seconds(30, 1.0, 60, rand=lambda: 1.0) == 60
+    assert 30 <= backoff_seconds(30, 1.0, 60) <= 60
+
+
+def test_reset_seconds_prefers_ratelimit_reset():
+    assert reset_seconds({"x-ratelimit-reset": "7", "retry-after": "3"}) == 7
+    assert reset_seconds({"retry-after": "3"}) == 3
+    assert reset_seconds({}, default=2) == 2
+    assert reset_seconds({"x-ratelimit-reset": "soon"}, default=2) == 2
+
+
+@pytest.mark.parametrize("error,kind,label", [
+    (exc.TooManyRequests(_response(429)), RATE_LIMITED, "rate_limited"),
+    (exc.NotFound(_response(404)), DROP, "not_found"),
+    (exc.Forbidden(_response(403)), DROP, "not_found"),
+    (exc.ServerError(_response(503)), RETRY, "server_error"),
+    (exc.RequestException(TimeoutError("read timeout"), (), {}), RETRY, "timeout"),
+    (ValueError("bad json"), RETRY, "error"),
+])
+def test_classify_errors(error, kind, label):
+    assert classify(error) == kind
+    assert outcome(error) == label
+
+
+def test_budget_waits_when_spent_and_after_429():
+    now = [100.0]
+    b = Budget(reserve=2, clock=lambda: now[0])
+    assert b.wait_seconds() == 0
+    b.update({"x-ratelimit-remaining": "10.0", "x-ratelimit-used": "590", "x-ratelimit-reset": "30"})
+    assert b.wait_seconds() == 0
+    b.update({"x-ratelimit-remaining": "2.0", "x-ratelimit-used": "598", "x-ratelimit-reset": "30"})
+    assert b.wait_seconds() == 30  # at the reserve: wait for the window's reset
+    now[0] += 31
+    assert b.wait_seconds() == 0
+    b.block(5)
+    assert b.wait_seconds() == 5
