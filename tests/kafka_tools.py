@@ -38,7 +38,7 @@ def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: 
             for _ in range(50):
                 if parts:
                     break
-                await consumer.client.force_metadata_update()
+                await consumer._client.force_metadata_update()
                 parts = consumer.partitions_for_topic(topic)
                 await asyncio.sleep(0.1)
             tps = [TopicPartition(topic, p) for p in sorted(parts or [])]

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from streams.app import app
+from web.routing import routed
 from tables.subreddit_stats import hour_stats, minute_stats, summary
 
 
 @app.page("/api/subreddits/{name}/stats/")
-@app.table_route(table=minute_stats, match_info="name")
+@routed(minute_stats, "name")
 async def subreddit_stats(web, request, name: str):  # noqa: ANN001
     return web.json({
         "subreddit": name,
