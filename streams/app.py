@@ -19,6 +19,7 @@ app = faust.App(
     topic_replication_factor=settings.topic_replication,
     topic_allow_declare=True,
     table_standby_replicas=settings.table_standby_replicas,
+    broker_session_timeout=settings.broker_session_timeout,
     # changelog topics are compacted; a lost table is rebuilt from them on start
     table_cleanup_interval=60.0,
     producer_acks=-1,

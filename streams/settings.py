@@ -197,6 +197,7 @@ SPECS: tuple[Spec, ...] = (
     # worker
     Spec("APP_ID", "redditstream", _topic, "Faust app id: the consumer group and the prefix of changelog topics."),
     Spec("DATA_DIR", "./.data", _str, "Where the worker keeps its RocksDB tables."),
+    Spec("BROKER_SESSION_TIMEOUT", "60", _float(6.0, 1800.0), "Seconds before the group drops a worker that stopped heartbeating (e.g. killed): its partitions wait that long."),
     Spec("TABLE_STANDBY_REPLICAS", "1", _int(1, 8), "Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery)."),
     Spec("SINK_BATCH_SIZE", "500", _int(1, 100_000), "Rows per database flush."),
     Spec("SINK_FLUSH_SECONDS", "2.0", _float(0.0, 3600.0, strict_lo=True), "Longest a row waits in the sink buffer."),
@@ -214,6 +215,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("RETENTION_DAYS", "90", _int(1, 36500), "Days of `post_metrics_history` kept."),
     Spec("DB_POOL_MIN", "1", _int(1, 100), "Smallest database pool size."),
     Spec("DB_POOL_MAX", "5", _int(1, 100), "Largest database pool size."),
+    Spec("SINK_RETRY_MAX_SECONDS", "30", _float(0.1, 3600.0), "Longest pause between two attempts of a failed sink flush (exponential backoff up to this)."),
+    Spec("ROLLUP_LOOKBACK_HOURS", "72", _int(1, 24 * 365), "`post_metrics_hourly` buckets re-computed on each refresh (late rows older than this are not rolled up)."),
+    Spec("MAINTENANCE_INTERVAL_SECONDS", "300", _float(1.0, 86400.0), "Plain PostgreSQL only: how often the leader refreshes `post_metrics_hourly` and deletes expired history."),
     # web
     Spec("WEB_PORT", "6066", _int(1, 65535), "Port of the worker's web server (API, metrics, dashboard)."),
     Spec("WEB_HOST", "127.0.0.1", _str, "Address the web server binds (0.0.0.0 in a container)."),
