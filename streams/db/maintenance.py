@@ -13,11 +13,11 @@ import psycopg
 ROLLUP_WINDOW = """
 SELECT CASE WHEN done_until IS NULL THEN '-infinity'::timestamptz
             ELSE date_bin('1 hour', done_until - make_interval(hours => %(lookback)s),
-                          TIMESTAMPTZ '2000-01-01 00:00:00+00') END, now()
+                          TIMESTAMPTZ '2000-01-01 00:00:00+00') END::text, now()
   FROM timeseries_maintenance WHERE job = 'rollup_hourly' FOR UPDATE
 """
 
-ROLLUP_DELETE = "DELETE FROM post_metrics_hourly WHERE bucket >= %(lo)s"
+ROLLUP_DELETE = "DELETE FROM post_metrics_hourly WHERE bucket >= %(lo)s::timestamptz"
 
 ROLLUP_INSERT = """
 INSERT INTO post_metrics_hourly (bucket, subreddit, observations, avg_score, max_score,
@@ -28,7 +28,7 @@ SELECT date_bin('1 hour', observed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), su
        avg(num_comments::double precision), max(num_comments),
        avg(score_velocity), max(score_velocity)
   FROM post_metrics_history
- WHERE observed_at >= %(lo)s
+ WHERE observed_at >= %(lo)s::timestamptz
  GROUP BY 1, 2
 """
 
@@ -55,7 +55,7 @@ async def refresh_hourly(conn: psycopg.AsyncConnection, lookback_hours: int) -> 
     """Recompute the recent hourly buckets; returns how many (bucket, subreddit) rows were written."""
     async with conn.transaction():
         cur = await conn.execute(ROLLUP_WINDOW, {"lookback": lookback_hours})
-        lo, now = await cur.fetchone()
+        lo, now = await cur.fetchone()  # lo as text: it may be '-infinity'
         await conn.execute(ROLLUP_DELETE, {"lo": lo})
         cur = await conn.execute(ROLLUP_INSERT, {"lo": lo})
         n = cur.rowcount

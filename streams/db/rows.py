@@ -57,6 +57,10 @@ class BadObservation(ValueError):
     """A message on the observations topic that is not an Observation."""
 
 
+class MalformedDeadLetter(ValueError):
+    """A message on the DLQ topic that is not a DeadLetter envelope."""
+
+
 _SNAPSHOT_FIELDS: dict[str, tuple[type, ...]] = {
     "id": (str,), "subreddit": (str,), "title": (str,), "created_utc": (int, float),
     "observed_at": (int, float), "score": (int,), "num_comments": (int,), "upvote_ratio": (int, float),
@@ -169,7 +173,7 @@ def dead_row_from_envelope(raw: bytes | str | None, *, topic: str, partition: in
             str(d.get("worker") or "").replace("\x00", ""))
     except (ValueError, KeyError, TypeError) as exc:
         return dead_row(topic=topic, partition=partition, offset=offset, key=None, raw=raw,
-                        exc=BadObservation(f"malformed dead-letter envelope: {exc}"),
+                        exc=MalformedDeadLetter(str(exc)),
                         failed_at=failed_at, worker=worker)
 
 
