@@ -61,28 +61,30 @@ def create_db(admin: str, base: str, name: str) -> str:
     return url
 
 
-async def run_sink(url: str, data: list[ObservationRow], batch: int, trace: bool) -> tuple[float, int]:
+async def timed(url: str, trace: bool, body) -> tuple[float, int]:  # noqa: ANN001
+    """Run `body(conn)` on a fresh connection over emptied tables: (seconds, round trips if traced)."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("TRUNCATE posts, post_metrics_history")
         f = tempfile.NamedTemporaryFile("w+", delete=False) if trace else None
         if f:
             conn.pgconn.trace(f.fileno())
         t0 = time.perf_counter()
-        for i in range(0, len(data), batch):
-            await write_batch(conn, [Item(r, None) for r in data[i:i + batch]])
+        await body(conn)
         dt = time.perf_counter() - t0
         if f:
             conn.pgconn.untrace()
     return dt, count_round_trips(f.name) if f else 0
 
 
+async def run_sink(url: str, data: list[ObservationRow], batch: int, trace: bool) -> tuple[float, int]:
+    async def body(conn) -> None:  # noqa: ANN001
+        for i in range(0, len(data), batch):
+            await write_batch(conn, [Item(r, None) for r in data[i:i + batch]])
+    return await timed(url, trace, body)
+
+
 async def run_baseline(url: str, data: list[ObservationRow], batch: int, trace: bool) -> tuple[float, int]:
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("TRUNCATE posts, post_metrics_history")
-        f = tempfile.NamedTemporaryFile("w+", delete=False) if trace else None
-        if f:
-            conn.pgconn.trace(f.fileno())
-        t0 = time.perf_counter()
+    async def body(conn) -> None:  # noqa: ANN001
         for i in range(0, len(data), batch):
             async with conn.transaction():
                 for r in data[i:i + batch]:
@@ -93,10 +95,7 @@ async def run_baseline(url: str, data: list[ObservationRow], batch: int, trace: 
                                                        r.observed_at, r.score, r.num_comments, r.upvote_ratio,
                                                        r.url, r.permalink, r.over_18, r.sentiment, r.score_velocity,
                                                        r.comment_velocity, r.trending_score, r.is_trending))
-        dt = time.perf_counter() - t0
-        if f:
-            conn.pgconn.untrace()
-    return dt, count_round_trips(f.name) if f else 0
+    return await timed(url, trace, body)
 
 
 def count_round_trips(path: str) -> int:
