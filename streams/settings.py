@@ -249,6 +249,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("RETENTION_DAYS", "90", _int(1, 36500), "Days of `post_metrics_history` kept."),
     Spec("DB_POOL_MIN", "1", _int(1, 100), "Smallest database pool size."),
     Spec("DB_POOL_MAX", "5", _int(1, 100), "Largest database pool size."),
+    Spec("SINK_RETRY_MAX_SECONDS", "30", _float(0.1, 3600.0), "Longest pause between two attempts of a failed sink flush (exponential backoff up to this)."),
+    Spec("ROLLUP_LOOKBACK_HOURS", "72", _int(1, 24 * 365), "`post_metrics_hourly` buckets re-computed on each refresh (late rows older than this are not rolled up)."),
+    Spec("MAINTENANCE_INTERVAL_SECONDS", "300", _float(1.0, 86400.0), "Plain PostgreSQL only: how often the leader refreshes `post_metrics_hourly` and deletes expired history."),
     # web
     Spec("WEB_PORT", "6066", _int(1, 65535), "Port of the worker's web server (API, metrics, dashboard)."),
     Spec("WEB_HOST", "127.0.0.1", _str, "Address the web server binds (0.0.0.0 in a container)."),

@@ -1,0 +1,164 @@
+"""The sink's SQL: one transaction per flush, one statement (one round trip) per table.
+
+`write_batch` upserts `posts` (newest observation wins), inserts `post_metrics_history`
+(idempotent on `(post_id, observed_at)`) and stores dead letters in `dlq_events` (idempotent on
+`(source_topic, partition, offset)`), all in one transaction. When PostgreSQL rejects the batch
+for its *content* (SQLSTATE class 22 data exception or 23 integrity violation), the batch is
+written again with each half in a savepoint, recursively, so that only the rejected rows are
+split out; they become dead letters in the same transaction. Any other error (connection lost,
+server down, timeout, a missing table) propagates: the caller retries the whole batch.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import psycopg
+
+from streams.db.rows import (DeadRow, ObservationRow, dead_columns, halves, history_columns,
+                             posts_columns)
+
+UPSERT_POSTS = """
+INSERT INTO posts (post_id, subreddit, title, author, created_utc, last_observed_at, score,
+                   num_comments, upvote_ratio, url, permalink, over_18, sentiment,
+                   score_velocity, comment_velocity, trending_score, is_trending)
+SELECT DISTINCT ON (t.post_id)
+       t.post_id, t.subreddit, t.title, t.author, to_timestamp(t.created_utc), to_timestamp(t.observed_at),
+       t.score, t.num_comments, t.upvote_ratio, t.url, t.permalink, t.over_18, t.sentiment,
+       t.score_velocity, t.comment_velocity, t.trending_score, t.is_trending
+  FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::int[],
+              %s::int[], %s::float8[], %s::text[], %s::text[], %s::bool[], %s::float8[],
+              %s::float8[], %s::float8[], %s::float8[], %s::bool[])
+       AS t(post_id, subreddit, title, author, created_utc, observed_at, score, num_comments,
+            upvote_ratio, url, permalink, over_18, sentiment, score_velocity, comment_velocity,
+            trending_score, is_trending)
+ ORDER BY t.post_id, t.observed_at DESC
+ON CONFLICT (post_id) DO UPDATE SET
+       subreddit = EXCLUDED.subreddit, title = EXCLUDED.title, author = EXCLUDED.author,
+       created_utc = EXCLUDED.created_utc, last_observed_at = EXCLUDED.last_observed_at,
+       score = EXCLUDED.score, num_comments = EXCLUDED.num_comments,
+       upvote_ratio = EXCLUDED.upvote_ratio, url = EXCLUDED.url, permalink = EXCLUDED.permalink,
+       over_18 = EXCLUDED.over_18, sentiment = EXCLUDED.sentiment,
+       score_velocity = EXCLUDED.score_velocity, comment_velocity = EXCLUDED.comment_velocity,
+       trending_score = EXCLUDED.trending_score, is_trending = EXCLUDED.is_trending
+ WHERE posts.last_observed_at < EXCLUDED.last_observed_at
+"""
+
+INSERT_HISTORY = """
+INSERT INTO post_metrics_history (post_id, observed_at, subreddit, score, num_comments,
+                                  upvote_ratio, score_velocity, comment_velocity)
+SELECT t.post_id, to_timestamp(t.observed_at), t.subreddit, t.score, t.num_comments,
+       t.upvote_ratio, t.score_velocity, t.comment_velocity
+  FROM unnest(%s::text[], %s::float8[], %s::text[], %s::int[], %s::int[], %s::float8[],
+              %s::float8[], %s::float8[])
+       AS t(post_id, observed_at, subreddit, score, num_comments, upvote_ratio,
+            score_velocity, comment_velocity)
+ON CONFLICT (post_id, observed_at) DO NOTHING
+"""
+
+INSERT_DEAD = """
+INSERT INTO dlq_events (source_topic, "partition", "offset", key, payload, payload_encoding,
+                        error_type, error, failed_at, attempt, worker)
+SELECT t.source_topic, t.partition, t.offset, t.key, t.payload, t.payload_encoding, t.error_type,
+       t.error, to_timestamp(t.failed_at), t.attempt, t.worker
+  FROM unnest(%s::text[], %s::int[], %s::int8[], %s::text[], %s::text[], %s::text[], %s::text[],
+              %s::text[], %s::float8[], %s::int[], %s::text[])
+       AS t(source_topic, partition, "offset", key, payload, payload_encoding, error_type, error,
+            failed_at, attempt, worker)
+ON CONFLICT (source_topic, "partition", "offset") DO NOTHING
+"""
+
+CONTENT_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
+
+
+def is_content_error(exc: BaseException) -> bool:
+    """PostgreSQL refused the data itself (retrying the same rows cannot succeed)."""
+    return isinstance(exc, CONTENT_ERRORS)
+
+
+@dataclass
+class Item:
+    """One message of a batch: its row, or (already) its dead letter; `meta` rebuilds a dead letter."""
+
+    row: ObservationRow | None
+    dead: DeadRow | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WriteResult:
+    rows: int = 0
+    dead: list[DeadRow] = field(default_factory=list)
+    statements: int = 0
+
+
+async def _write_rows(conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult) -> None:
+    await conn.execute(UPSERT_POSTS, posts_columns(rows))
+    await conn.execute(INSERT_HISTORY, history_columns(rows))
+    res.statements += 2
+
+
+async def write_dead(conn: psycopg.AsyncConnection, dead: Sequence[DeadRow]) -> None:
+    await conn.execute(INSERT_DEAD, dead_columns(dead))
+
+
+async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: WriteResult, now: float) -> None:
+    """Write `items`' rows, each half in a savepoint; the rows PostgreSQL rejects become dead letters."""
+    if not items:
+        return
+    try:
+        async with conn.transaction():  # a savepoint inside the flush's transaction
+            await _write_rows(conn, [i.row for i in items], res)
+        res.rows += len(items)
+        return
+    except CONTENT_ERRORS as exc:
+        if len(items) == 1:
+            item = items[0]
+            item.dead = dead_row_for(item, exc, now)
+            item.row = None
+            res.dead.append(item.dead)
+            return
+    left, right = halves(items)
+    await _isolate(conn, left, res, now)
+    await _isolate(conn, right, res, now)
+
+
+def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
+    from streams.db.rows import dead_row
+    m = item.meta
+    return dead_row(topic=m.get("topic", ""), partition=m.get("partition", -1), offset=m.get("offset", -1),
+                    key=m.get("key"), raw=m.get("raw"), exc=exc, failed_at=now, worker=m.get("worker", ""))
+
+
+async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item]) -> WriteResult:
+    """Commit `items` (rows and dead letters) in one transaction; split out rows PostgreSQL rejects.
+
+    The connection must not be in a transaction. Returns what was written. Raises on anything
+    but a content error (the caller retries the batch; nothing of it is committed).
+    """
+    rows = [i.row for i in items if i.row is not None]
+    dead = [i.dead for i in items if i.dead is not None]
+    res = WriteResult()
+    try:
+        async with conn.transaction():
+            if rows:
+                await _write_rows(conn, rows, res)
+            if dead:
+                await write_dead(conn, dead)
+                res.statements += 1
+        res.rows, res.dead = len(rows), dead
+        return res
+    except CONTENT_ERRORS:
+        pass
+    # Some row was refused: write again, isolating the refused rows by bisection.
+    res = WriteResult()
+    now = time.time()
+    async with conn.transaction():
+        await _isolate(conn, [i for i in items if i.row is not None], res, now)
+        dead = [i.dead for i in items if i.dead is not None]
+        if dead:
+            await write_dead(conn, dead)
+            res.statements += 1
+    res.dead = dead
+    return res

@@ -1,0 +1,131 @@
+"""The TimescaleDB path of the migrations, on a real TimescaleDB: the PGlite WebAssembly build
+served over the wire protocol by tools/timescale/server.mjs (DESIGN §8).
+
+This fails (never skips) when the server cannot be installed or started. PGlite is one session
+shared by all clients: everything here runs serially, in one test module.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from streams.db.pool import make_pool
+from streams.db.rows import ObservationRow
+from streams.db.writer import Item, write_batch
+from tests import harness
+
+TS_DIR = harness.ROOT / "tools" / "timescale"
+
+
+def ensure_node_modules() -> None:
+    """`npm ci` from the pinned lock file, once (CI starts from a fresh clone)."""
+    if (TS_DIR / "node_modules" / "@unni-craftsman" / "pglite" / "package.json").is_file():
+        return
+    npm = shutil.which("npm")
+    assert npm, "npm is needed for the TimescaleDB tests (Node.js ≥ 18)"
+    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TS_DIR, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, f"npm ci failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="module")
+def timescale_url():
+    ensure_node_modules()
+    log = open(TS_DIR / "server.log", "w")
+    proc = subprocess.Popen(["node", "server.mjs", "0"], cwd=TS_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        line = proc.stdout.readline()  # "READY <port>", once WASM and the extension are loaded
+        assert line.startswith("READY "), f"the TimescaleDB server did not start: {line!r}\n" \
+                                          f"{(TS_DIR / 'server.log').read_text()}"
+        # a password in the DSN, and no SSL negotiation (the wire server does not answer SSLRequest)
+        yield f"postgresql://postgres:postgres@127.0.0.1:{line.split()[1]}/postgres?sslmode=disable&gssencmode=disable"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+def alembic(url: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "RETENTION_DAYS": "30", "ROLLUP_LOOKBACK_HOURS": "72"}
+    proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(harness.ROOT / "alembic.ini"), *args],
+                          cwd=harness.ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+
+
+def q(url: str, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def row(pid: str, observed_at: float, score: int) -> ObservationRow:
+    return ObservationRow(pid, "python", "t", "alice", observed_at - 60, observed_at, score, 3, 0.9, "", "",
+                          False, 0.1, 2.0, 0.5, 0.3, False, True)
+
+
+async def sink_write(url: str, rows: list[ObservationRow]) -> int:
+    # as the worker would talk to it: a fixed-size, pre-opened pool without prepared statements
+    pool = make_pool(url, min_size=2, max_size=2, prepare_threshold=None)
+    await pool.open(wait=True, timeout=30)
+    try:
+        async with pool.connection() as conn:
+            return (await write_batch(conn, [Item(r, None) for r in rows])).rows
+    finally:
+        await pool.close()
+
+
+def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url):
+    url = timescale_url
+    alembic(url, "upgrade", "head")
+    assert q(url, "SELECT extname FROM pg_extension WHERE extname = 'timescaledb'") == [("timescaledb",)]
+    dims = q(url, "SELECT column_name, time_interval FROM timescaledb_information.dimensions "
+                  "WHERE hypertable_name = 'post_metrics_history'")
+    assert [(c, i.days) for c, i in dims] == [("observed_at", 1)]
+    jobs = dict(q(url, "SELECT proc_name, config::text FROM timescaledb_information.jobs "
+                       "WHERE proc_name IN ('policy_retention', 'policy_refresh_continuous_aggregate')"))
+    assert '"drop_after": "30 days"' in jobs["policy_retention"]
+    assert "policy_refresh_continuous_aggregate" in jobs
+    assert q(url, "SELECT view_name FROM timescaledb_information.continuous_aggregates") == [("post_metrics_hourly",)]
+
+    # the sink's own SQL against the hypertable (idempotent: written twice, stored once)
+    now = time.time()
+    rows = [row(f"ts{i}", now - 48 * 3600 + i * 600, i) for i in range(30)]
+    assert asyncio.run(sink_write(url, rows)) == 30
+    asyncio.run(sink_write(url, rows))
+    assert q(url, "SELECT count(*) FROM post_metrics_history") == [(30,)]
+    assert q(url, "SELECT count(*) FROM timescaledb_information.chunks "
+                  "WHERE hypertable_name = 'post_metrics_history'")[0][0] >= 1
+
+    # policies are run on demand (the WASM build has no background workers)
+    (job_id,) = q(url, "SELECT job_id FROM timescaledb_information.jobs "
+                       "WHERE proc_name = 'policy_refresh_continuous_aggregate'")[0]
+    q(url, f"CALL run_job({job_id})")
+    hourly = q(url, "SELECT bucket, subreddit, observations, max_score FROM post_metrics_hourly ORDER BY bucket")
+    assert sum(r[2] for r in hourly) == 30 and len(hourly) in (5, 6)
+    assert hourly[-1][3] == 29
+
+    (ret_id,) = q(url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'")[0]
+    q(url, f"CALL run_job({ret_id})")  # nothing is 30 days old: nothing dropped
+    assert q(url, "SELECT count(*) FROM post_metrics_history") == [(30,)]
+
+    # downgrade → upgrade on TimescaleDB too; data survives the hypertable → table copy
+    alembic(url, "downgrade", "0002")
+    assert q(url, "SELECT count(*) FROM timescaledb_information.hypertables") == [(0,)]
+    assert q(url, "SELECT to_regclass('post_metrics_hourly')") == [(None,)]
+    assert q(url, "SELECT count(*) FROM post_metrics_history") == [(30,)]
+    alembic(url, "downgrade", "base")
+    alembic(url, "upgrade", "head")
+    assert q(url, "SELECT count(*) FROM timescaledb_information.hypertables") == [(1,)]
+    assert q(url, "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name IN "
+                  "('policy_retention', 'policy_refresh_continuous_aggregate')") == [(2,)]

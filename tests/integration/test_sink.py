@@ -1,0 +1,49 @@
+"""The sink end to end: a worker consumes Observation records and commits them to PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import psycopg
+
+from tests import harness
+from tests.integration.sinkutil import BASE_T, history_counts, observation, produce, scalar
+
+
+def test_sink_writes_history_and_newest_post_state(start_worker, worker_env, database):
+    w = start_worker(DATABASE_URL=database)
+    topic = worker_env["TOPIC_OBSERVATIONS"]
+    newer = observation("abc1", BASE_T + 100, score=50)
+    older = observation("abc1", BASE_T + 10, score=5)  # arrives after the newer one
+    items = [("abc1", newer), ("abc1", older), ("abc1", newer),  # a duplicate
+             ("abc2", observation("abc2", BASE_T, score=7))]
+    asyncio.run(produce(worker_env, topic, items))
+    harness.wait_for(lambda: history_counts(database)[0] >= 3, 60, "rows in post_metrics_history")
+    harness.wait_for(lambda: w.metric("redditstream_sink_rows_total", outcome="written") >= 4, 30, "the flush")
+    assert history_counts(database) == (3, 3)
+    with psycopg.connect(database) as conn:
+        score, last = conn.execute("SELECT score, extract(epoch FROM last_observed_at) FROM posts "
+                                   "WHERE post_id = 'abc1'").fetchone()
+    assert (score, float(last)) == (50, BASE_T + 100)  # the older observation did not overwrite it
+    assert scalar(database, "SELECT count(*) FROM posts") == 2
+
+
+def test_constraint_violation_is_dead_lettered_rest_committed(start_worker, worker_env, database):
+    start_worker(DATABASE_URL=database, SINK_BATCH_SIZE="50", SINK_FLUSH_SECONDS="2")
+    topic = worker_env["TOPIC_OBSERVATIONS"]
+    good = [(f"g{i}", observation(f"g{i}", BASE_T + i)) for i in range(40)]
+    bad = ("bad1", observation("bad1", BASE_T, upvote_ratio=1.5))  # violates CHECK upvote_ratio BETWEEN 0 AND 1
+    garbage = ("junk", b"\xff not json")
+    asyncio.run(produce(worker_env, topic, good[:20] + [bad, garbage] + good[20:]))
+    harness.wait_for(lambda: scalar(database, "SELECT count(*) FROM dlq_events") >= 2, 60, "the dead letters")
+    mine = "SELECT count(*) FROM post_metrics_history WHERE post_id ~ '^(g|bad)'"
+    harness.wait_for(lambda: scalar(database, mine) >= 40, 30, "the good rows")
+    assert scalar(database, mine) == 40
+    assert scalar(database, "SELECT count(*) FROM posts WHERE post_id ~ '^g'") == 40
+    assert scalar(database, "SELECT count(*) FROM posts WHERE post_id = 'bad1'") == 0
+    with psycopg.connect(database) as conn:
+        rows = conn.execute("SELECT key, error_type, payload, payload_encoding, source_topic FROM dlq_events "
+                            "ORDER BY \"offset\"").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("bad1", "CheckViolation"), ("junk", "BadObservation")]
+    assert json.loads(rows[0][2])["snapshot"]["upvote_ratio"] == 1.5  # the original bytes are kept
+    assert rows[1][3] == "base64" and all(r[4] == topic for r in rows)
