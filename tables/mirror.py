@@ -47,6 +47,8 @@ class RedisMirror:
         self.needs_resync = False
         self.healthy = True
         self.round_trips = 0
+        self.run_id: str | None = None
+        self.checked_at = 0.0
 
     def put(self, post_id: str, state: Mapping[str, Any]) -> None:
         self.pending[post_id] = dict(state)
@@ -98,16 +100,30 @@ class RedisMirror:
         total += await self._write(chunk)
         return total
 
+    async def check_server(self, every: float = 10.0) -> None:
+        """A Redis that restarted (new run_id) may have lost the mirror: rebuild it then."""
+        now = time.monotonic()
+        if now - self.checked_at < every:
+            return
+        run_id = (await self.client.info("server"))["run_id"]
+        self.round_trips += 1
+        self.checked_at = now
+        if self.run_id is not None and run_id != self.run_id:
+            log.warning("redis mirror: Redis restarted (run_id changed); rebuilding the mirror from the table")
+            self.needs_resync = True
+        self.run_id = run_id
+
     async def run(self, table_items: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]],
                   stopped: Callable[[], bool], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         """Flush loop: until `stopped()`, flush pending entries; back off while Redis fails."""
         backoff = 0.5
         while not stopped():
             try:
+                await self.check_server(every=0.0 if not self.healthy else 10.0)
                 if self.needs_resync:
                     n = await self.resync(table_items())
                     self.needs_resync = False
-                    log.info("redis mirror: resynced %d entries from the table", n)
+                    log.info("redis mirror: rebuilt %d entries from the table", n)
                 wrote = await self.flush_once()
                 if not self.healthy:
                     log.info("redis mirror: Redis is back, %d entries pending", len(self.pending))

@@ -123,7 +123,12 @@ def wait_exact(worker: harness.Worker, expected: Mapping[str, VelocityState], ti
     try:
         harness.wait_for(ok, timeout, "the velocity table to match the reference", interval=1.0)
     except AssertionError as exc:
-        raise AssertionError(f"{exc}: {len(last)} mismatches, e.g. {last[:5]}\n{worker.tail(30)}") from None
+        try:
+            partitions = json.dumps(worker.get_json("/debug/partitions/"))
+        except Exception as err:  # noqa: BLE001 - diagnostics only
+            partitions = repr(err)
+        raise AssertionError(f"{exc}: {len(last)} mismatches, e.g. {last[:5]}\n"
+                             f"consumer: {partitions}\n{worker.tail(30)}") from None
 
 
 def wipe(path) -> None:
