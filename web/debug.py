@@ -12,20 +12,18 @@ def _tps(tps) -> list[str]:  # noqa: ANN001
 async def partitions(web, request):  # noqa: ANN001
     consumer = app.consumer
     assigned = consumer.assignment()
-    inner = getattr(getattr(consumer, "_thread", None), "_ensure_consumer", None)
-    aio_paused: list[str] = []
-    if inner is not None:
-        try:
-            aio_paused = _tps(inner()._subscription.subscription.assignment.paused_partitions())  # type: ignore
-        except Exception:  # noqa: BLE001 - diagnostics only
-            aio_paused = ["unavailable"]
+    try:
+        aio = consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
+        aio_paused = _tps(aio._subscription.subscription.assignment.paused_partitions())
+    except Exception as exc:  # noqa: BLE001 - diagnostics only
+        aio_paused = [f"unavailable: {exc!r}"]
     return web.json({
         "assigned": _tps(assigned),
         "active": _tps(consumer._active_partitions or ()),
         "paused": _tps(consumer._paused_partitions or ()),
         "aiokafka_paused": aio_paused,
         "flow_active": app.flow_control.is_active(),
-        "unacked": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in consumer._unacked_messages.items()}
-        if hasattr(consumer, "_unacked_messages") else None,
+        "unacked_messages": len(consumer._unacked_messages),
+        "acked_not_committed": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in consumer._acked.items() if offs},
         "committed": {f"{tp.topic}[{tp.partition}]": off for tp, off in consumer._committed_offset.items()},
     })
