@@ -1,30 +1,37 @@
 """The enrichment path shared by the posts and refresh agents (DESIGN §4).
 
-decode → sentiment (cached per post) → velocity (table) → trending → observation to the
-sink, delta to the per-subreddit stats, state to the Redis mirror. A message that cannot be
+decode → sentiment (computed once per post) → velocity (table) → trending → observation to the
+sink, sums to the per-subreddit stats, state to the Redis mirror. A message that cannot be
 decoded, or whose processing raises, becomes a dead letter and the stream moves on.
+
+Per event this costs one read and (unless the observation is a replay or out of order) one
+write of the velocity table: the post's sentiment travels in its velocity entry, so a refresh
+never touches the sentiment table; that table is read and written only for a post whose entry
+is absent (its first observation, or one after the TTL), and VADER runs only on a cache miss.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 from streams import deadletter
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
-from streams.records import InvalidMessage, Observation, PostSnapshot, decode_snapshot
+from streams.records import InvalidMessage, PostSnapshot, decode_snapshot
 from streams.topics import dlq_topic, observations_topic
 from tables.mirror_service import mirror
 from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
-from tables.subreddit_stats import StatsDelta, stats_topic
+from tables.subreddit_stats import StatsAccumulator, stats_topic
 from web.metrics import DEAD_LETTERS, EVENTS, PROCESS_SECONDS
 
 log = logging.getLogger(__name__)
 TRENDING = trending.TrendingConfig.from_settings(settings)
+stats = StatsAccumulator()
 
 
-def sentiment_for(snap: PostSnapshot) -> tuple[float, bool]:
-    """(compound, computed_now): from the cache, or computed once and cached."""
+def sentiment_of(snap: PostSnapshot) -> tuple[float, bool]:
+    """(compound, computed_now) for a post without a velocity entry: cache, else VADER once."""
     cached = sentiment_table.get(snap.id)
     if cached is not None:
         return float(cached["s"]), False
@@ -34,29 +41,35 @@ def sentiment_for(snap: PostSnapshot) -> tuple[float, bool]:
     return score, True
 
 
-async def enrich(snap: PostSnapshot) -> Observation:
-    compound, computed = sentiment_for(snap)
+def observation_bytes(snap: PostSnapshot, compound: float, result: velocity.VelocityResult,
+                      score: float) -> bytes:
+    """The `Observation` record (streams.records) as JSON, without building the faust Record."""
+    return json.dumps({
+        "snapshot": snap.asdict(), "sentiment": compound, "score_velocity": result.score_velocity,
+        "comment_velocity": result.comment_velocity, "trending_score": score,
+        "is_trending": trending.is_trending(score, TRENDING), "has_velocity": result.has_velocity,
+    }, separators=(",", ":")).encode()
+
+
+async def enrich(snap: PostSnapshot) -> None:
     raw = velocity_table.get(snap.id)
     prev = velocity.VelocityState.from_dict(raw) if raw else None
+    if raw is not None and "sentiment" in raw:
+        compound, computed = float(raw["sentiment"]), False
+    else:
+        compound, computed = sentiment_of(snap)
     result = velocity.update(prev, snap.score, snap.num_comments, snap.observed_at, VELOCITY_TTL_S)
     if result.changed:
         state = result.state.to_dict()
+        state["sentiment"] = compound
         velocity_table[snap.id] = state
         mirror.put(snap.id, state)
     score = trending.trending_score(result.score_velocity, snap.num_comments, compound, TRENDING)
-    obs = Observation(
-        snapshot=snap, sentiment=compound, score_velocity=result.score_velocity,
-        comment_velocity=result.comment_velocity, trending_score=score,
-        is_trending=trending.is_trending(score, TRENDING), has_velocity=result.has_velocity,
-    )
-    await observations_topic.send(key=snap.id, value=obs)
+    await observations_topic.send(key=snap.id, value=observation_bytes(snap, compound, result, score),
+                                  value_serializer="raw")
     if result.outcome is not velocity.Outcome.DUPLICATE:
-        await stats_topic.send(key=snap.subreddit, value=StatsDelta(
-            subreddit=snap.subreddit, observed_at=snap.observed_at,
-            new_posts=1 if computed else 0, sentiment_sum=compound if computed else 0.0,
-            score_velocity=result.score_velocity if result.has_velocity else 0.0,
-        ))
-    return obs
+        stats.add(snap.subreddit, snap.observed_at, new_post=computed, sentiment=compound,
+                  score_velocity=result.score_velocity if result.has_velocity else 0.0)
 
 
 async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
@@ -77,3 +90,18 @@ async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
         return
     EVENTS.labels(topic_name, "ok").inc()
     PROCESS_SECONDS.labels(topic_name).observe(time.perf_counter() - started)
+
+
+async def send_stats() -> None:
+    for delta in stats.drain():
+        await stats_topic.send(key=delta.subreddit, value=delta)
+
+
+@app.timer(interval=1.0)
+async def flush_stats() -> None:
+    await send_stats()
+
+
+@app.on_before_shutdown.connect
+async def flush_stats_on_shutdown(app_, **kwargs) -> None:  # noqa: ANN001
+    await send_stats()

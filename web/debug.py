@@ -12,16 +12,22 @@ def _tps(tps) -> list[str]:  # noqa: ANN001
 async def partitions(web, request):  # noqa: ANN001
     consumer = app.consumer
     assigned = consumer.assignment()
+    aio_state: dict = {}
     try:
         aio = consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
-        aio_paused = _tps(aio._subscription.subscription.assignment.paused_partitions())
+        assignment = aio._subscription.subscription.assignment
+        for tp in assignment.tps:
+            st = assignment.state_value(tp)
+            aio_state[f"{tp.topic}[{tp.partition}]"] = {
+                "paused": st.paused, "position": st._position, "status": str(st._status),
+                "reset": st._reset_strategy}
     except Exception as exc:  # noqa: BLE001 - diagnostics only
-        aio_paused = [f"unavailable: {exc!r}"]
+        aio_state = {"unavailable": repr(exc)}
     return web.json({
         "assigned": _tps(assigned),
         "active": _tps(consumer._active_partitions or ()),
         "paused": _tps(consumer._paused_partitions or ()),
-        "aiokafka_paused": aio_paused,
+        "aiokafka": aio_state,
         "flow_active": app.flow_control.is_active(),
         "unacked_messages": len(consumer._unacked_messages),
         "acked_not_committed": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in consumer._acked.items() if offs},
