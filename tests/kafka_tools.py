@@ -61,3 +61,15 @@ def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: 
         finally:
             await consumer.stop()
     return asyncio.run(run())
+
+
+def partition_count(env: Mapping[str, str], topic: str) -> int:
+    async def run() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env))
+        await consumer.start()
+        try:
+            await consumer._client.force_metadata_update()
+            return len(consumer.partitions_for_topic(topic) or ())
+        finally:
+            await consumer.stop()
+    return asyncio.run(run())

@@ -23,6 +23,7 @@ async def ingest(self) -> None:
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
     from streams.ingest.producer import BufferedProducer, producer_config
+    from streams.ingest.topics import ensure_topics
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
 
@@ -31,8 +32,11 @@ async def ingest(self) -> None:
     if settings.ingest_metrics_port:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
     bootstrap = settings.kafka_broker_url.removeprefix("kafka://").replace(";", ",")
-    producer = BufferedProducer(producer_config(settings, bootstrap), settings.ingest_buffer_records,
-                                settings.ingest_retry_base_seconds, settings.ingest_retry_max_seconds)
+    producer = BufferedProducer(
+        producer_config(settings, bootstrap), settings.ingest_buffer_records,
+        settings.ingest_retry_base_seconds, settings.ingest_retry_max_seconds,
+        declare=lambda: ensure_topics(bootstrap, [settings.topic_posts, settings.topic_refresh],
+                                      settings.topic_partitions, settings.topic_replication))
     budget = Budget(settings.ingest_ratelimit_reserve)
     client = RedditClient(open_reddit(settings, budget))
     store = KnownStore(aioredis.Redis.from_url(settings.redis_url), f"{settings.app_id}:ingest",

@@ -11,7 +11,7 @@ import asyncio
 import collections
 import logging
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Awaitable, Callable, Optional
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -46,8 +46,10 @@ def producer_config(settings, bootstrap: str) -> dict:
 
 
 class BufferedProducer:
-    def __init__(self, config: dict, capacity: int, retry_base: float = 0.5, retry_max: float = 30.0) -> None:
+    def __init__(self, config: dict, capacity: int, retry_base: float = 0.5, retry_max: float = 30.0,
+                 declare: Optional[Callable[[], Awaitable[object]]] = None) -> None:
         self.config = config
+        self.declare = declare
         self.capacity = capacity
         self.retry_base, self.retry_max = retry_base, retry_max
         self._queue: collections.deque[Record] = collections.deque()
@@ -80,6 +82,8 @@ class BufferedProducer:
             producer = AIOKafkaProducer(**self.config)
             try:
                 await producer.start()
+                if self.declare is not None:
+                    await self.declare()
                 if attempt:
                     log.info("producer connected after %d attempts", attempt + 1)
                 return producer
