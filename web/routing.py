@@ -5,6 +5,8 @@ import functools
 import logging
 from typing import Any, Callable
 
+import aiohttp
+
 from streams.app import app
 
 log = logging.getLogger(__name__)
@@ -12,7 +14,8 @@ log = logging.getLogger(__name__)
 
 def routed(table: Any, match_info: str) -> Callable:
     """Like `app.table_route`, but a lookup that fails during start-up or a rebalance (no
-    metadata for the changelog topic yet) is a 503 with a reason, not a 500."""
+    metadata for the changelog topic yet, or an owner that just died) is a 503 with a reason,
+    not a 500."""
     def decorate(fn: Callable) -> Callable:
         route = app.table_route(table=table, match_info=match_info)(fn)
 
@@ -23,6 +26,10 @@ def routed(table: Any, match_info: str) -> Callable:
             except (TypeError, KeyError) as exc:
                 log.info("cannot route %s yet: %r", request.path, exc)
                 return self.json({"error": "the owner of this key is not known yet (starting or rebalancing)"},
+                                 status=503)
+            except (aiohttp.ClientError, OSError) as exc:
+                log.info("owner of %s unreachable: %r", request.path, exc)
+                return self.json({"error": "the worker that owns this key does not answer (rebalancing?)"},
                                  status=503)
         return view
     return decorate
