@@ -58,6 +58,13 @@ def _fetch_positions() -> dict[TP, int | None]:
 
 @app.timer(interval=CHECK_SECONDS)
 async def watch_source_partitions() -> None:
+    try:
+        await check()
+    except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down
+        log.exception("stall watchdog: check failed")
+
+
+async def check() -> None:
     if app.rebalancing or not app.tables.recovery.completed.is_set():
         _last_seen.clear()
         return
@@ -85,7 +92,9 @@ async def watch_source_partitions() -> None:
         if strikes < 2:
             continue
         if next_needed is None:
-            committed = await app.consumer._thread._consumer.committed(tp)  # type: ignore[attr-defined]
+            # nothing processed here yet: from the group's committed offset (faust read it when the
+            # partition was assigned), or from the start when the group never committed one
+            committed = app.consumer._committed_offset.get(tp)
             next_needed = committed if committed is not None and committed >= 0 else 0
         log.warning("stall watchdog: %s[%d] fetched up to %d but processed only up to %s; re-seeking to %d",
                     tp.topic, tp.partition, position, done, next_needed)
