@@ -23,7 +23,7 @@ fetch() {
   command -v java >/dev/null || { log "java 17+ is required to run Kafka"; exit 1; }
   log "resolving kafka_2.13:$version from Maven Central"
   rm -rf "$libs"
-  (cd "$here" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$libs" -DincludeScope=runtime)
+  (cd "$here" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$libs" -DincludeScope=runtime)
   echo "$version" > "$libs/.version"
 }
 
