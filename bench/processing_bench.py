@@ -4,9 +4,10 @@ worker), for one worker and for two workers, and Redis round trips per event.
 
     .venv/bin/python bench/processing_bench.py [--posts 6000] [--refreshes 4]
 
-The events are produced first (fresh topics and app id per run), then the workers are started;
-the rate is events processed / time from the first to the last processed event, read from the
-workers' /metrics (redditstream_events_total). Redis round trips are the mirror's pipelined
+The workers are started first (fresh topics and app id per run) and, once the group is stable,
+the events are produced as fast as the broker takes them; the rate is events processed / time
+from the first to the last processed event, read from the workers' /metrics
+(redditstream_events_total). Redis round trips are the mirror's pipelined
 flushes plus its server checks (redditstream_redis_mirror_round_trips_total). Uses the stack of
 .env.local (tools/stack.sh up).
 """
@@ -33,11 +34,6 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
             "TOPIC_REFRESH": f"bench.{uid}.refresh", "TOPIC_DLQ": f"bench.{uid}.dlq",
             "TOPIC_OBSERVATIONS": f"bench.{uid}.observations", "LOG_LEVEL": "warning"}
     script = random_posts(time.time(), posts, refreshes, seed=1, prefix="b")
-    # declare the topics with the app's partition count before producing
-    first = harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / f"{uid}-0")},
-                           name=f"{uid}-0", workdir=workdir).start()
-    first.stop()
-    total = send(base, base["TOPIC_POSTS"], script.firsts) + send(base, base["TOPIC_REFRESH"], script.refreshes)
     workers = [harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()),
                                    "DATA_DIR": str(workdir / f"{uid}-{i}")}, name=f"{uid}-{i}", workdir=workdir)
                for i in range(1, n_workers + 1)]
@@ -45,6 +41,14 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
         w.start(wait_ready=False)
     for w in workers:
         w.wait_ready(120)
+    # a stable assignment first (every worker owns some of the 16 source partitions), so the
+    # measurement is of processing, not of the group forming
+    def owned(w: harness.Worker) -> int:
+        return w.get_json("/ready/")["kafka"]["assigned_partitions"]
+    harness.wait_for(lambda: all(owned(w) > 0 for w in workers) and sum(owned(w) for w in workers) == 16,
+                     120, "a stable assignment")
+    time.sleep(3)
+    total = send(base, base["TOPIC_POSTS"], script.firsts) + send(base, base["TOPIC_REFRESH"], script.refreshes)
 
     def processed() -> float:
         return sum(w.metric("redditstream_events_total", outcome="ok") for w in workers)
