@@ -44,6 +44,26 @@ def mark_done(tp: TP, offset: int) -> None:
     busy_since.pop(tp.topic, None)
 
 
+OK, WAIT, RESEEK = "ok", "wait", "reseek"
+
+
+def assess(position: int | None, done: int | None, seen: tuple[int | None, int] | None,
+           busy: bool, strikes_needed: int = 2) -> tuple[str, tuple[int | None, int] | None]:
+    """Decide for one partition: (verdict, what to remember for the next check).
+
+    `position` is aiokafka's next offset to fetch, `done` the last offset the agent finished,
+    `seen` what the previous check remembered: (done then, strikes)."""
+    if position is None or (done is not None and position <= done + 1):
+        return OK, None  # caught up, or nothing fetched yet
+    if busy:
+        return WAIT, seen  # its agent is working (or retrying a dead letter): not a stall
+    prev, strikes = seen if seen is not None else (done, 0)
+    strikes = strikes + 1 if prev == done else 1
+    if strikes >= strikes_needed:
+        return RESEEK, None
+    return WAIT, (done, strikes)
+
+
 def _fetch_positions() -> dict[TP, int | None]:
     aio = app.consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
     assignment = aio._subscription.subscription.assignment
@@ -78,19 +98,15 @@ async def check() -> None:
         if tp not in active:
             _last_seen.pop(tp, None)
     for tp in active:
-        position = positions.get(tp)
-        done = processed.get(tp)
+        verdict, seen = assess(positions.get(tp), processed.get(tp), _last_seen.get(tp), tp.topic in busy_since)
+        if seen is None:
+            _last_seen.pop(tp, None)
+        else:
+            _last_seen[tp] = seen
+        if verdict != RESEEK:
+            continue
+        position, done = positions.get(tp), processed.get(tp)
         next_needed = (done + 1) if done is not None else None
-        if position is None or (next_needed is not None and position <= next_needed):
-            _last_seen.pop(tp, None)  # caught up (or nothing fetched yet)
-            continue
-        if tp.topic in busy_since:
-            continue  # its agent is working (or retrying a dead letter): not a stall
-        prev, strikes = _last_seen.get(tp, (done, 0))
-        strikes = strikes + 1 if prev == done else 1
-        _last_seen[tp] = (done, strikes)
-        if strikes < 2:
-            continue
         if next_needed is None:
             # nothing processed here yet: from the group's committed offset (faust read it when the
             # partition was assigned), or from the start when the group never committed one

@@ -55,12 +55,14 @@ def redis_url(stack) -> Iterator[str]:
 
 
 @pytest.fixture
-def worker_env(stack, tmp_path) -> dict[str, str]:
-    """Environment for a worker on its own topics, app id, port and data directory."""
+def worker_env(stack, database, tmp_path) -> dict[str, str]:
+    """Environment for a worker on its own topics, app id, port, data directory and (per test
+    module) database."""
     uid = harness.unique("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}
     env.update(stack)
     env.update({
+        "DATABASE_URL": database,
         "APP_ID": f"rs-test-{uid}",
         "TOPIC_POSTS": f"test.{uid}.posts",
         "TOPIC_REFRESH": f"test.{uid}.refresh",
