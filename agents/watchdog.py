@@ -48,12 +48,14 @@ OK, WAIT, RESEEK = "ok", "wait", "reseek"
 
 
 def assess(position: int | None, done: int | None, seen: tuple[int | None, int] | None,
-           busy: bool, strikes_needed: int = 2) -> tuple[str, tuple[int | None, int] | None]:
+           busy: bool, start: int = 0, strikes_needed: int = 2) -> tuple[str, tuple[int | None, int] | None]:
     """Decide for one partition: (verdict, what to remember for the next check).
 
     `position` is aiokafka's next offset to fetch, `done` the last offset the agent finished,
+    `start` where this worker began reading the partition (the group's committed offset),
     `seen` what the previous check remembered: (done then, strikes)."""
-    if position is None or (done is not None and position <= done + 1):
+    needed = done + 1 if done is not None else start
+    if position is None or position <= needed:
         return OK, None  # caught up, or nothing fetched yet
     if busy:
         return WAIT, seen  # its agent is working (or retrying a dead letter): not a stall
@@ -98,7 +100,10 @@ async def check() -> None:
         if tp not in active:
             _last_seen.pop(tp, None)
     for tp in active:
-        verdict, seen = assess(positions.get(tp), processed.get(tp), _last_seen.get(tp), tp.topic in busy_since)
+        committed = app.consumer._committed_offset.get(tp)
+        start = committed if committed is not None and committed >= 0 else 0
+        verdict, seen = assess(positions.get(tp), processed.get(tp), _last_seen.get(tp), tp.topic in busy_since,
+                               start=start)
         if seen is None:
             _last_seen.pop(tp, None)
         else:
@@ -106,12 +111,9 @@ async def check() -> None:
         if verdict != RESEEK:
             continue
         position, done = positions.get(tp), processed.get(tp)
-        next_needed = (done + 1) if done is not None else None
-        if next_needed is None:
-            # nothing processed here yet: from the group's committed offset (faust read it when the
-            # partition was assigned), or from the start when the group never committed one
-            committed = app.consumer._committed_offset.get(tp)
-            next_needed = committed if committed is not None and committed >= 0 else 0
+        # nothing processed here yet: from the group's committed offset (faust read it when the
+        # partition was assigned), or from the start when the group never committed one
+        next_needed = (done + 1) if done is not None else start
         log.warning("stall watchdog: %s[%d] fetched up to %d but processed only up to %s; re-seeking to %d",
                     tp.topic, tp.partition, position, done, next_needed)
         RESEEKS.labels(tp.topic).inc()

@@ -28,3 +28,9 @@ def test_a_partition_never_processed_is_reseeked_after_two_checks():
     verdict, seen = assess(240, None, None, False)
     assert verdict == WAIT and seen == (None, 1)
     assert assess(240, None, seen, False) == (RESEEK, None)
+
+
+def test_nothing_fetched_beyond_the_start_is_ok():
+    assert assess(0, None, None, False) == (OK, None)
+    assert assess(40, None, None, False, start=40) == (OK, None)  # at the group's committed offset
+    assert assess(41, None, None, False, start=40)[0] == WAIT
