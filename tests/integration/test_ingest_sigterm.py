@@ -41,6 +41,9 @@ def test_sigterm_during_a_burst_delivers_every_pending_record(ingest_env, procs)
     second = procs("ingest", env, "ingest-2")
     total = len(SUBS) * HISTORY
     harness.wait_for(lambda: len(read_topic(env, env["TOPIC_POSTS"])) >= total, 90, f"every post\n{second.tail()}")
+    # the first run may have delivered everything already: let the second one get going (its
+    # signal handlers installed) before stopping it
+    harness.wait_for(lambda: second.events("poll round"), 60, f"a round of the restarted ingest\n{second.tail()}")
     assert second.stop() == 0, second.tail()
     keys = Counter(k for k, _ in read_topic(env, env["TOPIC_POSTS"]))
     assert len(keys) == total and max(keys.values()) == 1
