@@ -23,7 +23,7 @@ async def ingest(self) -> None:
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
     from streams.ingest.producer import BufferedProducer, producer_config
-    from streams.ingest.topics import ensure_topics
+    from streams.admin import ensure_topics
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
 

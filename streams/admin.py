@@ -1,0 +1,56 @@
+"""Declare the source topics with the app's partition count before anything consumes or produces.
+
+Both the worker (before its consumer subscribes) and ingest (before its first record) call
+:func:`ensure_topics`. A worker that subscribes before a topic exists leaves that topic out of
+the assignment until its next metadata refresh (minutes); a producer that writes first gets the
+broker's default partition count. Creating the topics and waiting until every partition has a
+leader removes both races.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+def bootstrap_servers(kafka_broker_url: str) -> str:
+    """aiokafka's bootstrap list from a faust `kafka://h1:9092;h2:9092` URL."""
+    return kafka_broker_url.removeprefix("kafka://").replace(";", ",")
+
+
+async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, replication: int,
+                        ready_timeout: float = 30.0) -> list[str]:
+    """Create the topics that do not exist yet and wait until every partition has a leader.
+    Returns the names created. Raises KafkaError/OSError when the broker cannot be reached."""
+    wanted = list(dict.fromkeys(names))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="redditstream-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in wanted if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics([NewTopic(n, partitions, replication) for n in missing])
+            except TopicAlreadyExistsError:  # another process won the race
+                pass
+            log.info("created topics %s (%d partitions, replication %d)", missing, partitions, replication)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ready_timeout
+        while True:
+            described = await admin.describe_topics(wanted)
+            pending = [t["topic"] for t in described
+                       if t.get("error_code") or not t.get("partitions")
+                       or any(p.get("leader", -1) < 0 for p in t["partitions"])]
+            if not pending:
+                return missing
+            if loop.time() > deadline:
+                log.warning("topics %s have partitions without a leader after %.0fs", pending, ready_timeout)
+                return missing
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
