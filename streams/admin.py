@@ -1,6 +1,6 @@
 """Declare the source topics with the app's partition count before anything consumes or produces.
 
-Both the worker (before its consumer subscribes) and ingest (before its first record) call
+Ingest (before its first record) and the test harness (before a worker starts) call
 :func:`ensure_topics`. A worker that subscribes before a topic exists leaves that topic out of
 the assignment until its next metadata refresh (minutes); a producer that writes first gets the
 broker's default partition count. Creating the topics and waiting until every partition has a

@@ -1,7 +1,6 @@
 """The Faust app: one object that agents, tables and views register on (DESIGN §1)."""
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import faust
@@ -18,28 +17,6 @@ class App(faust.App):
 
     def _on_autodiscovery_error(self, name: str) -> None:
         raise RuntimeError(f"cannot import {name}") from sys.exc_info()[1]
-
-    async def on_first_start(self) -> None:
-        """Before the consumer subscribes: the source topics exist, with their partitions led."""
-        await super().on_first_start()
-        if self.producer_only or self.client_only:
-            return
-        from aiokafka.errors import KafkaError
-
-        from streams.admin import bootstrap_servers, ensure_topics
-
-        delay = 0.5
-        while not self.should_stop:
-            try:
-                await ensure_topics(
-                    bootstrap_servers(settings.kafka_broker_url),
-                    [settings.topic_posts, settings.topic_refresh, settings.topic_dlq, settings.topic_observations],
-                    settings.topic_partitions, settings.topic_replication)
-                return
-            except (KafkaError, OSError) as exc:
-                self.log.warning("cannot declare topics (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
 
 
 app = App(

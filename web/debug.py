@@ -33,3 +33,17 @@ async def partitions(web, request):  # noqa: ANN001
         "acked_not_committed": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in consumer._acked.items() if offs},
         "committed": {f"{tp.topic}[{tp.partition}]": off for tp, off in consumer._committed_offset.items()},
     })
+
+
+@app.page("/debug/tasks/")
+async def debug_tasks(web, request):  # noqa: ANN001
+    """Where every asyncio task of the worker's main loop is waiting (innermost frame last)."""
+    import asyncio
+
+    out = []
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=30)
+        out.append({"task": task.get_name(),
+                    "stack": [f"{f.f_code.co_filename.rsplit('/', 2)[-1]}:{f.f_lineno} {f.f_code.co_name}"
+                              for f in frames]})
+    return web.json({"tasks": out})
