@@ -1,7 +1,6 @@
 """Shared fixtures. Integration fixtures use the real broker, PostgreSQL and Redis."""
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import psycopg
 import pytest
 import redis as redis_lib
 
-from streams.admin import ensure_topics
 from tests import harness
 
 ROOT = harness.ROOT
@@ -77,10 +75,6 @@ def worker_env(stack, database, tmp_path) -> dict[str, str]:
         "LOG_LEVEL": "info",
         "PYTHONUNBUFFERED": "1",
     })
-    # the topics exist before any worker subscribes, as they do in production: a worker that
-    # subscribes a moment before a topic is created leaves it out of its assignment for minutes
-    asyncio.run(ensure_topics(harness.bootstrap(env), [env[k] for k in (
-        "TOPIC_POSTS", "TOPIC_REFRESH", "TOPIC_DLQ", "TOPIC_OBSERVATIONS")], 8, 1))
     return env
 
 
