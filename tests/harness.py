@@ -75,33 +75,7 @@ def stack_env() -> dict[str, str]:
     missing = [k for k in ("KAFKA_BROKER_URL", "DATABASE_URL", "REDIS_URL") if k not in env]
     if missing or not _all_answer(env):
         raise RuntimeError(f"the local stack does not answer ({env}); run `make up` and see its output")
-    warm_up_broker(env)
     return env
-
-
-def warm_up_broker(env: Mapping[str, str]) -> None:
-    """A broker started a moment ago has no `__consumer_offsets` yet: the first group join and the
-    first acks=all produce pay for creating it. Pay once here, not inside the first test's worker."""
-    import asyncio
-
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
-    async def run() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap(env), acks="all")
-        await producer.start()
-        try:
-            await producer.send_and_wait("redditstream-warmup", b"warm")
-        finally:
-            await producer.stop()
-        consumer = AIOKafkaConsumer("redditstream-warmup", bootstrap_servers=bootstrap(env),
-                                    group_id="redditstream-warmup", auto_offset_reset="earliest")
-        await consumer.start()
-        try:
-            await consumer.getmany(timeout_ms=5000)
-            await consumer.commit()
-        finally:
-            await consumer.stop()
-    asyncio.run(asyncio.wait_for(run(), 120))
 
 
 def _hostport(url: str, default: int) -> tuple[str, int]:
