@@ -15,7 +15,6 @@ import json
 import logging
 import time
 
-from agents import watchdog
 from streams import deadletter
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
@@ -75,14 +74,6 @@ async def enrich(snap: PostSnapshot) -> None:
 
 async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
     started = time.perf_counter()
-    watchdog.mark_started(topic_name)
-    try:
-        await _handle(event, topic_name, started)
-    finally:
-        watchdog.mark_done(event.message.tp, event.message.offset)
-
-
-async def _handle(event, topic_name: str, started: float) -> None:  # noqa: ANN001
     try:
         snap = decode_snapshot(event.value)
         await enrich(snap)

@@ -1,69 +1,71 @@
-"""Stall watchdog for the source partitions.
+"""Watchdogs for two faust/aiokafka gaps: topics missing from metadata, and lost records.
 
-faust-streaming sometimes loses the records of a partition it has just been assigned in a
-rebalance: aiokafka's fetch position moves to the end of the partition, but the records never
-reach the agent (a race between the fetcher, flow control and the seek to committed offsets;
-seen in this project's kill -9 scale-out test about once in ten runs, and reported upstream as
-faust-streaming#629). Nothing recovers from that by itself: the partition sits there, processed
-offset behind, fetch position at the end, forever.
+**Topics missing from the consumer's metadata.** faust creates the worker's topics and subscribes
+to them right away; on a broker that has just created a topic, the consumer's first metadata
+answer may not list it yet (KRaft brokers learn of new topics asynchronously). aiokafka then
+logs "Topic ... not found in cluster metadata", assigns the topics it knows, and does not ask
+again until `metadata_max_age_ms` (5 minutes): the group runs without that topic's partitions.
+Every `METADATA_CHECK_SECONDS` `watch_topic_metadata` looks for subscribed topics the consumer's
+metadata does not know and forces a metadata refresh; the new topic changes aiokafka's metadata
+snapshot, which makes the group rebalance with it.
 
-Every `CHECK_SECONDS` this timer compares, for each source partition this worker owns, the last
-offset the agents finished (`processed`) with aiokafka's fetch position. A partition whose
-position is ahead of what was processed, and whose processed offset has not moved for two checks
-in a row while its agent was not busy, is re-seeked to the first unprocessed offset. Reprocessing
-is safe: velocity updates of a redelivered observation are no-ops, the sink's upserts are
-idempotent.
+**Lost records.** Around a rebalance faust-streaming can lose records it has fetched: records
+queued for an agent are dropped when the rebalance clears the queues, or records of a
+partition that is not active yet are skipped, while aiokafka's fetch position has already moved
+past them (faust-streaming#629; streams.consumer covers the related stale-prefetch case). Nothing
+recovers from that by itself: the partition's committed offset stays at the first lost record
+for good (or until the next rebalance), and the records after it are never processed.
+
+Every `CHECK_SECONDS` `watch_lost_records` looks, for each partition of an agent-consumed topic,
+at the offset faust would commit next (`committed`, the first offset not yet done) and asks:
+is aiokafka's fetch position past it, while that record is neither being processed (faust's
+unacked set: an agent holds it, or the sink's batch does) nor done (acked)? A partition found
+so for `STRIKES` checks in a row with its committed offset unchanged has lost that record:
+it is re-seeked to it. Reprocessing is safe: velocity updates of a redelivered observation are
+no-ops, the sink's upserts are idempotent, dead letters carry their (partition, offset).
 """
 from __future__ import annotations
 
 import logging
-import time
 
 from faust.types import TP
 from prometheus_client import Counter
 
 from streams.app import app
-from streams.topics import posts_topic, refresh_topic
+from streams.consumer import is_ordered
 
 log = logging.getLogger(__name__)
-CHECK_SECONDS = 10.0
-RESEEKS = Counter("redditstream_stall_reseeks_total", "Source partitions re-seeked by the stall watchdog",
-                  ["topic"])
+CHECK_SECONDS = 5.0
+STRIKES = 3
+METADATA_CHECK_SECONDS = 1.0
+METADATA_REFRESHES = Counter("redditstream_topic_metadata_refreshes_total",
+                             "Forced consumer metadata refreshes for subscribed topics missing from it")
+RESEEKS = Counter("redditstream_stall_reseeks_total",
+                  "Partitions re-seeked by the lost-record watchdog", ["topic"])
 
-processed: dict[TP, int] = {}  # tp -> last offset the agents finished
-busy_since: dict[str, float] = {}  # agent topic -> when the event being handled started
-_last_seen: dict[TP, tuple[int | None, int]] = {}  # tp -> (processed at the last check, strikes)
-
-
-def mark_started(topic: str) -> None:
-    busy_since[topic] = time.monotonic()
-
-
-def mark_done(tp: TP, offset: int) -> None:
-    processed[tp] = offset
-    busy_since.pop(tp.topic, None)
-
+_seen: dict[TP, tuple[int, int]] = {}  # tp -> (next needed offset at the last check, strikes)
 
 OK, WAIT, RESEEK = "ok", "wait", "reseek"
 
 
-def assess(position: int | None, done: int | None, seen: tuple[int | None, int] | None,
-           busy: bool, start: int = 0, strikes_needed: int = 2) -> tuple[str, tuple[int | None, int] | None]:
+def assess(position: int | None, needed: int, in_flight: bool, seen: tuple[int, int] | None,
+           strikes_needed: int = STRIKES) -> tuple[str, tuple[int, int] | None]:
     """Decide for one partition: (verdict, what to remember for the next check).
 
-    `position` is aiokafka's next offset to fetch, `done` the last offset the agent finished,
-    `start` where this worker began reading the partition (the group's committed offset),
-    `seen` what the previous check remembered: (done then, strikes)."""
-    needed = done + 1 if done is not None else start
-    if position is None or position <= needed:
-        return OK, None  # caught up, or nothing fetched yet
-    if busy:
-        return WAIT, seen  # its agent is working (or retrying a dead letter): not a stall
-    prev, strikes = seen if seen is not None else (done, 0)
-    strikes = strikes + 1 if prev == done else 1
+    `position` is aiokafka's next offset to fetch, `needed` the first offset faust has not
+    finished (its next commit), `in_flight` whether that record is being processed or already
+    done, `seen` what the previous check remembered: (needed then, strikes)."""
+    if position is None or position <= needed or in_flight:
+        return OK, None  # caught up, nothing fetched past it, or someone holds the record
+    prev, strikes = seen if seen is not None else (needed, 0)
+    strikes = strikes + 1 if prev == needed else 1
     if strikes >= strikes_needed:
         return RESEEK, None
-    return WAIT, (done, strikes)
+    return WAIT, (needed, strikes)
+
+
+def watched(topic: str) -> bool:
+    return is_ordered(topic) and not topic.endswith("-__assignor-__leader")
 
 
 def _fetch_positions() -> dict[TP, int | None]:
@@ -78,44 +80,72 @@ def _fetch_positions() -> dict[TP, int | None]:
     return out
 
 
+def _held_offsets() -> dict[TP, set[int]]:
+    """Offsets faust tracks as being processed (unacked) or done but not yet committed (acked)."""
+    consumer = app.consumer
+    held: dict[TP, set[int]] = {}
+    for message in list(consumer._unacked_messages):
+        held.setdefault(message.tp, set()).add(message.offset)
+    for tp, offsets in list(consumer._acked.items()):
+        held.setdefault(tp, set()).update(offsets)
+    return held
+
+
 @app.timer(interval=CHECK_SECONDS)
-async def watch_source_partitions() -> None:
+async def watch_lost_records() -> None:
     try:
         await check()
     except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down
-        log.exception("stall watchdog: check failed")
+        log.exception("lost-record watchdog: check failed")
 
 
 async def check() -> None:
-    if app.rebalancing or not app.tables.recovery.completed.is_set():
-        _last_seen.clear()
+    if app.rebalancing or not app.tables.recovery.completed.is_set() or not app.consumer.flow_active:
+        _seen.clear()
         return
-    sources = {posts_topic.get_topic_name(), refresh_topic.get_topic_name()}
     try:
         positions = _fetch_positions()
     except AttributeError:  # consumer not started yet
         return
-    active = {TP(tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in sources}
-    for tp in list(_last_seen):
+    active = {tp for tp in app.consumer.assignment() if watched(tp.topic)}
+    for tp in list(_seen):
         if tp not in active:
-            _last_seen.pop(tp, None)
+            _seen.pop(tp, None)
+    held = _held_offsets()
     for tp in active:
         committed = app.consumer._committed_offset.get(tp)
-        start = committed if committed is not None and committed >= 0 else 0
-        verdict, seen = assess(positions.get(tp), processed.get(tp), _last_seen.get(tp), tp.topic in busy_since,
-                               start=start)
+        needed = committed if committed is not None and committed >= 0 else 0
+        verdict, seen = assess(positions.get(tp), needed, needed in held.get(tp, ()), _seen.get(tp))
         if seen is None:
-            _last_seen.pop(tp, None)
+            _seen.pop(tp, None)
         else:
-            _last_seen[tp] = seen
-        if verdict != RESEEK:
-            continue
-        position, done = positions.get(tp), processed.get(tp)
-        # nothing processed here yet: from the group's committed offset (faust read it when the
-        # partition was assigned), or from the start when the group never committed one
-        next_needed = (done + 1) if done is not None else start
-        log.warning("stall watchdog: %s[%d] fetched up to %d but processed only up to %s; re-seeking to %d",
-                    tp.topic, tp.partition, position, done, next_needed)
-        RESEEKS.labels(tp.topic).inc()
-        await app.consumer.seek(tp, next_needed)
-        _last_seen.pop(tp, None)
+            _seen[tp] = seen
+        if verdict == RESEEK:
+            log.warning("lost-record watchdog: %s[%d] fetched up to %d but offset %d was never processed; "
+                        "re-seeking to it", tp.topic, tp.partition, positions.get(tp), needed)
+            RESEEKS.labels(tp.topic).inc()
+            await app.consumer.seek(tp, needed)
+
+
+def missing_topics() -> set[str]:
+    """Subscribed topics that the consumer's cluster metadata does not list (yet)."""
+    aio = app.consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
+    if aio is None:
+        return set()
+    cluster = aio._client.cluster
+    return {t for t in aio.subscription() if not cluster.partitions_for_topic(t)}
+
+
+@app.timer(interval=METADATA_CHECK_SECONDS)
+async def watch_topic_metadata() -> None:
+    try:
+        missing = missing_topics()
+        if missing:
+            log.info("consumer metadata lacks subscribed topic(s) %s; refreshing it", ", ".join(sorted(missing)))
+            METADATA_REFRESHES.inc()
+            client = app.consumer._thread._consumer._client
+            await app.consumer._thread.call_thread(client.force_metadata_update)
+    except AttributeError:  # consumer not started yet
+        return
+    except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down
+        log.exception("topic metadata watchdog: check failed")

@@ -78,9 +78,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=6000)
     ap.add_argument("--refreshes", type=int, default=4)
+    ap.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated (default 1,2)")
     args = ap.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    ap_keep = os.environ.get("BENCH_WORKDIR")  # keep the workers' logs and data there
     with tempfile.TemporaryDirectory() as tmp:
-        results = [run(n, args.posts, args.refreshes, Path(tmp)) for n in (1, 2)]
+        workdir = Path(ap_keep) if ap_keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = [run(n, args.posts, args.refreshes, workdir) for n in counts]
     print(f"full enrichment path, {results[0]['of']} events "
           f"({args.posts} new posts + {args.posts * args.refreshes} refreshes), 8 partitions, sink on:")
     for r in results:
@@ -88,8 +93,10 @@ def main() -> None:
         print(f"  {r['workers']} worker(s): {r['rate']:8.0f} events/s   ({r['events']}/{r['of']} processed)   "
               f"Redis: {r['redis_round_trips']:.0f} round trips for {r['redis_written']:.0f} mirrored entries "
               f"= {per:.4f} round trips/event")
-    print(f"  two workers / one worker: {results[1]['rate'] / results[0]['rate']:.2f}x "
-          f"(on {os.cpu_count()} cores shared with Kafka, PostgreSQL and Redis)")
+    if len(results) > 1:
+        print(f"  {results[-1]['workers']} workers / {results[0]['workers']}: "
+              f"{results[-1]['rate'] / results[0]['rate']:.2f}x "
+              f"(on {os.cpu_count()} cores shared with Kafka, PostgreSQL and Redis)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import sys
 import faust
 
 from streams import logs
+from streams.consumer import OrderedConsumer
 from streams.settings import load_or_exit
 
 settings = load_or_exit()
@@ -17,6 +18,12 @@ class App(faust.App):
 
     def _on_autodiscovery_error(self, name: str) -> None:
         raise RuntimeError(f"cannot import {name}") from sys.exc_info()[1]
+
+    def _new_transport(self):  # noqa: ANN202
+        """faust's transport with `OrderedConsumer` (streams.consumer): no offsets skipped after a rebalance."""
+        transport = super()._new_transport()
+        transport.Consumer = OrderedConsumer
+        return transport
 
 
 app = App(
@@ -36,7 +43,8 @@ app = App(
     broker_heartbeat_interval=max(settings.kafka_session_timeout / 10, 0.5),
     producer_acks=-1,
     producer_compression_type="snappy",
-    producer_linger_ms=50,
+    producer_linger=0.05,
+    producer_max_batch_size=256 * 1024,
     web_port=settings.web_port,
     web_bind=settings.web_host,
     web_host=settings.web_host,

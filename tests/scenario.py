@@ -127,8 +127,13 @@ def wait_exact(worker: harness.Worker, expected: Mapping[str, VelocityState], ti
             partitions = json.dumps(worker.get_json("/debug/partitions/"))
         except Exception as err:  # noqa: BLE001 - diagnostics only
             partitions = repr(err)
+        try:
+            tasks = json.dumps([t for t in worker.get_json("/debug/tasks/")["tasks"]
+                                if any("agents/" in f or "streams/" in f for f in t["stack"])])
+        except Exception as err:  # noqa: BLE001 - diagnostics only
+            tasks = repr(err)
         raise AssertionError(f"{exc}: {len(last)} mismatches, e.g. {last[:5]}\n"
-                             f"consumer: {partitions}\n{worker.tail(30)}") from None
+                             f"consumer: {partitions}\nour tasks: {tasks}\n{worker.tail(30)}") from None
 
 
 def wipe(path) -> None:

@@ -1,6 +1,8 @@
 """`GET /debug/partitions/`: the consumer's view of its partitions, for operators chasing a stall."""
 from __future__ import annotations
 
+import gc
+
 from streams.app import app
 
 
@@ -35,15 +37,34 @@ async def partitions(web, request):  # noqa: ANN001
     })
 
 
+def _await_chain(coro) -> list[str]:  # noqa: ANN001
+    """The frames a suspended coroutine is waiting in, outermost first (follows `cr_await`)."""
+    out: list[str] = []
+    while coro is not None and len(out) < 40:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            path = "/".join(frame.f_code.co_filename.rsplit("/", 2)[-2:])
+            out.append(f"{path}:{frame.f_lineno} {frame.f_code.co_name}")
+        nxt = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
+        if type(nxt).__name__ == "coroutine_wrapper":  # coro.__await__(): the coroutine it wraps
+            inner = [r for r in gc.get_referents(nxt) if hasattr(r, "cr_frame")]
+            nxt = inner[0] if inner else nxt
+        if nxt is None and frame is None:
+            break
+        if nxt is not None and not hasattr(nxt, "cr_frame") and not hasattr(nxt, "gi_frame") \
+                and not hasattr(nxt, "ag_frame"):
+            out.append(f"awaiting {type(nxt).__name__}: {str(nxt)[:160]}")
+            break
+        coro = nxt
+    return out
+
+
 @app.page("/debug/tasks/")
 async def debug_tasks(web, request):  # noqa: ANN001
-    """Where every asyncio task of the worker's main loop is waiting (innermost frame last)."""
+    """Where every asyncio task of the worker's main loop is waiting (outermost frame first)."""
     import asyncio
 
-    out = []
-    for task in asyncio.all_tasks():
-        frames = task.get_stack(limit=30)
-        out.append({"task": task.get_name(),
-                    "stack": [f"{f.f_code.co_filename.rsplit('/', 2)[-1]}:{f.f_lineno} {f.f_code.co_name}"
-                              for f in frames]})
+    out = [{"task": task.get_name(), "stack": _await_chain(task.get_coro())} for task in asyncio.all_tasks()]
     return web.json({"tasks": out})
+
+

@@ -7,6 +7,7 @@ import time
 import psycopg
 import redis.asyncio as aioredis
 
+from agents import watchdog
 from streams.app import app, settings
 
 STARTED = time.time()
@@ -42,11 +43,16 @@ def kafka_state() -> dict:
     sources = {settings.topic_posts, settings.topic_refresh}
     assigned = {tp for tp in (app.consumer.assignment() if app.consumer else set()) if tp.topic in sources}
     recovered = app.tables.recovery.completed.is_set()
+    try:
+        missing = sorted(watchdog.missing_topics())
+    except AttributeError:  # consumer not started yet
+        missing = []
     return {
         "assigned_partitions": len(assigned),
         "rebalancing": bool(app.rebalancing),
         "tables_recovered": recovered,
-        "ok": bool(assigned) and not app.rebalancing and recovered,
+        "topics_missing_from_metadata": missing,
+        "ok": bool(assigned) and not app.rebalancing and recovered and not missing,
     }
 
 
