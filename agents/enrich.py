@@ -1,8 +1,10 @@
 """The enrichment path shared by the posts and refresh agents (DESIGN §4).
 
 decode → sentiment (computed once per post) → velocity (table) → trending → observation to the
-sink, sums to the per-subreddit stats, state to the Redis mirror. A message that cannot be
-decoded, or whose processing raises, becomes a dead letter and the stream moves on.
+sink (batched per partition, streams.outbox), sums to the per-subreddit stats, state to the Redis
+mirror. A message that cannot be decoded, or whose processing raises, becomes a dead letter and
+the stream moves on. The agents ack by hand: an event is acknowledged once its observation's
+batch, or its dead letter, is on the broker (streams.delivery) — never before.
 
 Per event this costs one read and (unless the observation is a replay or out of order) one
 write of the velocity table: the post's sentiment travels in its velocity entry, so a refresh
@@ -16,6 +18,8 @@ import logging
 import time
 
 from streams import deadletter
+from streams.delivery import DurableSender
+from streams.outbox import Outbox
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
 from streams.records import InvalidMessage, PostSnapshot, decode_snapshot
@@ -28,6 +32,9 @@ from web.metrics import DEAD_LETTERS, EVENTS, PROCESS_SECONDS
 log = logging.getLogger(__name__)
 TRENDING = trending.TrendingConfig.from_settings(settings)
 stats = StatsAccumulator()
+outbox = Outbox(DurableSender(observations_topic, what="observations"),
+                max_records=settings.observation_batch_size, max_delay=settings.observation_batch_seconds)
+dead_letters = DurableSender(dlq_topic, what="dead letter")
 
 
 def sentiment_of(snap: PostSnapshot) -> tuple[float, bool]:
@@ -51,7 +58,8 @@ def observation_bytes(snap: PostSnapshot, compound: float, result: velocity.Velo
     }, separators=(",", ":")).encode()
 
 
-async def enrich(snap: PostSnapshot) -> None:
+def enrich(snap: PostSnapshot) -> bytes:
+    """The observation of `snap` (JSON bytes) after updating the tables, the mirror and the stats."""
     raw = velocity_table.get(snap.id)
     prev = velocity.VelocityState.from_dict(raw) if raw else None
     if raw is not None and "sentiment" in raw:
@@ -65,18 +73,17 @@ async def enrich(snap: PostSnapshot) -> None:
         velocity_table[snap.id] = state
         mirror.put(snap.id, state)
     score = trending.trending_score(result.score_velocity, snap.num_comments, compound, TRENDING)
-    await observations_topic.send(key=snap.id, value=observation_bytes(snap, compound, result, score),
-                                  value_serializer="raw")
     if result.outcome is not velocity.Outcome.DUPLICATE:
         stats.add(snap.subreddit, snap.observed_at, new_post=computed, sentiment=compound,
                   score_velocity=result.score_velocity if result.has_velocity else 0.0)
+    return observation_bytes(snap, compound, result, score)
 
 
 async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
     started = time.perf_counter()
     try:
         snap = decode_snapshot(event.value)
-        await enrich(snap)
+        observation = enrich(snap)
     except Exception as exc:  # noqa: BLE001 - every failure is dead-lettered, none crashes the stream
         outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
         if outcome == "error":
@@ -84,10 +91,11 @@ async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
                           event.message.offset)
         dl = deadletter.envelope(topic=topic_name, partition=event.message.partition,
                                  offset=event.message.offset, key=event.key, value=event.value, error=exc)
-        await deadletter.publish(dlq_topic, dl)
+        await deadletter.publish(dead_letters, dl, event.ack)
         DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
         EVENTS.labels(topic_name, outcome).inc()
         return
+    await outbox.add(event.message.partition, observation, event.ack)
     EVENTS.labels(topic_name, "ok").inc()
     PROCESS_SECONDS.labels(topic_name).observe(time.perf_counter() - started)
 
@@ -102,6 +110,12 @@ async def flush_stats() -> None:
     await send_stats()
 
 
+@app.timer(interval=settings.observation_batch_seconds)
+async def flush_observations() -> None:
+    await outbox.flush_due()
+
+
 @app.on_before_shutdown.connect
-async def flush_stats_on_shutdown(app_, **kwargs) -> None:  # noqa: ANN001
+async def flush_on_shutdown(app_, **kwargs) -> None:  # noqa: ANN001
+    await outbox.flush_all()
     await send_stats()

@@ -10,5 +10,7 @@ TOPIC = posts_topic.get_topic_name()
 
 @app.agent(posts_topic)
 async def process_posts(stream):  # noqa: ANN001
-    async for event in stream.events():
+    # manual acks: an event is acked once its observation's batch (or its dead letter) is on
+    # the broker (agents.enrich)
+    async for event in stream.noack().events():
         await handle(event, TOPIC)

@@ -11,6 +11,7 @@ retries with backoff and the agent pulls nothing more (backpressure).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -19,7 +20,7 @@ import time
 from streams.app import app, settings
 from streams.db.batcher import Batcher
 from streams.db.pool import make_pool
-from streams.db.rows import Backoff, BadObservation, dead_row, row_from_json
+from streams.db.rows import Backoff, BadObservation, dead_row, load_json, row_from_data
 from streams.db.writer import Item, write_batch
 from web.metrics import SINK_BUFFERED, SINK_FLUSH_SECONDS, SINK_RETRIES, SINK_ROWS
 
@@ -36,18 +37,38 @@ pool = make_pool(settings.database_url, min_size=settings.db_pool_min, max_size=
                  name="sink")
 
 
-def item_for(event) -> Item:  # noqa: ANN001 - faust Event
+def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event
+    """The rows of one message: a batch (a JSON array of Observations, streams.outbox) or one Observation.
+
+    What cannot be decoded becomes a dead letter with its own bytes (an array element's JSON,
+    with its index as `item`)."""
     msg = event.message
     meta = {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
             "key": msg.key, "raw": msg.value, "worker": WORKER}
-    try:
-        return Item(row_from_json(msg.value), None, meta)
-    except BadObservation as exc:
+
+    def dead(exc: BadObservation, raw, item: int = 0) -> Item:  # noqa: ANN001
         return Item(None, dead_row(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                                   raw=msg.value, exc=exc, failed_at=time.time(), worker=WORKER), meta)
+                                   raw=raw, exc=exc, failed_at=time.time(), worker=WORKER, item=item), meta)
+    try:
+        data = load_json(msg.value)
+    except BadObservation as exc:
+        return [dead(exc, msg.value)]
+    if not isinstance(data, list):
+        try:
+            return [Item(row_from_data(data), None, meta)]
+        except BadObservation as exc:
+            return [dead(exc, msg.value)]
+    items = []
+    for i, element in enumerate(data):
+        try:
+            items.append(Item(row_from_data(element), None, {**meta, "item": i, "element": element}))
+        except BadObservation as exc:
+            items.append(dead(exc, json.dumps(element).encode(), i))
+    return items
 
 
-async def write(items) -> object:  # noqa: ANN001
+async def write(batches) -> object:  # noqa: ANN001 - one list of Items per buffered message
+    items = [item for batch in batches for item in batch]
     async with pool.connection() as conn:
         return await write_batch(conn, items)
 
@@ -75,7 +96,8 @@ async def sink(stream):  # noqa: ANN001
     gauge = SINK_BUFFERED.labels("sink")
     try:
         async for event in stream.events():
-            await batcher.add(event, item_for(event))
+            items = items_for(event)
+            await batcher.add(event, items, weight=len(items))
             gauge.set(len(batcher))
     finally:
         ticker.cancel()

@@ -1,21 +1,20 @@
 """Dead-letter envelopes (DESIGN §3) and their publication.
 
 The envelope keeps the original bytes (as text when they are valid UTF-8, else base64), the
-source coordinates and the error. Publishing waits for the broker's ack and is retried with
-backoff until it succeeds: the failed event is never acknowledged past before its dead letter
-is durable.
+source coordinates and the error. Publishing does not stop the stream for the broker's ack:
+the failed event is acknowledged once its dead letter is on the broker, and a failed send is
+retried with backoff until it succeeds (streams.delivery).
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import os
-import random
 import socket
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
+from streams.delivery import DurableSender
 from streams.records import DeadLetter, encode
 
 log = logging.getLogger(__name__)
@@ -58,20 +57,10 @@ def envelope(*, topic: str, partition: int, offset: int, key: Any, value: Option
     )
 
 
-async def publish(topic: Any, dl: DeadLetter, *, max_backoff: float = 30.0) -> None:
-    """Send `dl` to the DLQ topic and wait for the broker's ack; retry until it is durable."""
-    backoff = 0.2
-    data = encode(dl)
-    key = dl.key.encode() if dl.key is not None else None
-    while True:
-        try:
-            fut = await topic.send(key=key, value=data, key_serializer="raw", value_serializer="raw")
-            await fut
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any producer failure is retried
-            log.warning("dead letter for %s[%d]@%d not published (%s); retrying in %.1fs",
-                        dl.source_topic, dl.partition, dl.offset, exc, backoff)
-            await asyncio.sleep(backoff * (0.5 + random.random()))
-            backoff = min(backoff * 2, max_backoff)
+async def publish(sender: DurableSender, dl: DeadLetter, on_durable: Callable[[], Any]) -> None:
+    """Hand `dl` to the producer; `on_durable` (the failed event's ack) runs once the broker has it.
+
+    A failed send is retried until it succeeds (streams.delivery), so the failed event is never
+    acknowledged past before its dead letter is durable."""
+    await sender.send(encode(dl), key=dl.key.encode() if dl.key is not None else None, on_durable=on_durable,
+                      label=f"for {dl.source_topic}[{dl.partition}]@{dl.offset}")

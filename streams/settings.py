@@ -234,6 +234,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("TABLE_STANDBY_REPLICAS", "1", _int(1, 8), "Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery)."),
     Spec("KAFKA_SESSION_TIMEOUT", "30", _float(3.0, 600.0), "Seconds before a silent worker is dropped from the group and its partitions move."),
     Spec("SINK_BATCH_SIZE", "500", _int(1, 100_000), "Rows per database flush."),
+    Spec("OBSERVATION_BATCH_SIZE", "500", _int(1, 5_000), "Observations per message to the sink's topic (one JSON array per source partition)."),
+    Spec("OBSERVATION_BATCH_SECONDS", "0.05", _float(0.0, 10.0, strict_lo=True), "Longest an observation waits for its batch before it is sent."),
     Spec("SINK_FLUSH_SECONDS", "2.0", _float(0.0, 3600.0, strict_lo=True), "Longest a row waits in the sink buffer."),
     Spec("VELOCITY_TTL_HOURS", "25", _float(0.0, 24 * 365.0, strict_lo=True), "A velocity baseline older than this is treated as absent and expired."),
     Spec("SENTIMENT_SELFTEXT_CHARS", "0", _int(0, 10_000), "How much of the selftext joins the title for sentiment (0 = title only)."),

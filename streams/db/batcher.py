@@ -44,6 +44,8 @@ class Batcher(Generic[E, P]):
         self.events: list[E] = []
         self.payloads: list[P] = []
         self.arrivals: list[float] = []
+        self.weights: list[int] = []
+        self.weight = 0  # rows buffered (an event may carry several)
         self.lock = asyncio.Lock()
         self.failing = False
 
@@ -53,23 +55,30 @@ class Batcher(Generic[E, P]):
     def due(self, now: float | None = None) -> bool:
         if not self.events:
             return False
-        if len(self.events) >= self.batch_size:
+        if self.weight >= self.batch_size:
             return True
         now = self.clock() if now is None else now
         return now - self.arrivals[0] >= self.flush_seconds
 
-    async def add(self, event: E, payload: P) -> None:
-        """Buffer one event; when the buffer is full, flush (blocks while the database fails)."""
+    async def add(self, event: E, payload: P, weight: int = 1) -> None:
+        """Buffer one event (worth `weight` rows); when the buffer is full, flush (blocks while the
+        database fails)."""
         self.arrivals.append(self.clock())
         self.events.append(event)
         self.payloads.append(payload)
-        if len(self.events) >= self.batch_size:
+        self.weights.append(weight)
+        self.weight += weight
+        if self.weight >= self.batch_size:
             await self.flush()
 
     async def flush(self) -> int:
-        """Write and ack the oldest `batch_size` buffered events; retry until it succeeds."""
+        """Write and ack the oldest buffered events, up to `batch_size` rows (at least one event);
+        retry until it succeeds."""
         async with self.lock:
-            n = min(len(self.events), self.batch_size)
+            n, rows = 0, 0
+            while n < len(self.events) and (n == 0 or rows + self.weights[n] <= self.batch_size):
+                rows += self.weights[n]
+                n += 1
             if not n:
                 return 0
             events, payloads = self.events[:n], self.payloads[:n]
@@ -93,6 +102,8 @@ class Batcher(Generic[E, P]):
             del self.events[:n]
             del self.payloads[:n]
             del self.arrivals[:n]
+            del self.weights[:n]
+            self.weight -= rows
             if self.on_flushed:
                 self.on_flushed(payloads, result, self.clock() - t0)
             return n

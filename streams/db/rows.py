@@ -51,6 +51,7 @@ class DeadRow(NamedTuple):
     failed_at: float
     attempt: int
     worker: str
+    item: int = 0  # the element's index when the message was a batch (a JSON array)
 
 
 class BadObservation(ValueError):
@@ -94,12 +95,20 @@ def row_from_json(raw: bytes | str | None) -> ObservationRow:
     are acceptable is PostgreSQL's call (CHECK constraints): a row it rejects is split out of its
     batch and dead-lettered by the writer.
     """
+    return row_from_data(load_json(raw))
+
+
+def load_json(raw: bytes | str | None) -> Any:
     if raw is None:
         raise BadObservation("empty message (tombstone)")
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadObservation(f"not JSON: {exc}") from None
+
+
+def row_from_data(data: Any) -> ObservationRow:
+    """An `Observation` already parsed from JSON → its row (structure checked as in `row_from_json`)."""
     if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):
         raise BadObservation("expected an object with a 'snapshot' object")
     snap = data["snapshot"]
@@ -136,14 +145,14 @@ def payload_text(raw: bytes | str | None) -> tuple[str, str]:
 
 
 def dead_row(*, topic: str, partition: int, offset: int, key: bytes | str | None, raw: bytes | str | None,
-             exc: BaseException, failed_at: float, worker: str, attempt: int = 1) -> DeadRow:
+             exc: BaseException, failed_at: float, worker: str, attempt: int = 1, item: int = 0) -> DeadRow:
     payload, encoding = payload_text(raw)
     if isinstance(key, (bytes, bytearray)):
         key = bytes(key).decode("utf-8", "replace")
     if key is not None:
         key = key.replace("\x00", "")
     return DeadRow(topic, partition, offset, key, payload, encoding, type(exc).__name__,
-                   (str(exc).strip() or repr(exc)).replace("\x00", "")[:2000], failed_at, attempt, worker)
+                   (str(exc).strip() or repr(exc)).replace("\x00", "")[:2000], failed_at, attempt, worker, item)
 
 
 def dead_row_from_envelope(raw: bytes | str | None, *, topic: str, partition: int, offset: int,

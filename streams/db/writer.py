@@ -2,7 +2,7 @@
 
 `write_batch` upserts `posts` (newest observation wins), inserts `post_metrics_history`
 (idempotent on `(post_id, observed_at)`) and stores dead letters in `dlq_events` (idempotent on
-`(source_topic, partition, offset)`), all in one transaction. When PostgreSQL rejects the batch
+`(source_topic, partition, offset, item)`), all in one transaction. When PostgreSQL rejects the batch
 for its *content* (SQLSTATE class 22 data exception or 23 integrity violation), the batch is
 written again with each half in a savepoint, recursively, so that only the rejected rows are
 split out; they become dead letters in the same transaction. Any other error (connection lost,
@@ -10,6 +10,7 @@ server down, timeout, a missing table) propagates: the caller retries the whole 
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -59,14 +60,14 @@ ON CONFLICT (post_id, observed_at) DO NOTHING
 
 INSERT_DEAD = """
 INSERT INTO dlq_events (source_topic, "partition", "offset", key, payload, payload_encoding,
-                        error_type, error, failed_at, attempt, worker)
+                        error_type, error, failed_at, attempt, worker, item)
 SELECT t.source_topic, t.partition, t.offset, t.key, t.payload, t.payload_encoding, t.error_type,
-       t.error, to_timestamp(t.failed_at), t.attempt, t.worker
+       t.error, to_timestamp(t.failed_at), t.attempt, t.worker, t.item
   FROM unnest(%s::text[], %s::int[], %s::int8[], %s::text[], %s::text[], %s::text[], %s::text[],
-              %s::text[], %s::float8[], %s::int[], %s::text[])
+              %s::text[], %s::float8[], %s::int[], %s::text[], %s::int[])
        AS t(source_topic, partition, "offset", key, payload, payload_encoding, error_type, error,
-            failed_at, attempt, worker)
-ON CONFLICT (source_topic, "partition", "offset") DO NOTHING
+            failed_at, attempt, worker, item)
+ON CONFLICT (source_topic, "partition", "offset", item) DO NOTHING
 """
 
 CONTENT_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
@@ -127,8 +128,11 @@ async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: Wr
 def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
     from streams.db.rows import dead_row
     m = item.meta
+    # an element of a batch message is dead-lettered with its own JSON, not the whole batch's
+    raw = json.dumps(m["element"]).encode() if "element" in m else m.get("raw")
     return dead_row(topic=m.get("topic", ""), partition=m.get("partition", -1), offset=m.get("offset", -1),
-                    key=m.get("key"), raw=m.get("raw"), exc=exc, failed_at=now, worker=m.get("worker", ""))
+                    key=m.get("key"), raw=raw, exc=exc, failed_at=now, worker=m.get("worker", ""),
+                    item=m.get("item", 0))
 
 
 async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item]) -> WriteResult:

@@ -42,7 +42,16 @@ def empty_db(stack):
 def test_upgrade_downgrade_upgrade(empty_db):
     alembic(empty_db, "upgrade", "head")
     assert TABLES <= set(relations(empty_db))
-    assert "0003 (head)" in alembic(empty_db, "current")
+    assert "0004 (head)" in alembic(empty_db, "current")
+    with psycopg.connect(empty_db) as conn:  # dead letters of batch elements: one per (message, item)
+        unique = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                              "WHERE conname = 'uq_dlq_events_source'").fetchone()[0]
+    assert unique == 'UNIQUE (source_topic, partition, "offset", item)'
+    alembic(empty_db, "downgrade", "0003")
+    with psycopg.connect(empty_db) as conn:
+        columns = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'dlq_events'")}
+    assert "item" not in columns and "offset" in columns
     alembic(empty_db, "downgrade", "0002")
     assert not {"post_metrics_hourly", "timeseries_maintenance"} & set(relations(empty_db))
     alembic(empty_db, "downgrade", "base")

@@ -47,3 +47,31 @@ def test_constraint_violation_is_dead_lettered_rest_committed(start_worker, work
     assert [(r[0], r[1]) for r in rows] == [("bad1", "CheckViolation"), ("junk", "BadObservation")]
     assert json.loads(rows[0][2])["snapshot"]["upvote_ratio"] == 1.5  # the original bytes are kept
     assert rows[1][3] == "base64" and all(r[4] == topic for r in rows)
+
+
+def test_a_batch_message_is_written_row_by_row_and_its_bad_elements_dead_lettered(start_worker, worker_env,
+                                                                                   database):
+    """The enrich agents send observations as JSON arrays (streams.outbox): each element is a row;
+    an element that is not an Observation, or that PostgreSQL rejects, is a dead letter of its own
+    (its JSON, its index as `item`) and the rest of the batch is committed."""
+    start_worker(DATABASE_URL=database)
+    topic = worker_env["TOPIC_OBSERVATIONS"]
+    from streams.records import encode
+    elements = [json.loads(encode(observation(f"b{i}", BASE_T + i))) for i in range(6)]
+    elements[2] = {"snapshot": "not an object"}
+    elements[4] = json.loads(encode(observation("b4", BASE_T + 4, upvote_ratio=2.0)))  # CHECK violation
+    batch = json.dumps(elements).encode()
+    asyncio.run(produce(worker_env, topic, [("batch", batch)]))
+    mine_dead = "SELECT count(*) FROM dlq_events WHERE key = 'batch'"
+    mine = "SELECT count(*) FROM post_metrics_history WHERE post_id ~ '^b[0-9]'"
+    harness.wait_for(lambda: scalar(database, mine_dead) >= 2, 60, "the dead letters")
+    harness.wait_for(lambda: scalar(database, mine) >= 4, 30, "the rows")
+    assert scalar(database, mine) == 4
+    assert scalar(database, "SELECT string_agg(post_id, ',' ORDER BY post_id) FROM posts "
+                            "WHERE post_id ~ '^b[0-9]'") == "b0,b1,b3,b5"
+    with psycopg.connect(database) as conn:
+        rows = conn.execute("SELECT item, error_type, payload FROM dlq_events WHERE key = 'batch' "
+                            "ORDER BY item").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(2, "BadObservation"), (4, "CheckViolation")]
+    assert json.loads(rows[0][2]) == {"snapshot": "not an object"}
+    assert json.loads(rows[1][2])["snapshot"]["upvote_ratio"] == 2.0

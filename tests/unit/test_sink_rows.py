@@ -59,7 +59,7 @@ def test_dead_rows():
     env = json.dumps({"source_topic": "s", "partition": 0, "offset": 9, "key": None, "payload": "p",
                       "error_type": "E", "error": "e", "failed_at": 5.0, "attempt": 2, "worker": "w"})
     assert dead_row_from_envelope(env, topic="dlq", partition=0, offset=1, failed_at=0, worker="x") == \
-        ("s", 0, 9, None, "p", "utf-8", "E", "e", 5.0, 2, "w")
+        ("s", 0, 9, None, "p", "utf-8", "E", "e", 5.0, 2, "w", 0)
     broken = dead_row_from_envelope(b"{}", topic="dlq", partition=3, offset=4, failed_at=0, worker="x")
     assert (broken.source_topic, broken.offset, broken.error_type) == ("dlq", 4, "MalformedDeadLetter")
 

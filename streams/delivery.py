@@ -1,0 +1,78 @@
+"""Sending records without stopping the stream for each broker ack, and acking what they came from later.
+
+An agent with manual acks hands a record to `DurableSender.send` together with `on_durable`
+(the acks of the events it came from) and moves on; `on_durable` runs once the broker has
+acknowledged the record. A delivery that fails is re-sent with backoff until it succeeds and
+its events stay unacknowledged meanwhile, so faust never commits past a record that is not
+durable (DESIGN §9). At most `max_pending` events wait on deliveries: beyond that `send`
+waits, which stops the agent (backpressure) instead of piling records up in memory.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any, Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class DurableSender:
+    def __init__(self, topic: Any, *, max_pending: int = 5000, max_backoff: float = 30.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, what: str = "record") -> None:
+        self.topic = topic
+        self.max_pending = max_pending
+        self.max_backoff = max_backoff
+        self.sleep = sleep
+        self.what = what
+        self.pending = 0  # events whose records are not acknowledged yet
+        self.failures = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self._retries: set[asyncio.Task] = set()
+
+    async def send(self, value: bytes, *, key: bytes | None = None, partition: int | None = None,
+                   on_durable: Callable[[], Any], weight: int = 1, label: str = "") -> None:
+        while self.pending >= self.max_pending:
+            self._room.clear()
+            await self._room.wait()
+        self.pending += weight
+        await self._send(value, key, partition, on_durable, weight, label, 0.2)
+
+    async def _send(self, value: bytes, key: bytes | None, partition: int | None, on_durable: Callable[[], Any],
+                    weight: int, label: str, backoff: float) -> None:
+        while True:
+            try:
+                fut = await self.topic.send(key=key, value=value, partition=partition,
+                                            key_serializer="raw", value_serializer="raw")
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any producer failure is retried
+                backoff = await self._backoff(label, exc, backoff)
+        fut.add_done_callback(lambda f: self._delivered(f, value, key, partition, on_durable, weight, label, backoff))
+
+    def _delivered(self, fut: asyncio.Future, value: bytes, key: bytes | None, partition: int | None,
+                   on_durable: Callable[[], Any], weight: int, label: str, backoff: float) -> None:
+        exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
+        if exc is None:
+            self.pending -= weight
+            if self.pending < self.max_pending:
+                self._room.set()
+            on_durable()
+            return
+
+        async def retry() -> None:
+            delay = await self._backoff(label, exc, backoff)
+            await self._send(value, key, partition, on_durable, weight, label, delay)
+
+        task = asyncio.ensure_future(retry())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _backoff(self, label: str, exc: BaseException, backoff: float) -> float:
+        self.failures += 1
+        log.warning("%s %s not published (%s: %s); retrying in %.1fs", self.what, label, type(exc).__name__,
+                    exc, backoff)
+        await self.sleep(backoff * (0.5 + random.random()))
+        return min(backoff * 2, self.max_backoff)

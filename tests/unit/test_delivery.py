@@ -1,0 +1,113 @@
+"""streams.delivery.DurableSender and streams.outbox.Outbox: ack only what the broker has,
+retry failures, apply backpressure, batch per partition."""
+import asyncio
+import json
+
+from streams.delivery import DurableSender
+from streams.outbox import Outbox
+
+
+class FakeTopic:
+    """A topic whose sends are acknowledged (or failed) when the test says so."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.refuse = refuse  # the next `refuse` send() calls raise, as a producer that cannot enqueue
+        self.sent: list[dict] = []
+
+    async def send(self, *, key, value, partition, key_serializer, value_serializer):  # noqa: ANN001
+        if self.refuse:
+            self.refuse -= 1
+            raise ConnectionError("producer closed")
+        fut = asyncio.get_running_loop().create_future()
+        self.sent.append({"key": key, "value": value, "partition": partition, "fut": fut})
+        return fut
+
+
+async def no_sleep(_delay: float) -> None:
+    await asyncio.sleep(0)
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_the_event_is_acked_only_once_its_record_is_acknowledged():
+    topic, acked = FakeTopic(), []
+    sender = DurableSender(topic, sleep=no_sleep)
+    await sender.send(b"dead letter", key=b"k1", on_durable=lambda: acked.append(1))
+    assert len(topic.sent) == 1 and acked == [] and sender.pending == 1
+    topic.sent[0]["fut"].set_result("metadata")
+    await settle()
+    assert acked == [1] and sender.pending == 0
+
+
+async def test_a_failed_delivery_is_resent_and_acked_once_after_it_succeeds():
+    topic, acked = FakeTopic(), []
+    sender = DurableSender(topic, sleep=no_sleep)
+    await sender.send(b"v", key=b"k2", partition=3, on_durable=lambda: acked.append(2))
+    topic.sent[0]["fut"].set_exception(TimeoutError("no ack"))
+    await settle()
+    assert len(topic.sent) == 2 and acked == [] and sender.failures == 1 and sender.pending == 1
+    assert {k: topic.sent[1][k] for k in ("key", "value", "partition")} == {"key": b"k2", "value": b"v", "partition": 3}
+    topic.sent[1]["fut"].set_result("metadata")
+    await settle()
+    assert acked == [2] and sender.pending == 0
+
+
+async def test_a_send_that_raises_is_retried_before_send_returns():
+    topic, acked = FakeTopic(refuse=2), []
+    sender = DurableSender(topic, sleep=no_sleep)
+    await sender.send(b"v", on_durable=lambda: acked.append(3))
+    assert sender.failures == 2 and len(topic.sent) == 1 and acked == []
+
+
+async def test_send_waits_while_too_many_events_are_in_flight():
+    topic, acked = FakeTopic(), []
+    sender = DurableSender(topic, max_pending=3, sleep=no_sleep)
+    await sender.send(b"a", on_durable=lambda: acked.append("a"), weight=2)
+    await sender.send(b"b", on_durable=lambda: acked.append("b"))
+    third = asyncio.ensure_future(sender.send(b"c", on_durable=lambda: acked.append("c")))
+    await asyncio.sleep(0.01)
+    assert not third.done() and len(topic.sent) == 2
+    topic.sent[0]["fut"].set_result("metadata")
+    await asyncio.wait_for(third, 1)
+    assert len(topic.sent) == 3 and acked == ["a"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_outbox_sends_one_array_per_partition_and_acks_every_event_of_it():
+    topic, acked, clock = FakeTopic(), [], Clock()
+    box = Outbox(DurableSender(topic, sleep=no_sleep), max_records=3, max_delay=0.05, clock=clock)
+    for i, partition in enumerate([0, 1, 0, 0, 1]):
+        await box.add(partition, json.dumps({"n": i}).encode(), lambda i=i: acked.append(i))
+    assert len(topic.sent) == 1 and topic.sent[0]["partition"] == 0   # partition 0 reached 3
+    assert json.loads(topic.sent[0]["value"]) == [{"n": 0}, {"n": 2}, {"n": 3}]
+    assert len(box) == 2
+    await box.flush_due()
+    assert len(topic.sent) == 1                                          # partition 1 is not due yet
+    clock.now = 0.06
+    await box.flush_due()
+    assert [s["partition"] for s in topic.sent] == [0, 1] and json.loads(topic.sent[1]["value"]) == [{"n": 1}, {"n": 4}]
+    assert acked == []
+    topic.sent[1]["fut"].set_result("m")
+    topic.sent[0]["fut"].set_result("m")
+    await settle()
+    assert sorted(acked) == [0, 1, 2, 3, 4] and len(box) == 0
+
+
+async def test_outbox_starts_a_new_batch_before_one_would_exceed_max_bytes():
+    topic, clock = FakeTopic(), Clock()
+    box = Outbox(DurableSender(topic, sleep=no_sleep), max_records=100, max_bytes=28, clock=clock)
+    for i in range(3):
+        await box.add(0, b'"0123456789"', lambda: None)   # 12 bytes each: two fit in 2 + (12 + 1) * 2 = 28
+    assert len(topic.sent) == 1 and json.loads(topic.sent[0]["value"]) == ["0123456789"] * 2
+    await box.flush_all()
+    assert len(topic.sent) == 2 and json.loads(topic.sent[1]["value"]) == ["0123456789"]
