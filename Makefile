@@ -36,7 +36,7 @@ demo: up
 	tools/demo.sh
 
 test: up
-	$(BIN)/python -m pytest tests --reruns 1 --reruns-delay 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -24,6 +24,7 @@ os.environ.setdefault("REDDITSTREAM_HOME", str(Path(__file__).resolve().parent.p
 from aiokafka import AIOKafkaProducer  # noqa: E402
 from aiokafka import conn as aiokafka_conn  # noqa: E402
 
+from streams.admin import bootstrap_servers  # noqa: E402
 from streams.ingest.budget import Budget  # noqa: E402
 from streams.ingest.convert import to_snapshot  # noqa: E402
 from streams.ingest.producer import producer_config  # noqa: E402
@@ -116,7 +117,7 @@ async def producer_bytes() -> None:
           "linger 500 ms, 64 KiB batches, acks=all, idempotent, 8 partitions:")
     for compression in ("snappy", "none"):
         settings = Settings.from_mapping({**env, "PRODUCER_COMPRESSION": compression})
-        bootstrap = settings.kafka_broker_url.removeprefix("kafka://").replace(";", ",")
+        bootstrap = bootstrap_servers(settings.kafka_broker_url)
         topic = f"bench.ingest.{compression}.{uuid.uuid4().hex[:8]}"
         producer = AIOKafkaProducer(**producer_config(settings, bootstrap))
         await producer.start()

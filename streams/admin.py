@@ -1,10 +1,9 @@
-"""Declare the source topics with the app's partition count before anything consumes or produces.
+"""Kafka administration shared by the commands: the bootstrap list, and declaring topics.
 
-Ingest (before its first record) and the test harness (before a worker starts) call
-:func:`ensure_topics`. A worker that subscribes before a topic exists leaves that topic out of
-the assignment until its next metadata refresh (minutes); a producer that writes first gets the
-broker's default partition count. Creating the topics and waiting until every partition has a
-leader removes both races.
+Ingest calls :func:`ensure_topics` before its first record: a producer that writes to a topic
+that does not exist yet would get the broker's default partition count, not
+`TOPIC_PARTITIONS`. (Workers let faust declare their topics; a worker whose consumer does not
+see a new topic yet is covered by agents.watchdog.)
 """
 from __future__ import annotations
 

@@ -91,7 +91,8 @@ def _all_answer(env: Mapping[str, str]) -> bool:
 
 def bootstrap(env: Mapping[str, str]) -> str:
     """aiokafka's bootstrap_servers from a KAFKA_BROKER_URL."""
-    return env["KAFKA_BROKER_URL"].removeprefix("kafka://").replace(";", ",")
+    from streams.admin import bootstrap_servers  # imported late: it loads no settings, but keep the harness light
+    return bootstrap_servers(env["KAFKA_BROKER_URL"])
 
 
 def unique(prefix: str = "t") -> str:

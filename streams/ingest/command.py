@@ -23,7 +23,7 @@ async def ingest(self) -> None:
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
     from streams.ingest.producer import BufferedProducer, producer_config
-    from streams.admin import ensure_topics
+    from streams.admin import bootstrap_servers, ensure_topics
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
 
@@ -31,7 +31,7 @@ async def ingest(self) -> None:
     stop = stop_event()
     if settings.ingest_metrics_port:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
-    bootstrap = settings.kafka_broker_url.removeprefix("kafka://").replace(";", ",")
+    bootstrap = bootstrap_servers(settings.kafka_broker_url)
     producer = BufferedProducer(
         producer_config(settings, bootstrap), settings.ingest_buffer_records,
         settings.ingest_retry_base_seconds, settings.ingest_retry_max_seconds,
