@@ -73,3 +73,24 @@ def partition_count(env: Mapping[str, str], topic: str) -> int:
         finally:
             await consumer.stop()
     return asyncio.run(run())
+
+
+def lag(env: Mapping[str, str], group: str, topics: Iterable[str]) -> dict[str, int]:
+    """Per partition ("topic[p]"), end offset minus the group's committed offset (no commit = 0)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def run() -> dict[str, int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap(env))
+        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env))
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(group)
+            tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            ends = await consumer.end_offsets(tps)
+            return {f"{tp.topic}[{tp.partition}]": ends[tp] - (committed[tp].offset if tp in committed else 0)
+                    for tp in tps}
+        finally:
+            await consumer.stop()
+            await admin.close()
+    return asyncio.run(run())

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import gc
+import hmac
 
-from streams.app import app
+from faust.web import Request, Response, View
+
+from streams.app import app, settings
 
 
 def _tps(tps) -> list[str]:  # noqa: ANN001
@@ -68,3 +71,21 @@ async def debug_tasks(web, request):  # noqa: ANN001
     return web.json({"tasks": out})
 
 
+@app.page("/debug/rebalance/")
+class Rebalance(View):
+    """`POST /debug/rebalance/` makes this worker rejoin its group: a rebalance on demand, for
+    operators (e.g. after moving partitions by hand) and for the rebalance tests. Needs
+    `Authorization: Bearer $ADMIN_TOKEN`; answers 404 when no token is set."""
+
+    async def post(self, request: Request) -> Response:
+        if not settings.admin_token:
+            return self.json({"error": "disabled: ADMIN_TOKEN is not set"}, status=404)
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {settings.admin_token}".encode()):
+            return self.json({"error": "needs Authorization: Bearer <ADMIN_TOKEN>"}, status=401)
+        aio = app.consumer._thread._consumer  # the aiokafka consumer, run by faust's consumer thread
+
+        async def rejoin() -> None:  # on the consumer thread's loop, where the coordinator lives
+            aio._coordinator.request_rejoin()
+        await app.consumer._thread.call_thread(rejoin)
+        return self.json({"rejoining": True}, status=202)
