@@ -11,7 +11,6 @@ retries with backoff and the agent pulls nothing more (backpressure).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -20,7 +19,7 @@ import time
 from streams.app import app, settings
 from streams.db.batcher import Batcher
 from streams.db.pool import make_pool
-from streams.db.rows import Backoff, BadObservation, dead_row, load_json, row_from_data
+from streams.db.rows import Backoff, BadObservation, dead_row, element_bytes, load_json, row_from_data
 from streams.db.writer import Item, write_batch
 from web.metrics import SINK_BUFFERED, SINK_FLUSH_SECONDS, SINK_RETRIES, SINK_ROWS
 
@@ -63,7 +62,7 @@ def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event
         try:
             items.append(Item(row_from_data(element), None, {**meta, "item": i, "element": element}))
         except BadObservation as exc:
-            items.append(dead(exc, json.dumps(element).encode(), i))
+            items.append(dead(exc, element_bytes(element), i))
     return items
 
 

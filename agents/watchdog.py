@@ -69,15 +69,7 @@ def watched(topic: str) -> bool:
 
 
 def _fetch_positions() -> dict[TP, int | None]:
-    aio = app.consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
-    assignment = aio._subscription.subscription.assignment
-    if assignment is None:
-        return {}
-    out: dict[TP, int | None] = {}
-    for tp in assignment.tps:
-        st = assignment.state_value(tp)
-        out[TP(tp.topic, tp.partition)] = st._position if st is not None else None
-    return out
+    return {tp: st._position if st is not None else None for tp, st in app.consumer.assignment_states().items()}
 
 
 def _held_offsets() -> dict[TP, set[int]]:
@@ -129,7 +121,7 @@ async def check() -> None:
 
 def missing_topics() -> set[str]:
     """Subscribed topics that the consumer's cluster metadata does not list (yet)."""
-    aio = app.consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
+    aio = app.consumer.aiokafka()
     if aio is None:
         return set()
     cluster = aio._client.cluster
@@ -143,8 +135,7 @@ async def watch_topic_metadata() -> None:
         if missing:
             log.info("consumer metadata lacks subscribed topic(s) %s; refreshing it", ", ".join(sorted(missing)))
             METADATA_REFRESHES.inc()
-            client = app.consumer._thread._consumer._client
-            await app.consumer._thread.call_thread(client.force_metadata_update)
+            await app.consumer.on_consumer_thread(lambda aio: aio._client.force_metadata_update())
     except AttributeError:  # consumer not started yet
         return
     except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down

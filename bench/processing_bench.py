@@ -81,9 +81,9 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2", help="worker counts to run, comma-separated (default 1,2)")
     args = ap.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    ap_keep = os.environ.get("BENCH_WORKDIR")  # keep the workers' logs and data there
+    keep = os.environ.get("BENCH_WORKDIR")  # keep the workers' logs and data there
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(ap_keep) if ap_keep else Path(tmp)
+        workdir = Path(keep) if keep else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         results = [run(n, args.posts, args.refreshes, workdir) for n in counts]
     print(f"full enrichment path, {results[0]['of']} events "

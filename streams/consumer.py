@@ -18,8 +18,9 @@ is then let through.
 """
 from __future__ import annotations
 
+import inspect
 import logging
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
@@ -75,6 +76,29 @@ class OrderedConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self.gaps = GapTracker()
+
+    # -- the aiokafka consumer under faust's consumer thread (private attributes, versions pinned)
+
+    def aiokafka(self) -> Any:
+        """The aiokafka consumer that faust's consumer thread runs (None before it starts)."""
+        return self._thread._consumer
+
+    def assignment_states(self) -> dict[TP, Any]:
+        """aiokafka's state (position, paused, ...) of every assigned partition."""
+        aio = self.aiokafka()
+        assignment = aio._subscription.subscription.assignment if aio is not None else None
+        if assignment is None:
+            return {}
+        return {TP(tp.topic, tp.partition): assignment.state_value(tp) for tp in assignment.tps}
+
+    async def on_consumer_thread(self, fn: Callable[[Any], Any]) -> Any:
+        """Run `fn(aiokafka consumer)` on the consumer thread's event loop, where aiokafka lives."""
+        aio = self.aiokafka()
+
+        async def call() -> Any:
+            result = fn(aio)
+            return await result if inspect.isawaitable(result) else result
+        return await self._thread.call_thread(call)
 
     async def perform_seek(self) -> None:
         await super().perform_seek()

@@ -19,10 +19,7 @@ async def partitions(web, request):  # noqa: ANN001
     assigned = consumer.assignment()
     aio_state: dict = {}
     try:
-        aio = consumer._thread._consumer  # the aiokafka consumer behind faust's consumer thread
-        assignment = aio._subscription.subscription.assignment
-        for tp in assignment.tps:
-            st = assignment.state_value(tp)
+        for tp, st in consumer.assignment_states().items():
             aio_state[f"{tp.topic}[{tp.partition}]"] = {
                 "paused": st.paused, "position": st._position, "status": str(st._status),
                 "reset": st._reset_strategy}
@@ -83,9 +80,5 @@ class Rebalance(View):
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {settings.admin_token}".encode()):
             return self.json({"error": "needs Authorization: Bearer <ADMIN_TOKEN>"}, status=401)
-        aio = app.consumer._thread._consumer  # the aiokafka consumer, run by faust's consumer thread
-
-        async def rejoin() -> None:  # on the consumer thread's loop, where the coordinator lives
-            aio._coordinator.request_rejoin()
-        await app.consumer._thread.call_thread(rejoin)
+        await app.consumer.on_consumer_thread(lambda aio: aio._coordinator.request_rejoin())
         return self.json({"rejoining": True}, status=202)

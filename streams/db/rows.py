@@ -107,6 +107,11 @@ def load_json(raw: bytes | str | None) -> Any:
         raise BadObservation(f"not JSON: {exc}") from None
 
 
+def element_bytes(element: Any) -> bytes:
+    """What a dead letter keeps of one element of a batch message: the element's own JSON."""
+    return json.dumps(element).encode()
+
+
 def row_from_data(data: Any) -> ObservationRow:
     """An `Observation` already parsed from JSON → its row (structure checked as in `row_from_json`)."""
     if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):

@@ -10,7 +10,6 @@ server down, timeout, a missing table) propagates: the caller retries the whole 
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -126,10 +125,10 @@ async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: Wr
 
 
 def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
-    from streams.db.rows import dead_row
+    from streams.db.rows import dead_row, element_bytes
     m = item.meta
     # an element of a batch message is dead-lettered with its own JSON, not the whole batch's
-    raw = json.dumps(m["element"]).encode() if "element" in m else m.get("raw")
+    raw = element_bytes(m["element"]) if "element" in m else m.get("raw")
     return dead_row(topic=m.get("topic", ""), partition=m.get("partition", -1), offset=m.get("offset", -1),
                     key=m.get("key"), raw=raw, exc=exc, failed_at=now, worker=m.get("worker", ""),
                     item=m.get("item", 0))
