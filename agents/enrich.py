@@ -13,6 +13,7 @@ is absent (its first observation, or one after the TTL), and VADER runs only on 
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -110,9 +111,23 @@ async def flush_stats() -> None:
     await send_stats()
 
 
-@app.timer(interval=settings.observation_batch_seconds)
+@app.task
 async def flush_observations() -> None:
-    await outbox.flush_due()
+    """Send the observation batches that are `OBSERVATION_BATCH_SECONDS` old.
+
+    A task, not an `app.timer`: faust ends its timers as soon as the app starts stopping, and
+    then waits for every event in flight to be acked before it commits and leaves the group
+    (rebalances wait the same way). The events of an open batch are acked only once the batch
+    is on the broker, so the flushing must go on during that wait; this loop runs until faust
+    cancels the app's tasks, after the wait. With a timer a worker given SIGTERM mid-stream hung
+    in `wait_empty` until it was killed, and its partitions waited a session timeout to move.
+    """
+    while True:
+        await asyncio.sleep(settings.observation_batch_seconds)
+        try:
+            await outbox.flush_due()
+        except Exception:  # noqa: BLE001 - DurableSender retries; never let the flushing stop
+            log.exception("flushing observation batches failed; retrying")
 
 
 @app.on_before_shutdown.connect

@@ -171,13 +171,16 @@ class Worker:
                 total += float(m.group(3))
         return total
 
-    def stop(self, timeout: float = 60) -> None:
+    def stop(self, timeout: float = 60) -> bool:
+        """SIGTERM, then SIGKILL after `timeout` s. True if the worker exited by itself."""
         if self.alive():
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+                return False
+        return True
 
     def kill(self) -> None:
         if self.alive():
