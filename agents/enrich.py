@@ -4,27 +4,33 @@ decode → sentiment (computed once per post) → velocity (table) → trending 
 sink (batched per partition, streams.outbox), sums to the per-subreddit stats, state to the Redis
 mirror. A message that cannot be decoded, or whose processing raises, becomes a dead letter and
 the stream moves on. The agents ack by hand: an event is acknowledged once its observation's
-batch, or its dead letter, is on the broker (streams.delivery) — never before.
+batch and its table changes, or its dead letter, are on the broker (streams.outbox,
+streams.delivery) — never before.
 
 Per event this costs one read and (unless the observation is a replay or out of order) one
-write of the velocity table: the post's sentiment travels in its velocity entry, so a refresh
-never touches the sentiment table; that table is read and written only for a post whose entry
-is absent (its first observation, or one after the TTL), and VADER runs only on a cache miss.
+write of the velocity table, both straight to the partition's RocksDB database, the changelog
+record going out with the partition's batch (tables.direct, tables.changelog): the post's
+sentiment travels in its velocity entry, so a refresh never touches the sentiment table; that
+table is read and written only for a post whose entry is absent (its first observation, or
+one after the TTL), and VADER runs only on a cache miss.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
+import orjson
+
 from streams import deadletter
 from streams.delivery import DurableSender
-from streams.outbox import Outbox
+from streams.outbox import Change, Outbox
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
-from streams.records import InvalidMessage, PostSnapshot, decode_snapshot
+from streams.records import InvalidMessage, decode_snapshot_fields
 from streams.topics import dlq_topic, observations_topic
+from tables.changelog import ChangelogSender
+from tables.direct import DirectTable
 from tables.mirror_service import mirror
 from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
 from tables.subreddit_stats import StatsAccumulator, stats_topic
@@ -32,73 +38,93 @@ from web.metrics import DEAD_LETTERS, EVENTS, PROCESS_SECONDS
 
 log = logging.getLogger(__name__)
 TRENDING = trending.TrendingConfig.from_settings(settings)
+VELOCITY = DirectTable(velocity_table)
+SENTIMENT = DirectTable(sentiment_table)
 stats = StatsAccumulator()
 outbox = Outbox(DurableSender(observations_topic, what="observations"),
+                ChangelogSender(lambda: app.producer._ensure_producer()),
                 max_records=settings.observation_batch_size, max_delay=settings.observation_batch_seconds)
 dead_letters = DurableSender(dlq_topic, what="dead letter")
 
 
-def sentiment_of(snap: PostSnapshot) -> tuple[float, bool]:
+def sentiment_of(snap: dict, partition: int, key: bytes) -> tuple[float, bool]:
     """(compound, computed_now) for a post without a velocity entry: cache, else VADER once."""
-    cached = sentiment_table.get(snap.id)
+    cached = SENTIMENT.get(partition, key)
     if cached is not None:
         return float(cached["s"]), False
-    text = sentiment.sentiment_text(snap.title, snap.selftext, settings.sentiment_selftext_chars)
-    score = sentiment.compound(text)
-    sentiment_table[snap.id] = {"s": score, "t": snap.observed_at}
-    return score, True
+    text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
+    return sentiment.compound(text), True
 
 
-def observation_bytes(snap: PostSnapshot, compound: float, result: velocity.VelocityResult,
-                      score: float) -> bytes:
+def observation_bytes(snap: dict, compound: float, result: velocity.VelocityResult, score: float) -> bytes:
     """The `Observation` record (streams.records) as JSON, without building the faust Record."""
-    return json.dumps({
-        "snapshot": snap.asdict(), "sentiment": compound, "score_velocity": result.score_velocity,
+    return orjson.dumps({
+        "snapshot": snap, "sentiment": compound, "score_velocity": result.score_velocity,
         "comment_velocity": result.comment_velocity, "trending_score": score,
         "is_trending": trending.is_trending(score, TRENDING), "has_velocity": result.has_velocity,
-    }, separators=(",", ":")).encode()
+    })
 
 
-def enrich(snap: PostSnapshot) -> bytes:
-    """The observation of `snap` (JSON bytes) after updating the tables, the mirror and the stats."""
-    raw = velocity_table.get(snap.id)
+def enrich(snap: dict, partition: int, changes: list[Change]) -> bytes:
+    """The observation of `snap` (a validated PostSnapshot's fields) as JSON bytes, after updating
+    the tables (their changelog records appended to `changes`), the mirror and the stats.
+
+    The state is written last, when nothing that can fail is left: an event that fails (and is
+    dead-lettered) leaves the tables as they were."""
+    key = snap["id"].encode()
+    raw = VELOCITY.get(partition, key)
     prev = velocity.VelocityState.from_dict(raw) if raw else None
     if raw is not None and "sentiment" in raw:
         compound, computed = float(raw["sentiment"]), False
     else:
-        compound, computed = sentiment_of(snap)
-    result = velocity.update(prev, snap.score, snap.num_comments, snap.observed_at, VELOCITY_TTL_S)
+        compound, computed = sentiment_of(snap, partition, key)
+    result = velocity.update(prev, snap["score"], snap["num_comments"], snap["observed_at"], VELOCITY_TTL_S)
+    score = trending.trending_score(result.score_velocity, snap["num_comments"], compound, TRENDING)
+    observation = observation_bytes(snap, compound, result, score)
+    if computed:
+        changes.append((SENTIMENT, key, SENTIMENT.put(partition, key, {"s": compound, "t": snap["observed_at"]})))
     if result.changed:
         state = result.state.to_dict()
         state["sentiment"] = compound
-        velocity_table[snap.id] = state
-        mirror.put(snap.id, state)
-    score = trending.trending_score(result.score_velocity, snap.num_comments, compound, TRENDING)
+        changes.append((VELOCITY, key, VELOCITY.put(partition, key, state)))
+        mirror.put(snap["id"], state)
     if result.outcome is not velocity.Outcome.DUPLICATE:
-        stats.add(snap.subreddit, snap.observed_at, new_post=computed, sentiment=compound,
+        stats.add(snap["subreddit"], snap["observed_at"], new_post=computed, sentiment=compound,
                   score_velocity=result.score_velocity if result.has_velocity else 0.0)
-    return observation_bytes(snap, compound, result, score)
+    return observation
+
+
+class _TopicMetrics:
+    """The per-topic metric children, looked up once (prometheus' `labels()` is not free)."""
+
+    def __init__(self, topic: str) -> None:
+        self.ok = EVENTS.labels(topic, "ok")
+        self.seconds = PROCESS_SECONDS.labels(topic)
+
+
+_metrics: dict[str, _TopicMetrics] = {}
 
 
 async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
     started = time.perf_counter()
+    partition = event.message.partition
+    changes: list[Change] = []
     try:
-        snap = decode_snapshot(event.value)
-        observation = enrich(snap)
+        observation = enrich(decode_snapshot_fields(event.value), partition, changes)
     except Exception as exc:  # noqa: BLE001 - every failure is dead-lettered, none crashes the stream
         outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
         if outcome == "error":
-            log.exception("processing %s[%d]@%d failed", topic_name, event.message.partition,
-                          event.message.offset)
-        dl = deadletter.envelope(topic=topic_name, partition=event.message.partition,
-                                 offset=event.message.offset, key=event.key, value=event.value, error=exc)
+            log.exception("processing %s[%d]@%d failed", topic_name, partition, event.message.offset)
+        dl = deadletter.envelope(topic=topic_name, partition=partition, offset=event.message.offset,
+                                 key=event.key, value=event.value, error=exc)
         await deadletter.publish(dead_letters, dl, event.ack)
         DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
         EVENTS.labels(topic_name, outcome).inc()
         return
-    await outbox.add(event.message.partition, observation, event.ack)
-    EVENTS.labels(topic_name, "ok").inc()
-    PROCESS_SECONDS.labels(topic_name).observe(time.perf_counter() - started)
+    await outbox.add(partition, observation, event.ack, changes)
+    m = _metrics.get(topic_name) or _metrics.setdefault(topic_name, _TopicMetrics(topic_name))
+    m.ok.inc()
+    m.seconds.observe(time.perf_counter() - started)
 
 
 async def send_stats() -> None:

@@ -5,9 +5,12 @@ worker), for one worker and for two workers, and Redis round trips per event.
     .venv/bin/python bench/processing_bench.py [--posts 6000] [--refreshes 4]
 
 The workers are started first (fresh topics and app id per run) and, once the group is stable,
-the events are produced as fast as the broker takes them; the rate is events processed / time
-from the first to the last processed event, read from the workers' /metrics
-(redditstream_events_total). Redis round trips are the mirror's pipelined
+the events are produced as fast as the broker takes them. Two rates, from the first processed
+event: "enriched" to the last event processed by the enrich agents
+(redditstream_events_total), "in PostgreSQL" to the last row committed by the sink
+(redditstream_sink_rows_total); both read from the workers' /metrics. Worker CPU is the
+workers' user + system time over the enrichment window, per event (less noisy than a rate on
+a shared machine). Redis round trips are the mirror's pipelined
 flushes plus its server checks (redditstream_redis_mirror_round_trips_total). Uses the stack of
 .env.local (tools/stack.sh up).
 """
@@ -53,25 +56,41 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
     def processed() -> float:
         return sum(w.metric("redditstream_events_total", outcome="ok") for w in workers)
 
-    t_first = None
-    done = 0.0
+    def written() -> float:
+        return sum(w.metric("redditstream_sink_rows_total", outcome="written") for w in workers)
+
+    t_first = t_processed = t_written = None
+    n_first = done = rows = 0.0
+    cpu_first: dict[int, float] = {}
+    cpu_processed: dict[int, float] = {}
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        done = processed()
-        now = time.monotonic()
+    while time.monotonic() < deadline and t_written is None:
+        done, rows, now = processed(), written(), time.monotonic()
         if done > 0 and t_first is None:
-            t_first, n_first = now, done
-        if done >= total:
-            break
+            t_first, n_first, cpu_first = now, done, {w.proc.pid: cpu_seconds(w.proc.pid) for w in workers}
+        if done >= total and t_processed is None:
+            t_processed, cpu_processed = now, {w.proc.pid: cpu_seconds(w.proc.pid) for w in workers}
+        if rows >= total:
+            t_written = now
         time.sleep(0.25)
-    t_last = time.monotonic()
     trips = sum(w.metric("redditstream_redis_mirror_round_trips_total") for w in workers)
-    written = sum(w.metric("redditstream_redis_mirror_written_total") for w in workers)
+    mirrored = sum(w.metric("redditstream_redis_mirror_written_total") for w in workers)
     for w in workers:
         w.kill()
-    rate = (done - n_first) / (t_last - t_first) if t_first and t_last > t_first else float("nan")
-    return {"workers": n_workers, "events": int(done), "of": total, "rate": rate,
-            "redis_round_trips": trips, "redis_written": written}
+    nan = float("nan")
+    counted = done - n_first
+    cpu = sum(cpu_processed.get(pid, nan) - cpu_first.get(pid, nan) for pid in cpu_first)
+    return {"workers": n_workers, "events": int(done), "of": total, "rows": int(rows),
+            "rate": counted / (t_processed - t_first) if t_first and t_processed else nan,
+            "end_to_end": counted / (t_written - t_first) if t_first and t_written else nan,
+            "cpu_us": 1e6 * cpu / counted if counted else nan,
+            "redis_round_trips": trips, "redis_written": mirrored}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -90,12 +109,15 @@ def main() -> None:
           f"({args.posts} new posts + {args.posts * args.refreshes} refreshes), 8 partitions, sink on:")
     for r in results:
         per = r["redis_round_trips"] / r["events"] if r["events"] else float("nan")
-        print(f"  {r['workers']} worker(s): {r['rate']:8.0f} events/s   ({r['events']}/{r['of']} processed)   "
+        print(f"  {r['workers']} worker(s): {r['rate']:6.0f} events/s enriched, {r['end_to_end']:6.0f} events/s "
+              f"in PostgreSQL   ({r['events']}/{r['of']} processed, {r['rows']} rows)   "
+              f"worker CPU {r['cpu_us']:.0f} us/event   "
               f"Redis: {r['redis_round_trips']:.0f} round trips for {r['redis_written']:.0f} mirrored entries "
               f"= {per:.4f} round trips/event")
     if len(results) > 1:
-        print(f"  {results[-1]['workers']} workers / {results[0]['workers']}: "
-              f"{results[-1]['rate'] / results[0]['rate']:.2f}x "
+        first, last = results[0], results[-1]
+        print(f"  {last['workers']} workers / {first['workers']}: {last['rate'] / first['rate']:.2f}x enriched, "
+              f"{last['end_to_end'] / first['end_to_end']:.2f}x in PostgreSQL "
               f"(on {os.cpu_count()} cores shared with Kafka, PostgreSQL and Redis)")
 
 

@@ -26,6 +26,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from prometheus_client import Counter
 
+from streams.fetch_loop import FetchLoop
+
 log = logging.getLogger(__name__)
 RESEEKS = Counter("redditstream_consumer_gap_reseeks_total",
                   "Records that arrived past the expected offset (stale prefetch after a rebalance); "
@@ -70,8 +72,9 @@ class GapTracker:
         return want
 
 
-class OrderedConsumer(faust_aiokafka.Consumer):
-    """faust's aiokafka consumer with `GapTracker` in front of its stale-record handling."""
+class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
+    """faust's aiokafka consumer with `GapTracker` in front of its stale-record handling (and
+    the cheaper fetch loop of streams.fetch_loop)."""
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

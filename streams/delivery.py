@@ -76,3 +76,20 @@ class DurableSender:
                     exc, backoff)
         await self.sleep(backoff * (0.5 + random.random()))
         return min(backoff * 2, self.max_backoff)
+
+
+class Countdown:
+    """Calls `then` once, when `n` parts are done; each call completes `parts` of them (default 1)."""
+
+    def __init__(self, n: int, then: Callable[[], Any]) -> None:
+        self.left = n
+        self.then = then
+        if n <= 0:
+            then()
+
+    def __call__(self, parts: int = 1) -> None:
+        if self.left <= 0:
+            return
+        self.left -= parts
+        if self.left <= 0:
+            self.then()

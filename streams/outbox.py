@@ -1,21 +1,31 @@
-"""The enrich agents' observations, batched per partition: one Kafka message per batch.
+"""What the enrich agents send, batched per source partition: observations and table changelogs.
 
 One message per observation costs the producer a record and the sink a full trip through
-faust's consumer and stream for every event. Instead each observation's JSON is appended to the
-open batch of its source partition, and a batch goes out as one message — a JSON array of
-`Observation`s, to the same partition number of the observations topic, so a post's
-observations stay in order — once it holds `max_records` observations or `max_bytes`, or is
-`max_delay` seconds old (a timer calls `flush_due`). The events stay unacknowledged until their
-batch is on the broker (streams.delivery), so faust never commits past an observation that
-could still be lost.
+faust's consumer and stream for every event; one changelog record per table write through
+faust's `send_soon` costs more still. Instead each event's observation JSON and its table
+changes are added to the open batch of its source partition. A batch goes out once it holds
+`max_records` observations or `max_bytes`, or is `max_delay` seconds old (a task calls
+`flush_due`):
+- its observations as one message, a JSON array of `Observation`s, to the same partition
+  number of the observations topic (so a post's observations stay in order);
+- its table changes (the last value of each key) to the same partition of each table's
+  changelog, in bulk (tables.changelog).
+The batch's events are acknowledged once all of that is on the broker (streams.delivery), so
+faust never commits past an observation or a state change that could still be lost. At most
+`max_in_flight` events wait on deliveries; beyond that a flush waits (backpressure).
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Optional
 
-from streams.delivery import DurableSender
+from streams.delivery import Countdown, DurableSender
+from tables.changelog import ChangelogSender
+from tables.direct import DirectTable
+
+Change = tuple[DirectTable, bytes, Optional[bytes]]  # table, key, value bytes (None: deleted)
 
 
 @dataclass
@@ -23,30 +33,34 @@ class Batch:
     started: float
     payloads: list[bytes] = field(default_factory=list)
     acks: list[Callable[[], Any]] = field(default_factory=list)
+    changes: dict[DirectTable, dict[bytes, Optional[bytes]]] = field(default_factory=dict)
     size: int = 2  # the brackets
 
     def value(self) -> bytes:
         return b"[" + b",".join(self.payloads) + b"]"
 
-    def ack_all(self) -> None:
-        for ack in self.acks:
-            ack()
-
 
 class Outbox:
-    def __init__(self, sender: DurableSender, *, max_records: int = 500, max_bytes: int = 512 * 1024,
-                 max_delay: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, sender: DurableSender, changelog: ChangelogSender, *, max_records: int = 500,
+                 max_bytes: int = 512 * 1024, max_delay: float = 0.05, max_in_flight: int = 20_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.sender = sender
+        self.changelog = changelog
         self.max_records = max_records
         self.max_bytes = max_bytes
         self.max_delay = max_delay
+        self.max_in_flight = max_in_flight
         self.clock = clock
         self.open: dict[int, Batch] = {}
+        self.in_flight = 0  # events of flushed batches not yet acknowledged
+        self._room = asyncio.Event()
+        self._room.set()
 
     def __len__(self) -> int:
         return sum(len(b.payloads) for b in self.open.values())
 
-    async def add(self, partition: int, payload: bytes, on_durable: Callable[[], Any]) -> None:
+    async def add(self, partition: int, payload: bytes, on_durable: Callable[[], Any],
+                  changes: Iterable[Change] = ()) -> None:
         batch = self.open.get(partition)
         if batch is not None and batch.size + len(payload) + 1 > self.max_bytes:
             await self._flush(partition)
@@ -56,6 +70,8 @@ class Outbox:
         batch.payloads.append(payload)
         batch.acks.append(on_durable)
         batch.size += len(payload) + 1
+        for table, key, value in changes:
+            batch.changes.setdefault(table, {})[key] = value
         if len(batch.payloads) >= self.max_records:
             await self._flush(partition)
 
@@ -72,5 +88,20 @@ class Outbox:
         batch = self.open.pop(partition, None)
         if batch is None or not batch.payloads:
             return
-        await self.sender.send(batch.value(), partition=partition, on_durable=batch.ack_all,
-                               weight=len(batch.acks), label=f"batch of {len(batch.acks)} for partition {partition}")
+        while self.in_flight >= self.max_in_flight:
+            self._room.clear()
+            await self._room.wait()
+        n = len(batch.acks)
+        self.in_flight += n
+
+        def durable() -> None:
+            self.in_flight -= n
+            if self.in_flight < self.max_in_flight:
+                self._room.set()
+            for ack in batch.acks:
+                ack()
+        done = Countdown(1 + len(batch.changes), durable)
+        for table, changes in batch.changes.items():
+            await self.changelog.send(table, partition, changes, done)
+        await self.sender.send(batch.value(), partition=partition, on_durable=done, weight=n,
+                               label=f"batch of {n} for partition {partition}")

@@ -12,6 +12,7 @@ import re
 from typing import Any, Optional
 
 import faust
+import orjson
 
 SOURCES = ("new", "refresh", "backfill")
 _POST_ID = re.compile(r"^[0-9a-z]{1,13}$")
@@ -102,10 +103,20 @@ def _typed(name: str, value: Any, types: tuple[type, ...]) -> Any:
     return value
 
 
+_DEFAULTS: dict[str, Any] = {"selftext": "", "author": None, "url": "", "permalink": "", "over_18": False,
+                             "source": "new"}
+
+
 def snapshot_from_dict(data: Any) -> PostSnapshot:
+    return PostSnapshot(**snapshot_fields(data))
+
+
+def snapshot_fields(data: Any) -> dict[str, Any]:
+    """The validated, normalised fields of a `PostSnapshot` (defaults filled in) as a plain dict:
+    what `PostSnapshot.asdict()` gives, without building the Record (the agents' hot path)."""
     if not isinstance(data, dict):
         raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = dict(_DEFAULTS)
     for name, types in _REQUIRED.items():
         if name not in data or data[name] is None:
             raise InvalidMessage(f"missing field {name!r}")
@@ -126,24 +137,28 @@ def snapshot_from_dict(data: Any) -> PostSnapshot:
         raise InvalidMessage("field 'num_comments' is negative")
     if fields["created_utc"] <= 0 or fields["observed_at"] <= 0:
         raise InvalidMessage("timestamps must be positive epoch seconds")
-    if fields.get("source", "new") not in SOURCES:
+    if fields["source"] not in SOURCES:
         raise InvalidMessage(f"field 'source' must be one of {', '.join(SOURCES)}")
     fields["created_utc"] = float(fields["created_utc"])
     fields["observed_at"] = float(fields["observed_at"])
     fields["upvote_ratio"] = float(fields["upvote_ratio"])
-    return PostSnapshot(**fields)
+    return fields
 
 
 def decode_snapshot(raw: bytes | str | None) -> PostSnapshot:
     """Strictly decode one message value; raise :class:`InvalidMessage` with the reason."""
+    return PostSnapshot(**decode_snapshot_fields(raw))
+
+
+def decode_snapshot_fields(raw: bytes | str | None) -> dict[str, Any]:
+    """:func:`decode_snapshot` as a plain dict of the record's fields (see :func:`snapshot_fields`)."""
     if raw is None:
         raise InvalidMessage("empty message (tombstone)")
     try:
-        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
-        data = json.loads(text)
+        data = orjson.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidMessage(f"not JSON: {exc}") from None
-    return snapshot_from_dict(data)
+    return snapshot_fields(data)
 
 
 def encode(record: faust.Record) -> bytes:

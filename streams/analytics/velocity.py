@@ -11,7 +11,7 @@ velocity is returned, so replays are idempotent.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping, Optional
 
@@ -37,7 +37,8 @@ class VelocityState:
     comment_velocity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"score": self.score, "comments": self.comments, "observed_at": self.observed_at,
+                "score_velocity": self.score_velocity, "comment_velocity": self.comment_velocity}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "VelocityState":

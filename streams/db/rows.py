@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple, Optional, Sequence, TypeVar
 
+import orjson
+
 T = TypeVar("T")
 
 
@@ -102,7 +104,7 @@ def load_json(raw: bytes | str | None) -> Any:
     if raw is None:
         raise BadObservation("empty message (tombstone)")
     try:
-        return json.loads(raw)
+        return orjson.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadObservation(f"not JSON: {exc}") from None
 

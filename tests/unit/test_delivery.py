@@ -5,6 +5,8 @@ import json
 
 from streams.delivery import DurableSender
 from streams.outbox import Outbox
+from tables.changelog import ChangelogSender
+from tests.unit.test_changelog import FakeProducer, FakeTable
 
 
 class FakeTopic:
@@ -85,7 +87,8 @@ class Clock:
 
 async def test_outbox_sends_one_array_per_partition_and_acks_every_event_of_it():
     topic, acked, clock = FakeTopic(), [], Clock()
-    box = Outbox(DurableSender(topic, sleep=no_sleep), max_records=3, max_delay=0.05, clock=clock)
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=3,
+                 max_delay=0.05, clock=clock)
     for i, partition in enumerate([0, 1, 0, 0, 1]):
         await box.add(partition, json.dumps({"n": i}).encode(), lambda i=i: acked.append(i))
     assert len(topic.sent) == 1 and topic.sent[0]["partition"] == 0   # partition 0 reached 3
@@ -105,9 +108,42 @@ async def test_outbox_sends_one_array_per_partition_and_acks_every_event_of_it()
 
 async def test_outbox_starts_a_new_batch_before_one_would_exceed_max_bytes():
     topic, clock = FakeTopic(), Clock()
-    box = Outbox(DurableSender(topic, sleep=no_sleep), max_records=100, max_bytes=28, clock=clock)
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=100,
+                 max_bytes=28, clock=clock)
     for i in range(3):
         await box.add(0, b'"0123456789"', lambda: None)   # 12 bytes each: two fit in 2 + (12 + 1) * 2 = 28
     assert len(topic.sent) == 1 and json.loads(topic.sent[0]["value"]) == ["0123456789"] * 2
     await box.flush_all()
     assert len(topic.sent) == 2 and json.loads(topic.sent[1]["value"]) == ["0123456789"]
+
+
+async def test_outbox_acks_a_batch_once_its_observations_and_its_table_changes_are_on_the_broker():
+    topic, producer, table, acked = FakeTopic(), FakeProducer(), FakeTable(), []
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(lambda: producer, sleep=no_sleep),
+                 max_records=2)
+    await box.add(5, b"1", lambda: acked.append(1), [(table, b"k", b"v1")])
+    await box.add(5, b"2", lambda: acked.append(2), [(table, b"k", b"v2"), (table, b"j", b"w")])
+    assert len(topic.sent) == 1 and topic.sent[0]["partition"] == 5
+    assert producer.sent[0]["partition"] == 5
+    assert producer.sent[0]["records"] == [(b"k", b"v2"), (b"j", b"w")]   # the last value of each key
+    topic.sent[0]["fut"].set_result("m")
+    await settle()
+    assert acked == []                                                     # the changelog is not durable yet
+    producer.ack(0)
+    await settle()
+    assert acked == [1, 2] and box.in_flight == 0
+
+
+async def test_outbox_flush_waits_while_too_many_events_are_in_flight():
+    topic, acked = FakeTopic(), []
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=2,
+                 max_in_flight=2)
+    await box.add(0, b"1", lambda: acked.append(1))
+    await box.add(0, b"2", lambda: acked.append(2))     # batch of 2 flushed: 2 in flight
+    await box.add(1, b"3", lambda: acked.append(3))
+    blocked = asyncio.ensure_future(box.add(1, b"4", lambda: acked.append(4)))
+    await asyncio.sleep(0.01)
+    assert not blocked.done() and len(topic.sent) == 1
+    topic.sent[0]["fut"].set_result("m")
+    await asyncio.wait_for(blocked, 1)
+    assert len(topic.sent) == 2 and acked == [1, 2]

@@ -31,8 +31,11 @@ def test_decodes_and_normalises():
     (json.dumps({**GOOD, "num_comments": -1}).encode(), "negative"),
     (json.dumps({**GOOD, "source": "other"}).encode(), "'source'"),
     (json.dumps({**GOOD, "author": 5}).encode(), "'author'"),
+    # NaN and infinities are not JSON (RFC 8259): refused by the parser, before any field check
     (b'{"id":"a","subreddit":"p","title":"t","created_utc":NaN,"observed_at":1,"score":1,'
-     b'"num_comments":1,"upvote_ratio":1}', "finite"),
+     b'"num_comments":1,"upvote_ratio":1}', "not JSON"),
+    (b'{"id":"a","subreddit":"p","title":"t","created_utc":1e999,"observed_at":1,"score":1,'
+     b'"num_comments":1,"upvote_ratio":1}', "not JSON"),
 ])
 def test_rejects_with_a_reason(raw, fragment):
     with pytest.raises(InvalidMessage) as err:
@@ -45,3 +48,13 @@ def test_optional_fields_default():
                                      "score", "num_comments", "upvote_ratio")}
     s = decode_snapshot(json.dumps(minimal))
     assert s.author is None and s.selftext == "" and s.source == "new" and s.over_18 is False
+
+
+def test_snapshot_fields_are_the_records_asdict_with_defaults_filled_in():
+    from streams.records import snapshot_fields, snapshot_from_dict
+    minimal = {"id": "t3_abc", "subreddit": "python", "title": "t", "created_utc": 1, "observed_at": 2,
+               "score": 3, "num_comments": 0, "upvote_ratio": 1}
+    fields = snapshot_fields(minimal)
+    assert fields == snapshot_from_dict(minimal).asdict()
+    assert fields["id"] == "abc" and fields["author"] is None and fields["source"] == "new"
+    assert isinstance(fields["created_utc"], float) and isinstance(fields["upvote_ratio"], float)
