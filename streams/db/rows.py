@@ -219,26 +219,10 @@ class Backoff:
 
 # --------------------------------------------------------------- column arrays for unnest()
 
-def posts_columns(rows: Sequence[ObservationRow]) -> list[list]:
-    cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in ObservationRow._fields]
-    by = dict(zip(ObservationRow._fields, cols))
-    return [by[name] for name in POSTS_FIELDS]
-
-
-def history_columns(rows: Sequence[ObservationRow]) -> list[list]:
-    return [
-        [r.post_id for r in rows], [r.observed_at for r in rows], [r.subreddit for r in rows],
-        [r.score for r in rows], [r.num_comments for r in rows], [r.upvote_ratio for r in rows],
-        # no velocity for a first or an out-of-order observation: NULL, not a fake 0
-        [r.score_velocity if r.has_velocity else None for r in rows],
-        [r.comment_velocity if r.has_velocity else None for r in rows],
-    ]
+def rows_json(rows: Sequence[ObservationRow]) -> str:
+    """The rows as one JSON array of objects (fields by name), for `json_to_recordset` in the SQL."""
+    return orjson.dumps([r._asdict() for r in rows]).decode()
 
 
 def dead_columns(rows: Sequence[DeadRow]) -> list[list]:
     return [list(c) for c in zip(*rows)] if rows else [[] for _ in DeadRow._fields]
-
-
-POSTS_FIELDS = ("post_id", "subreddit", "title", "author", "created_utc", "observed_at", "score",
-                "num_comments", "upvote_ratio", "url", "permalink", "over_18", "sentiment",
-                "score_velocity", "comment_velocity", "trending_score", "is_trending")

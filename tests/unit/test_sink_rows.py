@@ -9,7 +9,7 @@ import pytest
 
 from streams.db.batcher import Batcher
 from streams.db.rows import (Backoff, BadObservation, dead_row, dead_row_from_envelope, halves,
-                             history_columns, payload_text, posts_columns, row_from_json)
+                             payload_text, row_from_json, rows_json)
 from streams.records import Observation, PostSnapshot, encode
 
 
@@ -26,11 +26,10 @@ def test_row_from_observation_json():
         ("abc", None, 2.0, 5, 0.5, True)
 
 
-def test_history_has_no_velocity_for_a_first_observation():
+def test_rows_json_carries_every_field_by_name_for_json_to_recordset():
     r = row_from_json(encode(obs(has_velocity=False)))
-    cols = history_columns([r])
-    assert cols[-2:] == [[None], [None]]
-    assert posts_columns([r])[13] == [1.0]  # posts keeps the (zero) velocity it was given
+    [doc] = json.loads(rows_json([r]))
+    assert doc == r._asdict()   # has_velocity included: the history statement NULLs the velocity on it
 
 
 @pytest.mark.parametrize("raw", [b"\xff", b"[]", b'{"snapshot": {}}', None,
