@@ -40,6 +40,7 @@ app = App(
     # changelog topics are compacted; a lost table is rebuilt from them on start
     table_cleanup_interval=60.0,
     broker_session_timeout=settings.kafka_session_timeout,
+    consumer_max_fetch_size=settings.kafka_max_partition_fetch_bytes,
     broker_heartbeat_interval=max(settings.kafka_session_timeout / 10, 0.5),
     producer_acks=-1,
     producer_compression_type="snappy",

@@ -233,6 +233,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("DATA_DIR", "./.data", _str, "Where the worker keeps its RocksDB tables."),
     Spec("TABLE_STANDBY_REPLICAS", "1", _int(1, 8), "Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery)."),
     Spec("KAFKA_SESSION_TIMEOUT", "30", _float(3.0, 600.0), "Seconds before a silent worker is dropped from the group and its partitions move."),
+    Spec("KAFKA_MAX_PARTITION_FETCH_BYTES", "262144", _int(1024, 64 * 1024 * 1024), "Most bytes the worker fetches per partition and request. Fetched records wait in one queue: smaller keeps the sink's records from waiting behind a large backlog of source records."),
     Spec("SINK_BATCH_SIZE", "500", _int(1, 100_000), "Rows per database flush."),
     Spec("OBSERVATION_BATCH_SIZE", "500", _int(1, 5_000), "Observations per message to the sink's topic (one JSON array per source partition)."),
     Spec("OBSERVATION_BATCH_SECONDS", "0.05", _float(0.0, 10.0, strict_lo=True), "Longest an observation waits for its batch before it is sent."),
