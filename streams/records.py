@@ -91,6 +91,10 @@ _OPTIONAL: dict[str, tuple[type, ...]] = {
 }
 
 
+_REQUIRED_ITEMS = tuple(_REQUIRED.items())
+_OPTIONAL_ITEMS = tuple(_OPTIONAL.items())
+
+
 def _typed(name: str, value: Any, types: tuple[type, ...]) -> Any:
     # bool is an int subclass: a JSON true is never a score.
     if isinstance(value, bool) and bool not in types:
@@ -117,13 +121,23 @@ def snapshot_fields(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
     fields: dict[str, Any] = dict(_DEFAULTS)
-    for name, types in _REQUIRED.items():
-        if name not in data or data[name] is None:
+    # JSON values have exact built-in types: `type(v) in types` is the fast check (and keeps a
+    # JSON true out of an int field); anything else goes through `_typed` for its verdict.
+    for name, types in _REQUIRED_ITEMS:
+        value = data.get(name)
+        if value is None:
             raise InvalidMessage(f"missing field {name!r}")
-        fields[name] = _typed(name, data[name], types)
-    for name, types in _OPTIONAL.items():
-        if name in data and (data[name] is not None or name == "author"):
-            fields[name] = _typed(name, data[name], types)
+        if type(value) not in types or (type(value) is float and not math.isfinite(value)):
+            value = _typed(name, value, types)
+        fields[name] = value
+    for name, types in _OPTIONAL_ITEMS:
+        if name in data:
+            value = data[name]
+            if value is None and name != "author":
+                continue
+            if type(value) not in types:
+                value = _typed(name, value, types)
+            fields[name] = value
     pid = fields["id"]
     if pid.startswith("t3_"):
         pid = fields["id"] = pid[3:]

@@ -73,11 +73,18 @@ _ENRICHED_FIELDS: dict[str, tuple[type, ...]] = {
     "trending_score": (int, float), "is_trending": (bool,), "has_velocity": (bool,),
 }
 
+_SNAPSHOT_ITEMS = tuple(_SNAPSHOT_FIELDS.items())
+_ENRICHED_ITEMS = tuple(_ENRICHED_FIELDS.items())
+
 
 def _field(data: dict, name: str, types: tuple[type, ...], where: str) -> Any:
-    if name not in data or data[name] is None:
+    value = data.get(name)
+    kind = type(value)
+    # JSON values have exact built-in types: the fast check (a JSON true is not an int here)
+    if kind in types and (kind is not float or math.isfinite(value)):
+        return value
+    if value is None:
         raise BadObservation(f"missing field {where}{name!r}")
-    value = data[name]
     if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
         raise BadObservation(f"field {where}{name!r} has type {type(value).__name__}")
     if isinstance(value, float) and not math.isfinite(value):
@@ -119,20 +126,17 @@ def row_from_data(data: Any) -> ObservationRow:
     if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):
         raise BadObservation("expected an object with a 'snapshot' object")
     snap = data["snapshot"]
-    s = {name: _field(snap, name, types, "snapshot.") for name, types in _SNAPSHOT_FIELDS.items()}
-    e = {name: _field(data, name, types, "") for name, types in _ENRICHED_FIELDS.items()}
+    pid, subreddit, title, created_utc, observed_at, score, num_comments, upvote_ratio = \
+        [_field(snap, name, types, "snapshot.") for name, types in _SNAPSHOT_ITEMS]
+    sentiment, score_velocity, comment_velocity, trending_score, is_trending, has_velocity = \
+        [_field(data, name, types, "") for name, types in _ENRICHED_ITEMS]
     author = snap.get("author")
-    pid = s["id"][3:] if s["id"].startswith("t3_") else s["id"]
     return ObservationRow(
-        post_id=pid, subreddit=s["subreddit"], title=s["title"],
-        author=author if isinstance(author, str) else None,
-        created_utc=float(s["created_utc"]), observed_at=float(s["observed_at"]),
-        score=s["score"], num_comments=s["num_comments"], upvote_ratio=float(s["upvote_ratio"]),
-        url=_opt_str(snap, "url"), permalink=_opt_str(snap, "permalink"),
-        over_18=snap.get("over_18") is True,
-        sentiment=float(e["sentiment"]), score_velocity=float(e["score_velocity"]),
-        comment_velocity=float(e["comment_velocity"]), trending_score=float(e["trending_score"]),
-        is_trending=e["is_trending"], has_velocity=e["has_velocity"],
+        pid[3:] if pid.startswith("t3_") else pid, subreddit, title, author if isinstance(author, str) else None,
+        float(created_utc), float(observed_at), score, num_comments, float(upvote_ratio),
+        _opt_str(snap, "url"), _opt_str(snap, "permalink"), snap.get("over_18") is True,
+        float(sentiment), float(score_velocity), float(comment_velocity), float(trending_score),
+        is_trending, has_velocity,
     )
 
 
