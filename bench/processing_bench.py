@@ -51,7 +51,9 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
     harness.wait_for(lambda: all(owned(w) > 0 for w in workers) and sum(owned(w) for w in workers) == 16,
                      120, "a stable assignment")
     time.sleep(3)
+    t_send = time.monotonic()
     total = send(base, base["TOPIC_POSTS"], script.firsts) + send(base, base["TOPIC_REFRESH"], script.refreshes)
+    send_seconds = time.monotonic() - t_send
 
     def processed() -> float:
         return sum(w.metric("redditstream_events_total", outcome="ok") for w in workers)
@@ -84,7 +86,7 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
             "rate": counted / (t_processed - t_first) if t_first and t_processed else nan,
             "end_to_end": counted / (t_written - t_first) if t_first and t_written else nan,
             "cpu_us": 1e6 * cpu / counted if counted else nan,
-            "redis_round_trips": trips, "redis_written": mirrored}
+            "redis_round_trips": trips, "redis_written": mirrored, "send_seconds": send_seconds}
 
 
 def cpu_seconds(pid: int) -> float:
