@@ -5,10 +5,12 @@ worker), for one worker and for two workers, and Redis round trips per event.
     .venv/bin/python bench/processing_bench.py [--posts 6000] [--refreshes 4]
 
 The workers are started first (fresh topics and app id per run) and, once the group is stable,
-the events are produced as fast as the broker takes them. Two rates, from the first processed
-event: "enriched" to the last event processed by the enrich agents
-(redditstream_events_total), "in PostgreSQL" to the last row committed by the sink
-(redditstream_sink_rows_total); both read from the workers' /metrics. Worker CPU is the
+the events are produced as fast as the broker takes them (the workers start on them at once).
+The rates are counted from the end of production (what was processed by then is left out),
+so the producer does not share the CPU in the window: "enriched" up to the last event
+processed by the enrich agents (redditstream_events_total), "in PostgreSQL" up to the last row
+committed by the sink (redditstream_sink_rows_total); both read from the workers' /metrics.
+Worker CPU is the
 workers' user + system time over the enrichment window, per event (less noisy than a rate on
 a shared machine). Redis round trips are the mirror's pipelined
 flushes plus its server checks (redditstream_redis_mirror_round_trips_total). Uses the stack of
@@ -112,7 +114,7 @@ def main() -> None:
     for r in results:
         per = r["redis_round_trips"] / r["events"] if r["events"] else float("nan")
         print(f"  {r['workers']} worker(s): {r['rate']:6.0f} events/s enriched, {r['end_to_end']:6.0f} events/s "
-              f"in PostgreSQL   ({r['events']}/{r['of']} processed, {r['rows']} rows)   "
+              f"in PostgreSQL   ({r['events']}/{r['of']} processed, {r['rows']} rows; produced in {r['send_seconds']:.1f} s)   "
               f"worker CPU {r['cpu_us']:.0f} us/event   "
               f"Redis: {r['redis_round_trips']:.0f} round trips for {r['redis_written']:.0f} mirrored entries "
               f"= {per:.4f} round trips/event")
