@@ -10,11 +10,10 @@ The rates are counted from the end of production (what was processed by then is 
 so the producer does not share the CPU in the window: "enriched" up to the last event
 processed by the enrich agents (redditstream_events_total), "in PostgreSQL" up to the last row
 committed by the sink (redditstream_sink_rows_total); both read from the workers' /metrics.
-Worker CPU is the
-workers' user + system time over the enrichment window, per event (less noisy than a rate on
-a shared machine). Redis round trips are the mirror's pipelined
-flushes plus its server checks (redditstream_redis_mirror_round_trips_total). Uses the stack of
-.env.local (tools/stack.sh up).
+Worker CPU is the workers' user + system time over the enrichment window, per event (less noisy
+than a rate on a shared machine). Redis round trips are the mirror's flushes (one scripted
+command each) plus its server checks (redditstream_redis_mirror_round_trips_total). Uses the
+stack of .env.local (tools/stack.sh up).
 """
 from __future__ import annotations
 
