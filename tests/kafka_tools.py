@@ -94,3 +94,19 @@ def lag(env: Mapping[str, str], group: str, topics: Iterable[str]) -> dict[str, 
             await consumer.stop()
             await admin.close()
     return asyncio.run(run())
+
+
+def wait_committed(env: Mapping[str, str], group: str, topics: Iterable[str], worker: "harness.Worker",
+                   timeout: float = 60) -> None:
+    """Wait until `group` has committed every partition of `topics` to its end (lag 0)."""
+    topics = list(topics)
+    left: dict[str, int] = {}
+
+    def all_committed() -> bool:
+        nonlocal left
+        left = {tp: n for tp, n in lag(env, group, topics).items() if n}
+        return not left
+    try:
+        harness.wait_for(all_committed, timeout, "every source partition committed to its end")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: uncommitted {left}\n{worker.tail(30)}") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from tests import harness
-from tests.kafka_tools import lag
+from tests.kafka_tools import lag, wait_committed
 from tests.scenario import random_posts, send, wait_exact
 
 
@@ -37,13 +37,4 @@ def test_sigterm_mid_burst_exits_promptly_and_a_restart_finishes_exactly(start_w
 
     b = start_worker("a")  # same data directory
     wait_exact(b, script.expected(), timeout=150)
-    left: dict = {}
-
-    def all_committed() -> bool:
-        nonlocal left
-        left = {tp: n for tp, n in lag(worker_env, worker_env["APP_ID"], sources).items() if n}
-        return not left
-    try:
-        harness.wait_for(all_committed, 60, "every source partition committed to its end")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}: uncommitted {left}\n{b.tail(30)}") from None
+    wait_committed(worker_env, worker_env["APP_ID"], sources, b)

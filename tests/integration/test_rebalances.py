@@ -19,7 +19,7 @@ from urllib.request import Request, urlopen
 
 
 from tests import harness
-from tests.kafka_tools import lag
+from tests.kafka_tools import wait_committed
 from tests.scenario import random_posts, send, wait_exact
 
 TOKEN = "rebalance-test-token"
@@ -58,16 +58,7 @@ def test_rebalances_mid_stream_lose_nothing(start_worker, worker_env):
 
     wait_exact(a, script.expected(), timeout=150)
     sources = [worker_env["TOPIC_POSTS"], worker_env["TOPIC_REFRESH"]]
-    left: dict[str, int] = {}
-
-    def all_committed() -> bool:
-        nonlocal left
-        left = {tp: n for tp, n in lag(worker_env, worker_env["APP_ID"], sources).items() if n}
-        return not left
-    try:
-        harness.wait_for(all_committed, 60, "every source partition committed to its end")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}: uncommitted {left}\n{a.tail(30)}") from None
+    wait_committed(worker_env, worker_env["APP_ID"], sources, a)
     assert a.alive()
 
 

@@ -6,7 +6,7 @@ import json
 from streams.delivery import DurableSender
 from streams.outbox import Outbox
 from tables.changelog import ChangelogSender
-from tests.unit.test_changelog import FakeProducer, FakeTable
+from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle
 
 
 class FakeTopic:
@@ -23,15 +23,6 @@ class FakeTopic:
         fut = asyncio.get_running_loop().create_future()
         self.sent.append({"key": key, "value": value, "partition": partition, "fut": fut})
         return fut
-
-
-async def no_sleep(_delay: float) -> None:
-    await asyncio.sleep(0)
-
-
-async def settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
 
 
 async def test_the_event_is_acked_only_once_its_record_is_acknowledged():
