@@ -17,6 +17,7 @@ one after the TTL), and VADER runs only on a cache miss.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
@@ -65,9 +66,9 @@ def observation_bytes(snap: dict, compound: float, result: velocity.VelocityResu
     })
 
 
-def enrich(snap: dict, partition: int, changes: list[Change]) -> bytes:
-    """The observation of `snap` (a validated PostSnapshot's fields) as JSON bytes, after updating
-    the tables (their changelog records appended to `changes`), the mirror and the stats.
+def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
+    """The observation of `snap` (a validated PostSnapshot's fields) as JSON bytes and the table
+    changes for the changelog, after updating the tables, the mirror and the stats.
 
     The state is written last, when nothing that can fail is left: an event that fails (and is
     dead-lettered) leaves the tables as they were."""
@@ -81,6 +82,7 @@ def enrich(snap: dict, partition: int, changes: list[Change]) -> bytes:
     result = velocity.update(prev, snap["score"], snap["num_comments"], snap["observed_at"], VELOCITY_TTL_S)
     score = trending.trending_score(result.score_velocity, snap["num_comments"], compound, TRENDING)
     observation = observation_bytes(snap, compound, result, score)
+    changes: list[Change] = []
     if computed:
         changes.append((SENTIMENT, key, SENTIMENT.put(partition, key, {"s": compound, "t": snap["observed_at"]})))
     if result.changed:
@@ -91,26 +93,20 @@ def enrich(snap: dict, partition: int, changes: list[Change]) -> bytes:
     if result.outcome is not velocity.Outcome.DUPLICATE:
         stats.add(snap["subreddit"], snap["observed_at"], new_post=computed, sentiment=compound,
                   score_velocity=result.score_velocity if result.has_velocity else 0.0)
-    return observation
+    return observation, changes
 
 
-class _TopicMetrics:
-    """The per-topic metric children, looked up once (prometheus' `labels()` is not free)."""
-
-    def __init__(self, topic: str) -> None:
-        self.ok = EVENTS.labels(topic, "ok")
-        self.seconds = PROCESS_SECONDS.labels(topic)
-
-
-_metrics: dict[str, _TopicMetrics] = {}
+@functools.cache
+def _ok_metrics(topic: str) -> tuple:
+    """The topic's metric children, looked up once (prometheus' `labels()` is not free)."""
+    return EVENTS.labels(topic, "ok"), PROCESS_SECONDS.labels(topic)
 
 
 async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
     started = time.perf_counter()
     partition = event.message.partition
-    changes: list[Change] = []
     try:
-        observation = enrich(decode_snapshot_fields(event.value), partition, changes)
+        observation, changes = enrich(decode_snapshot_fields(event.value), partition)
     except Exception as exc:  # noqa: BLE001 - every failure is dead-lettered, none crashes the stream
         outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
         if outcome == "error":
@@ -122,9 +118,9 @@ async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
         EVENTS.labels(topic_name, outcome).inc()
         return
     await outbox.add(partition, observation, event.ack, changes)
-    m = _metrics.get(topic_name) or _metrics.setdefault(topic_name, _TopicMetrics(topic_name))
-    m.ok.inc()
-    m.seconds.observe(time.perf_counter() - started)
+    ok, seconds = _ok_metrics(topic_name)
+    ok.inc()
+    seconds.observe(time.perf_counter() - started)
 
 
 async def send_stats() -> None:

@@ -221,7 +221,7 @@ class Backoff:
             attempt = min(attempt + 1, 64)
 
 
-# --------------------------------------------------------------- column arrays for unnest()
+# ------------------------------------------------------------- the rows as the SQL takes them
 
 def rows_json(rows: Sequence[ObservationRow]) -> str:
     """The rows as one JSON array of objects (fields by name), for `json_to_recordset` in the SQL."""
