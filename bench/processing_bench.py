@@ -11,7 +11,8 @@ so the producer does not share the CPU in the window: "enriched" up to the last 
 processed by the enrich agents (redditstream_events_total), "in PostgreSQL" up to the last row
 committed by the sink (redditstream_sink_rows_total); both read from the workers' /metrics.
 Worker CPU is the workers' user + system time over the enrichment window, per event (less noisy
-than a rate on a shared machine). Redis round trips are the mirror's flushes (one scripted
+than a rate on a shared machine); "machine busy" is how many of the machine's cores all its
+processes (workers, Kafka, PostgreSQL, Redis) kept busy then: what is left for a second worker. Redis round trips are the mirror's flushes (one scripted
 command each) plus its server checks (redditstream_redis_mirror_round_trips_total). Uses the
 stack of .env.local (tools/stack.sh up).
 """
@@ -63,6 +64,7 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
         return sum(w.metric("redditstream_sink_rows_total", outcome="written") for w in workers)
 
     t_first = t_processed = t_written = None
+    busy_first = busy = float("nan")
     n_first = done = rows = 0.0
     cpu_first: dict[int, float] = {}
     cpu_processed: dict[int, float] = {}
@@ -71,8 +73,10 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
         done, rows, now = processed(), written(), time.monotonic()
         if done > 0 and t_first is None:
             t_first, n_first, cpu_first = now, done, {w.proc.pid: cpu_seconds(w.proc.pid) for w in workers}
+            busy_first = machine_busy_seconds()
         if done >= total and t_processed is None:
             t_processed, cpu_processed = now, {w.proc.pid: cpu_seconds(w.proc.pid) for w in workers}
+            busy = (machine_busy_seconds() - busy_first) / (t_processed - t_first)
         if rows >= total:
             t_written = now
         time.sleep(0.25)
@@ -86,8 +90,15 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
     return {"workers": n_workers, "events": int(done), "of": total, "rows": int(rows),
             "rate": counted / (t_processed - t_first) if t_first and t_processed else nan,
             "end_to_end": counted / (t_written - t_first) if t_first and t_written else nan,
-            "cpu_us": 1e6 * cpu / counted if counted else nan,
+            "cpu_us": 1e6 * cpu / counted if counted else nan, "busy_cores": busy,
             "redis_round_trips": trips, "redis_written": mirrored, "send_seconds": send_seconds}
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine spent busy so far (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -114,7 +125,7 @@ def main() -> None:
         per = r["redis_round_trips"] / r["events"] if r["events"] else float("nan")
         print(f"  {r['workers']} worker(s): {r['rate']:6.0f} events/s enriched, {r['end_to_end']:6.0f} events/s "
               f"in PostgreSQL   ({r['events']}/{r['of']} processed, {r['rows']} rows; produced in {r['send_seconds']:.1f} s)   "
-              f"worker CPU {r['cpu_us']:.0f} us/event   "
+              f"worker CPU {r['cpu_us']:.0f} us/event, machine {r['busy_cores']:.2f} of {os.cpu_count()} cores busy   "
               f"Redis: {r['redis_round_trips']:.0f} round trips for {r['redis_written']:.0f} mirrored entries "
               f"= {per:.4f} round trips/event")
     if len(results) > 1:

@@ -8,11 +8,13 @@ changes are added to the open batch of its source partition. A batch goes out on
 `flush_due`):
 - its observations as one message, a JSON array of `Observation`s, to the same partition
   number of the observations topic (so a post's observations stay in order);
-- its table changes (the last value of each key) to the same partition of each table's
-  changelog, in bulk (tables.changelog).
+- its table changes (the last value of each key) to the partition's RocksDB database in one
+  write (tables.direct), then to the same partition of each table's changelog, in bulk
+  (tables.changelog).
 The batch's events are acknowledged once all of that is on the broker (streams.delivery), so
 faust never commits past an observation or a state change that could still be lost. At most
-`max_in_flight` events wait on deliveries; beyond that a flush waits (backpressure).
+`max_in_flight` events wait on deliveries; beyond that a flush waits (backpressure). The
+batches of one partition go out in order, one flush at a time.
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class Outbox:
         self.in_flight = 0  # events of flushed batches not yet acknowledged
         self._room = asyncio.Event()
         self._room.set()
+        self._locks: dict[int, asyncio.Lock] = {}
 
     def __len__(self) -> int:
         return sum(len(b.payloads) for b in self.open.values())
@@ -88,6 +91,15 @@ class Outbox:
         batch = self.open.pop(partition, None)
         if batch is None or not batch.payloads:
             return
+        # A partition's batches go out strictly in the order they were closed: two of them
+        # reordered would leave the older value of a key last in the store and the changelog.
+        lock = self._locks.get(partition)
+        if lock is None:
+            lock = self._locks[partition] = asyncio.Lock()
+        async with lock:
+            await self._send(partition, batch)
+
+    async def _send(self, partition: int, batch: Batch) -> None:
         while self.in_flight >= self.max_in_flight:
             self._room.clear()
             await self._room.wait()
@@ -102,6 +114,7 @@ class Outbox:
                 ack()
         done = Countdown(1 + len(batch.changes), durable)
         for table, changes in batch.changes.items():
+            table.write(partition, changes)  # the local store first: the changelog records follow it
             await self.changelog.send(table, partition, changes, done)
         await self.sender.send(batch.value(), partition=partition, on_durable=done, weight=n,
                                label=f"batch of {n} for partition {partition}")

@@ -14,9 +14,15 @@ class FakeTable:
     def __init__(self) -> None:
         self.store: dict[tuple[int, bytes], bytes] = {}
         self.offsets: dict[int, int] = {}
+        self.writes: list[tuple[int, dict]] = []
 
     def raw(self, partition: int, key: bytes):  # noqa: ANN201
         return self.store.get((partition, key))
+
+    def write(self, partition: int, changes) -> None:  # noqa: ANN001
+        for key, value in changes.items():
+            self.store[(partition, key)] = value
+        self.writes.append((partition, dict(changes)))
 
     def persisted(self, partition: int, offset: int) -> None:
         self.offsets[partition] = max(offset, self.offsets.get(partition, -1))

@@ -4,6 +4,7 @@ import asyncio
 import json
 
 from streams.delivery import DurableSender
+from streams.fetch_loop import run_eagerly
 from streams.outbox import Outbox
 from tables.changelog import ChangelogSender
 from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle
@@ -138,3 +139,31 @@ async def test_outbox_flush_waits_while_too_many_events_are_in_flight():
     topic.sent[0]["fut"].set_result("m")
     await asyncio.wait_for(blocked, 1)
     assert len(topic.sent) == 2 and acked == [1, 2]
+
+
+async def test_outbox_writes_and_sends_the_batches_of_a_partition_in_order_even_under_backpressure():
+    """A batch waiting for room is not overtaken by a later batch of its partition that finds the
+    room first: that would leave the older value of a key last in the store and the changelog."""
+    topic, producer, table = FakeTopic(), FakeProducer(), FakeTable()
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(lambda: producer, sleep=no_sleep),
+                 max_records=1, max_in_flight=1)
+    await box.add(0, b"1", lambda: None, [(table, b"k", b"v1")])          # in flight: the next flush waits
+    second = asyncio.ensure_future(box.add(0, b"2", lambda: None, [(table, b"k", b"v2")]))
+    await asyncio.sleep(0.01)
+    later: list = []
+    # right after the first batch's acks free the room (the waiting second batch is woken but has
+    # not run yet), an event of the same partition closes a third batch, as an agent would
+    topic.sent[0]["fut"].add_done_callback(
+        lambda _: later.append(run_eagerly(box.add(0, b"3", lambda: None, [(table, b"k", b"v3")]))))
+    producer.ack(0)
+    await asyncio.sleep(0)
+    topic.sent[0]["fut"].set_result("m")
+    for i in (1, 2):
+        await asyncio.sleep(0.01)
+        if len(topic.sent) > i:
+            topic.sent[i]["fut"].set_result("m")
+            producer.ack(i)
+    await asyncio.wait_for(asyncio.gather(second, *[r for r in later if r is not None]), 1)
+    assert [w[1][b"k"] for w in table.writes] == [b"v1", b"v2", b"v3"]      # the store, in order
+    assert [s["records"] for s in producer.sent] == [[(b"k", b"v1")], [(b"k", b"v2")], [(b"k", b"v3")]]
+    assert [json.loads(s["value"]) for s in topic.sent] == [[1], [2], [3]]
