@@ -173,7 +173,7 @@ def main() -> None:
         _, base_rt = asyncio.run(run_baseline(url, data, a.batch, trace=True))
         print(f"sink throughput, {a.rows} rows, batches of {a.batch} (PostgreSQL {stack['DATABASE_URL']}):")
         print(f"  {'':28}{'rows/s':>10}{'round trips':>13}{'per row':>10}")
-        print(f"  {'sink (unnest, 1 tx/batch)':28}{a.rows / sink_dt:>10,.0f}{sink_rt:>13,}{sink_rt / a.rows:>10.4f}")
+        print(f"  {'sink (JSON rows, 1 tx/batch)':28}{a.rows / sink_dt:>10,.0f}{sink_rt:>13,}{sink_rt / a.rows:>10.4f}")
         print(f"  {'baseline (1 row/statement)':28}{a.rows / base_dt:>10,.0f}{base_rt:>13,}{base_rt / a.rows:>10.4f}")
         print(f"  round trips: {base_rt / sink_rt:.0f}x fewer; throughput: {base_dt / sink_dt:.1f}x higher")
         lat = sorted(latency(stack, url, a.rate, a.seconds, a.flush))
