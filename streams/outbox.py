@@ -19,14 +19,16 @@ batches of one partition go out in order, one flush at a time.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from streams.delivery import Countdown, DurableSender
 from tables.changelog import ChangelogSender
 from tables.direct import DirectTable
 
+log = logging.getLogger(__name__)
 Change = tuple[DirectTable, bytes, Optional[bytes]]  # table, key, value bytes (None: deleted)
 
 
@@ -45,7 +47,8 @@ class Batch:
 class Outbox:
     def __init__(self, sender: DurableSender, changelog: ChangelogSender, *, max_records: int = 500,
                  max_bytes: int = 512 * 1024, max_delay: float = 0.05, max_in_flight: int = 20_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.sender = sender
         self.changelog = changelog
         self.max_records = max_records
@@ -53,6 +56,8 @@ class Outbox:
         self.max_delay = max_delay
         self.max_in_flight = max_in_flight
         self.clock = clock
+        self.sleep = sleep
+        self.write_failures = 0
         self.open: dict[int, Batch] = {}
         self.in_flight = 0  # events of flushed batches not yet acknowledged
         self._room = asyncio.Event()
@@ -99,6 +104,21 @@ class Outbox:
         async with lock:
             await self._send(partition, batch)
 
+    async def _write_local(self, table: DirectTable, partition: int, changes: dict) -> None:
+        """Write the batch's values to the local store; retried while it fails (e.g. a full disk):
+        the partition's batches wait meanwhile, and so do the agents once they need to flush."""
+        delay = 0.2
+        while True:
+            try:
+                table.write(partition, changes)
+                return
+            except Exception as exc:  # noqa: BLE001 - the store is retried, never skipped
+                self.write_failures += 1
+                log.warning("table %s[%d]: local write of %d values failed (%s: %s); retrying in %.1fs",
+                            table.name, partition, len(changes), type(exc).__name__, exc, delay)
+                await self.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
     async def _send(self, partition: int, batch: Batch) -> None:
         while self.in_flight >= self.max_in_flight:
             self._room.clear()
@@ -114,7 +134,7 @@ class Outbox:
                 ack()
         done = Countdown(1 + len(batch.changes), durable)
         for table, changes in batch.changes.items():
-            table.write(partition, changes)  # the local store first: the changelog records follow it
+            await self._write_local(table, partition, changes)  # the store first; the changelog follows it
             await self.changelog.send(table, partition, changes, done)
         await self.sender.send(batch.value(), partition=partition, on_durable=done, weight=n,
                                label=f"batch of {n} for partition {partition}")
