@@ -8,9 +8,8 @@ changes are added to the open batch of its source partition. A batch goes out on
 `flush_due`):
 - its observations as one message, a JSON array of `Observation`s, to the same partition
   number of the observations topic (so a post's observations stay in order);
-- its table changes (the last value of each key) to the partition's RocksDB database in one
-  write (tables.direct), then to the same partition of each table's changelog, in bulk
-  (tables.changelog).
+- its table changes (the last value of each key, already in the partition's RocksDB database,
+  tables.direct) to the same partition of each table's changelog, in bulk (tables.changelog).
 The batch's events are acknowledged once all of that is on the broker (streams.delivery), so
 faust never commits past an observation or a state change that could still be lost. At most
 `max_in_flight` events wait on deliveries; beyond that a flush waits (backpressure). The
@@ -19,16 +18,14 @@ batches of one partition go out in order, one flush at a time.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from streams.delivery import Countdown, DurableSender
 from tables.changelog import ChangelogSender
 from tables.direct import DirectTable
 
-log = logging.getLogger(__name__)
 Change = tuple[DirectTable, bytes, Optional[bytes]]  # table, key, value bytes (None: deleted)
 
 
@@ -47,8 +44,7 @@ class Batch:
 class Outbox:
     def __init__(self, sender: DurableSender, changelog: ChangelogSender, *, max_records: int = 500,
                  max_bytes: int = 512 * 1024, max_delay: float = 0.05, max_in_flight: int = 20_000,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.sender = sender
         self.changelog = changelog
         self.max_records = max_records
@@ -56,8 +52,6 @@ class Outbox:
         self.max_delay = max_delay
         self.max_in_flight = max_in_flight
         self.clock = clock
-        self.sleep = sleep
-        self.write_failures = 0
         self.open: dict[int, Batch] = {}
         self.in_flight = 0  # events of flushed batches not yet acknowledged
         self._room = asyncio.Event()
@@ -97,27 +91,12 @@ class Outbox:
         if batch is None or not batch.payloads:
             return
         # A partition's batches go out strictly in the order they were closed: two of them
-        # reordered would leave the older value of a key last in the store and the changelog.
+        # reordered would leave the older value of a key last in the changelog.
         lock = self._locks.get(partition)
         if lock is None:
             lock = self._locks[partition] = asyncio.Lock()
         async with lock:
             await self._send(partition, batch)
-
-    async def _write_local(self, table: DirectTable, partition: int, changes: dict) -> None:
-        """Write the batch's values to the local store; retried while it fails (e.g. a full disk):
-        the partition's batches wait meanwhile, and so do the agents once they need to flush."""
-        delay = 0.2
-        while True:
-            try:
-                table.write(partition, changes)
-                return
-            except Exception as exc:  # noqa: BLE001 - the store is retried, never skipped
-                self.write_failures += 1
-                log.warning("table %s[%d]: local write of %d values failed (%s: %s); retrying in %.1fs",
-                            table.name, partition, len(changes), type(exc).__name__, exc, delay)
-                await self.sleep(delay)
-                delay = min(delay * 2, 30.0)
 
     async def _send(self, partition: int, batch: Batch) -> None:
         while self.in_flight >= self.max_in_flight:
@@ -134,7 +113,6 @@ class Outbox:
                 ack()
         done = Countdown(1 + len(batch.changes), durable)
         for table, changes in batch.changes.items():
-            await self._write_local(table, partition, changes)  # the store first; the changelog follows it
             await self.changelog.send(table, partition, changes, done)
         await self.sender.send(batch.value(), partition=partition, on_durable=done, weight=n,
                                label=f"batch of {n} for partition {partition}")

@@ -14,19 +14,9 @@ class FakeTable:
     def __init__(self) -> None:
         self.store: dict[tuple[int, bytes], bytes] = {}
         self.offsets: dict[int, int] = {}
-        self.writes: list[tuple[int, dict]] = []
-        self.refuse_writes = 0  # the next writes to the local store that fail
 
     def raw(self, partition: int, key: bytes):  # noqa: ANN201
         return self.store.get((partition, key))
-
-    def write(self, partition: int, changes) -> None:  # noqa: ANN001
-        if self.refuse_writes:
-            self.refuse_writes -= 1
-            raise OSError("No space left on device")
-        for key, value in changes.items():
-            self.store[(partition, key)] = value
-        self.writes.append((partition, dict(changes)))
 
     def persisted(self, partition: int, offset: int) -> None:
         self.offsets[partition] = max(offset, self.offsets.get(partition, -1))
