@@ -21,22 +21,21 @@ class DurableSender:
     def __init__(self, topic: Any, *, max_pending: int = 5000, max_backoff: float = 30.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, what: str = "record") -> None:
         self.topic = topic
-        self.max_pending = max_pending
         self.max_backoff = max_backoff
         self.sleep = sleep
         self.what = what
-        self.pending = 0  # events whose records are not acknowledged yet
+        self._capacity = Capacity(max_pending)  # events whose records are not acknowledged yet
         self.failures = 0
-        self._room = asyncio.Event()
-        self._room.set()
         self._retries: set[asyncio.Task] = set()
+
+    @property
+    def pending(self) -> int:
+        """Events whose records are not acknowledged yet."""
+        return self._capacity.used
 
     async def send(self, value: bytes, *, key: bytes | None = None, partition: int | None = None,
                    on_durable: Callable[[], Any], weight: int = 1, label: str = "") -> None:
-        while self.pending >= self.max_pending:
-            self._room.clear()
-            await self._room.wait()
-        self.pending += weight
+        await self._capacity.take(weight)
         await self._send(value, key, partition, on_durable, weight, label, 0.2)
 
     async def _send(self, value: bytes, key: bytes | None, partition: int | None, on_durable: Callable[[], Any],
@@ -56,9 +55,7 @@ class DurableSender:
                    on_durable: Callable[[], Any], weight: int, label: str, backoff: float) -> None:
         exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
         if exc is None:
-            self.pending -= weight
-            if self.pending < self.max_pending:
-                self._room.set()
+            self._capacity.release(weight)
             on_durable()
             return
 
@@ -76,6 +73,27 @@ class DurableSender:
                     exc, backoff)
         await self.sleep(backoff * (0.5 + random.random()))
         return min(backoff * 2, self.max_backoff)
+
+
+class Capacity:
+    """At most `limit` units in use: `take` waits while the limit is reached, `release` frees them."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._room = asyncio.Event()
+        self._room.set()
+
+    async def take(self, n: int) -> None:
+        while self.used >= self.limit:
+            self._room.clear()
+            await self._room.wait()
+        self.used += n
+
+    def release(self, n: int) -> None:
+        self.used -= n
+        if self.used < self.limit:
+            self._room.set()
 
 
 class Countdown:

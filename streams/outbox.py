@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
-from streams.delivery import Countdown, DurableSender
+from streams.delivery import Capacity, Countdown, DurableSender
 from tables.changelog import ChangelogSender
 from tables.direct import DirectTable
 
@@ -50,16 +50,18 @@ class Outbox:
         self.max_records = max_records
         self.max_bytes = max_bytes
         self.max_delay = max_delay
-        self.max_in_flight = max_in_flight
         self.clock = clock
         self.open: dict[int, Batch] = {}
-        self.in_flight = 0  # events of flushed batches not yet acknowledged
-        self._room = asyncio.Event()
-        self._room.set()
+        self._capacity = Capacity(max_in_flight)  # events of flushed batches not yet acknowledged
         self._locks: dict[int, asyncio.Lock] = {}
 
     def __len__(self) -> int:
         return sum(len(b.payloads) for b in self.open.values())
+
+    @property
+    def in_flight(self) -> int:
+        """Events of flushed batches not yet acknowledged."""
+        return self._capacity.used
 
     async def add(self, partition: int, payload: bytes, on_durable: Callable[[], Any],
                   changes: Iterable[Change] = ()) -> None:
@@ -99,16 +101,11 @@ class Outbox:
             await self._send(partition, batch)
 
     async def _send(self, partition: int, batch: Batch) -> None:
-        while self.in_flight >= self.max_in_flight:
-            self._room.clear()
-            await self._room.wait()
         n = len(batch.acks)
-        self.in_flight += n
+        await self._capacity.take(n)
 
         def durable() -> None:
-            self.in_flight -= n
-            if self.in_flight < self.max_in_flight:
-                self._room.set()
+            self._capacity.release(n)
             for ack in batch.acks:
                 ack()
         done = Countdown(1 + len(batch.changes), durable)

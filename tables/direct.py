@@ -40,7 +40,7 @@ class DirectTable:
         return self._db(partition).get(key)
 
     def get(self, partition: int, key: bytes) -> Optional[Any]:
-        raw = self._db(partition).get(key)
+        raw = self.raw(partition, key)
         return None if raw is None else orjson.loads(raw)
 
     def put(self, partition: int, key: bytes, value: Any) -> bytes:
