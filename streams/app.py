@@ -9,6 +9,7 @@ import faust
 from streams import logs
 from streams.consumer import OrderedConsumer
 from streams.settings import load_or_exit
+from web import middleware
 
 settings = load_or_exit()
 
@@ -18,6 +19,13 @@ settings = load_or_exit()
 # (bench/processing_bench.py, side by side). Objects without reference cycles are freed at once
 # either way; only cyclic garbage waits a little longer.
 gc.set_threshold(20_000, 20, 20)
+
+
+def cors_options(origins: tuple[str, ...]) -> dict:
+    """faust's `web_cors_options` for CORS_ORIGINS (empty: none, so CORS is off)."""
+    from aiohttp_cors import ResourceOptions
+    return {origin: ResourceOptions(allow_credentials=False, expose_headers="*", allow_headers="*",
+                                    allow_methods=["GET", "POST"]) for origin in origins}
 
 
 class App(faust.App):
@@ -58,5 +66,12 @@ app = App(
     web_bind=settings.web_host,
     web_host=settings.web_host,
     web_in_thread=False,
+    web="redditstream://",  # the web server driver (web/server.py): faust's aiohttp one, `/` left to the dashboard
+    # faust's /table/ and /router/ views would answer anyone with table contents; nothing here
+    # needs them (web.routing forwards to a key's owner through app.router, not those views)
+    web_tables_enabled=False,
+    web_router_enabled=False,
+    web_cors_options=cors_options(settings.cors_origins),
+    web_application_options={"middlewares": [middleware.observe]},
     logging_config=logs.dict_config(settings.log_level, settings.log_format),
 )

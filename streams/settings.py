@@ -144,6 +144,14 @@ def _topic(raw: str) -> str:
     return v
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for o in origins:
+        if o != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?", o):
+            raise ValueError(f"{o!r} is not an origin (scheme://host[:port]) or *")
+    return origins
+
+
 def _str(raw: str) -> str:
     return raw.strip()
 
@@ -259,7 +267,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("WEB_PORT", "6066", _int(1, 65535), "Port of the worker's web server (API, metrics, dashboard)."),
     Spec("WEB_HOST", "127.0.0.1", _str, "Address the web server binds (0.0.0.0 in a container)."),
     Spec("STATS_CACHE_TTL", "30", _int(0, 86400), "Seconds `/api/stats/` is cached in Redis."),
-    Spec("ADMIN_TOKEN", "", _str, "Bearer token for DLQ replay; empty disables replay.", secret=True),
+    Spec("ADMIN_TOKEN", "", _str, "Bearer token of the admin actions (DLQ replay, `/debug/` views); empty turns them off (403).", secret=True),
+    Spec("CORS_ORIGINS", "", _origins, "Origins allowed to call the API from a browser (comma-separated, `*` for any); empty = CORS off."),
     # ops
     Spec("LOG_LEVEL", "info", _choice("debug", "info", "warning", "error"), "Log level."),
     Spec("LOG_FORMAT", "text", _choice("text", "json"), "`json` for one JSON object per log line."),

@@ -73,6 +73,7 @@ def worker_env(stack, database, tmp_path) -> dict[str, str]:
         "DATA_DIR": str(tmp_path / "data"),
         "SINK_FLUSH_SECONDS": "0.5",
         "LOG_LEVEL": "info",
+        "ADMIN_TOKEN": harness.ADMIN_TOKEN,
         "PYTHONUNBUFFERED": "1",
     })
     return env

@@ -21,6 +21,7 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "test-admin-token-0123456789"  # the workers' ADMIN_TOKEN in tests (tests/conftest.py)
 BIN = Path(sys.executable).parent
 
 
@@ -131,9 +132,28 @@ class Worker:
             self.wait_ready(timeout)
         return self
 
+    def request(self, path: str, method: str = "GET", *, admin: bool | None = None, body: bytes | None = None,
+                timeout: float = 5.0):
+        """(status, headers, body bytes) of a request; never raises on an HTTP error status.
+        `admin`: send the worker's ADMIN_TOKEN (by default for `/debug/` paths)."""
+        from urllib.error import HTTPError
+        from urllib.request import Request
+        headers = {}
+        if (admin if admin is not None else path.startswith("/debug/")) and self.env.get("ADMIN_TOKEN"):
+            headers["Authorization"] = f"Bearer {self.env['ADMIN_TOKEN']}"
+        req = Request(self.url + path, method=method, data=body, headers=headers)
+        try:
+            with urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback
+                return resp.status, dict(resp.headers), resp.read()
+        except HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read()
+
     def get_json(self, path: str, timeout: float = 5.0):
-        with urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback
-            return json.loads(resp.read())
+        status, _, body = self.request(path, timeout=timeout)
+        if status >= 400:
+            from urllib.error import HTTPError
+            raise HTTPError(self.url + path, status, body.decode(errors="replace")[:200], None, None)
+        return json.loads(body)
 
     def get_text(self, path: str, timeout: float = 5.0) -> str:
         with urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback

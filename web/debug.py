@@ -1,12 +1,15 @@
-"""`GET /debug/partitions/`: the consumer's view of its partitions, for operators chasing a stall."""
+"""`/debug/` views for operators chasing a stall (admin token only, web.auth).
+
+`GET /debug/partitions/`: the consumer's view of its partitions; `GET /debug/tasks/`: where
+every asyncio task waits; `POST /debug/rebalance/`: a rebalance on demand."""
 from __future__ import annotations
 
 import gc
-import hmac
 
 from faust.web import Request, Response, View
 
 from streams.app import app, settings
+from web.auth import require_admin
 
 
 def _tps(tps) -> list[str]:  # noqa: ANN001
@@ -15,6 +18,7 @@ def _tps(tps) -> list[str]:  # noqa: ANN001
 
 @app.page("/debug/partitions/")
 async def partitions(web, request):  # noqa: ANN001
+    require_admin(request, settings.admin_token)
     consumer = app.consumer
     assigned = consumer.assignment()
     aio_state: dict = {}
@@ -64,6 +68,7 @@ async def debug_tasks(web, request):  # noqa: ANN001
     """Where every asyncio task of the worker's main loop is waiting (outermost frame first)."""
     import asyncio
 
+    require_admin(request, settings.admin_token)
     out = [{"task": task.get_name(), "stack": _await_chain(task.get_coro())} for task in asyncio.all_tasks()]
     return web.json({"tasks": out})
 
@@ -72,13 +77,9 @@ async def debug_tasks(web, request):  # noqa: ANN001
 class Rebalance(View):
     """`POST /debug/rebalance/` makes this worker rejoin its group: a rebalance on demand, for
     operators (e.g. after moving partitions by hand) and for the rebalance tests. Needs
-    `Authorization: Bearer $ADMIN_TOKEN`; answers 404 when no token is set."""
+    `Authorization: Bearer $ADMIN_TOKEN` (401 without it, 403 when no token is set)."""
 
     async def post(self, request: Request) -> Response:
-        if not settings.admin_token:
-            return self.json({"error": "disabled: ADMIN_TOKEN is not set"}, status=404)
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {settings.admin_token}".encode()):
-            return self.json({"error": "needs Authorization: Bearer <ADMIN_TOKEN>"}, status=401)
+        require_admin(request, settings.admin_token)
         await app.consumer.on_consumer_thread(lambda aio: aio._coordinator.request_rejoin())
         return self.json({"rejoining": True}, status=202)

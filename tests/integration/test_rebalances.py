@@ -74,5 +74,6 @@ def test_rebalances_mid_stream_lose_nothing(start_worker, worker_env):
 
 def test_rebalance_endpoint_is_disabled_without_a_token(start_worker):
     w = start_worker(ADMIN_TOKEN="")
-    assert rebalance(w) == 404
+    assert rebalance(w) == 403
+    assert rebalance(w, token=None) == 403
     assert json.loads(urlopen(w.url + "/health/").read())["status"] == "ok"  # noqa: S310

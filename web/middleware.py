@@ -1,0 +1,61 @@
+"""The web server's aiohttp middleware: request seconds by route and status, and JSON errors.
+
+Mounted through faust's `web_application_options` (streams/app.py). aiohttp's own answers (no
+such route, method not allowed) become `{"error": ...}` like the API's; anything a handler lets
+escape is logged with its traceback and answered `{"error": "internal error"}` — the client gets
+no traceback. Imports nothing of the app, so streams/app.py can use it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import Histogram
+
+log = logging.getLogger(__name__)
+REQUEST_SECONDS = Histogram(
+    "redditstream_http_request_seconds", "Web requests by route template, method and status",
+    ["route", "method", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def route_of(request: web.Request) -> str:
+    """The route's template (`/api/posts/{post_id}/`), never the raw path (bounded label values)."""
+    try:
+        info = request.match_info.route.resource
+        return info.canonical if info is not None else "unmatched"
+    except AttributeError:
+        return "unmatched"
+
+
+def _json_error(status: int, reason: str, headers=None) -> web.Response:  # noqa: ANN001
+    return web.Response(status=status, body=json.dumps({"error": reason}).encode(),
+                        content_type="application/json", headers=headers)
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        if exc.status < 400:
+            raise
+        reason = {404: f"no route {request.path}", 405: f"{request.method} is not allowed on {request.path}"}.get(
+            exc.status, exc.reason)
+        return _json_error(exc.status, reason, headers={k: v for k, v in exc.headers.items()
+                                                        if k.lower() == "allow"})
+    except Exception:  # noqa: BLE001 - logged with its traceback; the client gets JSON
+        log.exception("%s %s failed", request.method, request.path)
+        return _json_error(500, "internal error")
+    finally:
+        REQUEST_SECONDS.labels(route_of(request), request.method, str(status)).observe(time.perf_counter() - started)

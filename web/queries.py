@@ -1,0 +1,176 @@
+"""The API's SQL (DESIGN §5, §6): each read one statement, on what both storage paths provide.
+
+Every function takes a `WebDatabase` (web.db) and returns JSON-ready dicts: timestamps as ISO
+8601 UTC strings. Only `posts`, `post_metrics_history`, `dlq_events` and `post_metrics_hourly`
+are used, so the TimescaleDB and the plain-PostgreSQL paths answer the same.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from web import cursor
+from web.db import WebDatabase
+
+POST_COLUMNS = ("post_id, subreddit, title, author, created_utc, score, num_comments, upvote_ratio, sentiment, "
+                "score_velocity, comment_velocity, trending_score, is_trending, url, permalink, last_observed_at")
+
+
+def iso(ts: datetime | None) -> str | None:
+    """`2026-12-02T11:19:49.123456Z` (UTC, microseconds kept)."""
+    if ts is None:
+        return None
+    return ts.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def post_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row[k] for k in ("post_id", "subreddit", "title", "author", "score", "num_comments", "upvote_ratio",
+                               "sentiment", "score_velocity", "comment_velocity", "trending_score", "is_trending",
+                               "url", "permalink")}
+    out["created_utc"] = iso(row["created_utc"])
+    out["last_observed_at"] = iso(row["last_observed_at"])
+    return out
+
+
+# ------------------------------------------------------------------ /api/stats/
+
+# One statement: every figure of the stats object. The 24-hour counts read the covering index
+# ix_posts_stats (created_utc INCLUDE subreddit, author, sentiment); trending reads the partial
+# index ix_posts_trending.
+STATS = """
+WITH recent AS (
+    SELECT subreddit, author, sentiment FROM posts WHERE created_utc >= now() - interval '24 hours'
+), top_subreddits AS (
+    SELECT subreddit, count(*) AS posts FROM recent GROUP BY subreddit ORDER BY posts DESC, subreddit LIMIT %(top)s
+), top_authors AS (
+    SELECT author, count(*) AS posts FROM recent WHERE author IS NOT NULL
+     GROUP BY author ORDER BY posts DESC, author LIMIT %(top)s
+)
+SELECT (SELECT count(*) FROM posts)                                        AS total_posts,
+       (SELECT count(*) FROM recent)                                       AS posts_last_24h,
+       (SELECT count(*) FROM post_metrics_history
+         WHERE observed_at >= now() - interval '24 hours')                 AS observations_last_24h,
+       (SELECT avg(sentiment) FROM recent)                                 AS avg_sentiment_24h,
+       (SELECT count(*) FROM posts WHERE is_trending
+           AND last_observed_at >= now() - make_interval(secs => %(ttl)s)) AS trending_now,
+       (SELECT coalesce(json_agg(json_build_object('subreddit', subreddit, 'posts', posts)
+                                 ORDER BY posts DESC, subreddit), '[]'::json) FROM top_subreddits) AS top_subreddits,
+       (SELECT coalesce(json_agg(json_build_object('author', author, 'posts', posts)
+                                 ORDER BY posts DESC, author), '[]'::json) FROM top_authors)     AS top_authors,
+       now() AS generated_at
+"""
+
+
+async def stats(db: WebDatabase, *, ttl_seconds: float, top: int = 10) -> dict[str, Any]:
+    row = await db.fetch_one("stats", STATS, {"ttl": ttl_seconds, "top": top})
+    assert row is not None
+    avg = row["avg_sentiment_24h"]
+    return {
+        "total_posts": row["total_posts"], "posts_last_24h": row["posts_last_24h"],
+        "observations_last_24h": row["observations_last_24h"],
+        "avg_sentiment_24h": None if avg is None else float(avg),
+        "trending_now": row["trending_now"], "top_subreddits": row["top_subreddits"],
+        "top_authors": row["top_authors"], "generated_at": iso(row["generated_at"]),
+    }
+
+
+# ------------------------------------------------------------------ /api/posts/
+
+# Keyset pagination, newest first on (created_utc, post_id): the row comparison is an index
+# condition on ix_posts_keyset / ix_posts_subreddit_keyset, so a page costs its LIMIT rows
+# whatever its depth, and ties on created_utc are broken by post_id (no duplicates, no skips).
+PAGE = f"""
+SELECT {POST_COLUMNS} FROM posts WHERE {{where}}
+ ORDER BY created_utc DESC, post_id DESC
+ LIMIT %(limit)s
+"""
+
+
+def _page_sql(subreddit: str | None, after: bool) -> str:
+    # One statement per shape (not `x IS NULL OR …` conditions), so that each plan can use its index.
+    where = ["subreddit = %(subreddit)s"] if subreddit else []
+    if after:
+        where.append("(created_utc, post_id) < (%(after_ts)s, %(after_id)s)")
+    return PAGE.format(where=" AND ".join(where) or "true")
+
+
+async def posts_page(db: WebDatabase, *, subreddit: str | None, limit: int, after: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"subreddit": subreddit, "limit": limit + 1}
+    if after is not None:
+        us, post_id = cursor.decode(after, "posts", (int, str))
+        params.update(after_ts=cursor.from_micros(us), after_id=post_id)
+    rows = await db.fetch("posts_page", _page_sql(subreddit, after is not None), params)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    return {"posts": [post_json(r) for r in rows],
+            "next_cursor": cursor.encode("posts", cursor.micros(last["created_utc"]), last["post_id"])
+            if more and last else None}
+
+
+POST = f"""
+SELECT p.*, coalesce((
+    SELECT json_agg(json_build_object(
+               'observed_at', to_char(h.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'score', h.score, 'num_comments', h.num_comments, 'upvote_ratio', h.upvote_ratio,
+               'score_velocity', h.score_velocity, 'comment_velocity', h.comment_velocity)
+           ORDER BY h.observed_at)
+      FROM (SELECT * FROM post_metrics_history WHERE post_id = %(post_id)s
+             ORDER BY observed_at DESC LIMIT %(history)s) h), '[]'::json) AS history
+  FROM (SELECT {POST_COLUMNS} FROM posts WHERE post_id = %(post_id)s) p
+"""
+
+
+async def post_detail(db: WebDatabase, post_id: str, *, history: int = 2000) -> dict[str, Any] | None:
+    row = await db.fetch_one("post_detail", POST, {"post_id": post_id, "history": history})
+    if row is None:
+        return None
+    return {**post_json(row), "history": row["history"]}
+
+
+# ------------------------------------------------------------------ /api/trending/
+
+TRENDING = f"""
+SELECT {POST_COLUMNS} FROM posts
+ WHERE is_trending AND last_observed_at >= now() - make_interval(secs => %(ttl)s) {{subreddit}}
+ ORDER BY trending_score DESC, post_id
+ LIMIT %(limit)s
+"""
+
+
+async def trending(db: WebDatabase, *, subreddit: str | None, limit: int, ttl_seconds: float) -> dict[str, Any]:
+    sql = TRENDING.format(subreddit="AND subreddit = %(subreddit)s" if subreddit else "")
+    rows = await db.fetch("trending", sql, {"ttl": ttl_seconds, "limit": limit, "subreddit": subreddit})
+    return {"posts": [post_json(r) for r in rows]}
+
+
+# ------------------------------------------------------------------ /api/subreddits/
+
+SUBREDDITS = """
+WITH recent AS (
+    SELECT subreddit, count(*) AS posts_24h, avg(sentiment) AS avg_sentiment_24h
+      FROM posts WHERE created_utc >= now() - interval '24 hours' GROUP BY subreddit
+), trending AS (
+    SELECT subreddit, count(*) AS trending_now FROM posts
+     WHERE is_trending AND last_observed_at >= now() - make_interval(secs => %(ttl)s) GROUP BY subreddit
+), hourly AS (
+    SELECT subreddit, json_agg(json_build_object(
+               'hour', to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               'observations', observations, 'avg_score', avg_score,
+               'avg_score_velocity', avg_score_velocity) ORDER BY bucket) AS hourly
+      FROM post_metrics_hourly WHERE bucket >= date_trunc('hour', now()) - interval '23 hours'
+     GROUP BY subreddit
+)
+SELECT s.subreddit, coalesce(r.posts_24h, 0) AS posts_24h, r.avg_sentiment_24h,
+       coalesce(t.trending_now, 0) AS trending_now, coalesce(h.hourly, '[]'::json) AS hourly
+  FROM (SELECT subreddit FROM recent UNION SELECT subreddit FROM trending UNION SELECT subreddit FROM hourly) s
+  LEFT JOIN recent r USING (subreddit) LEFT JOIN trending t USING (subreddit) LEFT JOIN hourly h USING (subreddit)
+ ORDER BY posts_24h DESC, s.subreddit
+"""
+
+
+async def subreddits(db: WebDatabase, *, ttl_seconds: float) -> list[dict[str, Any]]:
+    rows = await db.fetch("subreddits", SUBREDDITS, {"ttl": ttl_seconds})
+    return [{"subreddit": r["subreddit"], "posts_24h": r["posts_24h"],
+             "avg_sentiment_24h": None if r["avg_sentiment_24h"] is None else float(r["avg_sentiment_24h"]),
+             "trending_now": r["trending_now"], "hourly": r["hourly"]} for r in rows]

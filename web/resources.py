@@ -1,0 +1,16 @@
+"""What the web views share in one worker: the database pool and the Redis client."""
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from streams.app import app, settings
+from web.db import WebDatabase
+
+database = WebDatabase(settings.database_url, max_size=settings.db_pool_max)
+redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+
+@app.on_before_shutdown.connect
+async def close_resources(app_, **kwargs) -> None:  # noqa: ANN001
+    await database.close()
+    await redis.aclose()
