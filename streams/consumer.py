@@ -94,6 +94,10 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
             return {}
         return {TP(tp.topic, tp.partition): assignment.state_value(tp) for tp in assignment.tps}
 
+    def committed_offsets(self) -> dict[TP, int]:
+        """faust's last committed offset of every partition that has one (its `_committed_offset`)."""
+        return {tp: off for tp, off in self._committed_offset.items() if off is not None}
+
     async def on_consumer_thread(self, fn: Callable[[Any], Any]) -> Any:
         """Run `fn(aiokafka consumer)` on the consumer thread's event loop, where aiokafka lives."""
         aio = self.aiokafka()

@@ -36,6 +36,10 @@ class DirectTable:
     def _db(self, partition: int) -> Any:
         return self.table.data._db_for_partition(partition)
 
+    def estimated_keys(self, partition: int) -> int:
+        """RocksDB's estimate of the keys in one partition's database (no scan)."""
+        return int(self._db(partition).property_int_value("rocksdb.estimate-num-keys") or 0)
+
     def raw(self, partition: int, key: bytes) -> Optional[bytes]:
         return self._db(partition).get(key)
 
