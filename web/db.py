@@ -29,15 +29,17 @@ DOWN = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, OSError, 
 class WebDatabase:
     """A lazily opened pool (the web server starts before any request needs it)."""
 
-    def __init__(self, url: str, *, max_size: int, timeout: float = 5.0, prepare_threshold: int | None = 5) -> None:
-        self.pool = make_pool(url, min_size=1, max_size=max_size, name="web", prepare_threshold=prepare_threshold)
+    def __init__(self, url: str, *, max_size: int, min_size: int = 1, timeout: float = 5.0,
+                 prepare_threshold: int | None = 5) -> None:
+        self.pool = make_pool(url, min_size=min_size, max_size=max_size, name="web", prepare_threshold=prepare_threshold)
         self.timeout = timeout
         self._opened = False
 
     async def _open(self) -> None:
         if not self._opened:
             self._opened = True
-            await self.pool.open(wait=False)
+            if self.pool.closed:  # not opened by its owner (tests open it themselves)
+                await self.pool.open(wait=False)
 
     async def fetch(self, name: str, sql: str, params: Mapping[str, Any] | tuple = ()) -> list[dict[str, Any]]:
         await self._open()

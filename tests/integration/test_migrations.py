@@ -42,7 +42,7 @@ def empty_db(stack):
 def test_upgrade_downgrade_upgrade(empty_db):
     alembic(empty_db, "upgrade", "head")
     assert TABLES <= set(relations(empty_db))
-    assert "0004 (head)" in alembic(empty_db, "current")
+    assert "0005 (head)" in alembic(empty_db, "current")
     with psycopg.connect(empty_db) as conn:  # dead letters of batch elements: one per (message, item)
         unique = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
                               "WHERE conname = 'uq_dlq_events_source'").fetchone()[0]

@@ -129,3 +129,40 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     assert q(url, "SELECT count(*) FROM timescaledb_information.hypertables") == [(1,)]
     assert q(url, "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name IN "
                   "('policy_retention', 'policy_refresh_continuous_aggregate')") == [(2,)]
+
+
+def test_api_queries_on_the_timescaledb_path(timescale_url):
+    """The API's SQL (web.queries) on the hypertable and the continuous aggregate: the same
+    answers as on the plain path, the current hour included (real-time aggregate, 0005)."""
+    from web import queries
+    from web.db import WebDatabase
+
+    url = timescale_url
+    alembic(url, "upgrade", "head")
+    q(url, "TRUNCATE posts")
+    q(url, "DELETE FROM post_metrics_history")
+    now = time.time()
+    # two observations each of 6 posts: 3 h ago and now (the current hour is not materialized)
+    rows = [row(f"api{i}", t, 10 * i + k) for i in range(6) for k, t in enumerate((now - 3 * 3600, now - 60))]
+    assert asyncio.run(sink_write(url, rows)) == 12
+    (job_id,) = q(url, "SELECT job_id FROM timescaledb_information.jobs "
+                       "WHERE proc_name = 'policy_refresh_continuous_aggregate'")[0]
+    q(url, f"CALL run_job({job_id})")
+
+    async def run() -> tuple:
+        db = WebDatabase(url, min_size=2, max_size=2, prepare_threshold=None)
+        await db.pool.open(wait=True, timeout=30)
+        try:
+            return (await queries.subreddits(db, ttl_seconds=25 * 3600), await queries.stats(db, ttl_seconds=25 * 3600),
+                    await queries.posts_page(db, subreddit="python", limit=4, after=None),
+                    await queries.post_detail(db, "api3"))
+        finally:
+            await db.close()
+    subs, stats, page, post = asyncio.run(run())
+    assert [s["subreddit"] for s in subs] == ["python"]
+    hourly = subs[0]["hourly"]
+    assert [h["observations"] for h in hourly] == [6, 6]  # 3 h ago (materialized) and now (real time)
+    assert hourly[-1]["avg_score"] == sum(10 * i + 1 for i in range(6)) / 6
+    assert stats["total_posts"] == 6 and stats["observations_last_24h"] == 12
+    assert len(page["posts"]) == 4 and page["next_cursor"] is not None
+    assert [h["score"] for h in post["history"]] == [30, 31]
