@@ -10,6 +10,7 @@ from web.errors import NotFound
 from web.params import Query, post_id as valid_post_id
 from web.resources import database, redis
 
+JSON = "application/json"
 TTL_S = settings.velocity_ttl_hours * 3600.0  # "trending now": observed within the velocity TTL
 
 
@@ -29,8 +30,8 @@ async def stats(web, request):  # noqa: ANN001 - faust view signature
 @app.page("/api/posts/")
 async def posts(web, request):  # noqa: ANN001
     q = Query(request, ("subreddit", "limit", "cursor"))
-    return web.json(await queries.posts_page(database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200),
-                                             after=q.text("cursor")))
+    return web.bytes(await queries.posts_page(database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200),
+                                              after=q.text("cursor")), content_type=JSON)
 
 
 @app.page("/api/posts/{post_id}/")
@@ -45,8 +46,8 @@ async def post(web, request, post_id: str):  # noqa: ANN001
 @app.page("/api/trending/")
 async def trending(web, request):  # noqa: ANN001
     q = Query(request, ("subreddit", "limit"))
-    return web.json(await queries.trending(database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200),
-                                           ttl_seconds=TTL_S))
+    return web.bytes(await queries.trending(database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200),
+                                            ttl_seconds=TTL_S), content_type=JSON)
 
 
 @app.page("/api/subreddits/")

@@ -7,6 +7,7 @@ shared by all clients: everything here runs serially, in one test module.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -164,5 +165,6 @@ def test_api_queries_on_the_timescaledb_path(timescale_url):
     assert [h["observations"] for h in hourly] == [6, 6]  # 3 h ago (materialized) and now (real time)
     assert hourly[-1]["avg_score"] == sum(10 * i + 1 for i in range(6)) / 6
     assert stats["total_posts"] == 6 and stats["observations_last_24h"] == 12
+    page = json.loads(page)
     assert len(page["posts"]) == 4 and page["next_cursor"] is not None
     assert [h["score"] for h in post["history"]] == [30, 31]
