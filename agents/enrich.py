@@ -102,11 +102,25 @@ def _ok_metrics(topic: str) -> tuple:
     return EVENTS.labels(topic, "ok"), PROCESS_SECONDS.labels(topic)
 
 
-async def handle(event, topic_name: str) -> None:  # noqa: ANN001 - faust Event
+def historical(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
+    """The observation of a backfilled snapshot (agents/backfill.py): sentiment (VADER, not the
+    live cache), no velocity (one historical observation has none), never trending now; the
+    live tables, the Redis mirror and the live per-subreddit windows are left alone."""
+    text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
+    compound = sentiment.compound(text)
+    score = trending.trending_score(0.0, snap["num_comments"], compound, TRENDING)
+    return orjson.dumps({
+        "snapshot": snap, "sentiment": compound, "score_velocity": 0.0, "comment_velocity": 0.0,
+        "trending_score": score, "is_trending": False, "has_velocity": False,
+    }), []
+
+
+async def handle(event, topic_name: str, process=enrich) -> None:  # noqa: ANN001 - faust Event
+    """Process one event with `process` (`enrich`, or `historical` for the backfill topic)."""
     started = time.perf_counter()
     partition = event.message.partition
     try:
-        observation, changes = enrich(decode_snapshot_fields(event.value), partition)
+        observation, changes = process(decode_snapshot_fields(event.value), partition)
     except Exception as exc:  # noqa: BLE001 - every failure is dead-lettered, none crashes the stream
         outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
         if outcome == "error":

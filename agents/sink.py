@@ -69,7 +69,7 @@ def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event
 async def write(batches) -> object:  # noqa: ANN001 - one list of Items per buffered message
     items = [item for batch in batches for item in batch]
     async with pool.connection() as conn:
-        return await write_batch(conn, items)
+        return await write_batch(conn, items, retention_days=settings.retention_days)
 
 
 def _retry(exc: BaseException, delay: float) -> None:

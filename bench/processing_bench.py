@@ -37,7 +37,8 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
     uid = harness.unique("")
     base = {**os.environ, **env, "APP_ID": f"bench-{uid}", "TOPIC_POSTS": f"bench.{uid}.posts",
             "TOPIC_REFRESH": f"bench.{uid}.refresh", "TOPIC_DLQ": f"bench.{uid}.dlq",
-            "TOPIC_OBSERVATIONS": f"bench.{uid}.observations", "LOG_LEVEL": "warning"}
+            "TOPIC_OBSERVATIONS": f"bench.{uid}.observations", "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+            "LOG_LEVEL": "warning"}
     script = random_posts(time.time(), posts, refreshes, seed=1, prefix="b")
     workers = [harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()),
                                    "DATA_DIR": str(workdir / f"{uid}-{i}")}, name=f"{uid}-{i}", workdir=workdir)

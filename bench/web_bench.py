@@ -80,7 +80,8 @@ def main() -> None:
         base = {**os.environ, **env, "DATABASE_URL": db_url, "APP_ID": f"bench-{uid}",
                 "TOPIC_POSTS": f"bench.{uid}.posts", "TOPIC_REFRESH": f"bench.{uid}.refresh",
                 "TOPIC_DLQ": f"bench.{uid}.dlq", "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
-                "LOG_LEVEL": "warning", "MAINTENANCE_INTERVAL_SECONDS": "2"}
+                "TOPIC_BACKFILL": f"bench.{uid}.backfill", "LOG_LEVEL": "warning",
+                "MAINTENANCE_INTERVAL_SECONDS": "2"}
         subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
                        cwd=ROOT, env=base, check=True, capture_output=True)
         cached = harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / "a")},
@@ -99,7 +100,8 @@ def main() -> None:
                                        "STATS_CACHE_TTL": "0", "APP_ID": f"bench-{other}",
                                        "TOPIC_POSTS": f"bench.{other}.posts", "TOPIC_REFRESH": f"bench.{other}.refresh",
                                        "TOPIC_DLQ": f"bench.{other}.dlq",
-                                       "TOPIC_OBSERVATIONS": f"bench.{other}.observations"},
+                                       "TOPIC_OBSERVATIONS": f"bench.{other}.observations",
+                                       "TOPIC_BACKFILL": f"bench.{other}.backfill"},
                                   name="uncached", workdir=workdir).start(timeout=120)
         workers.append(uncached)
         with psycopg.connect(db_url, autocommit=True) as conn:

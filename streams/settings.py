@@ -233,6 +233,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("TOPIC_POSTS", "reddit.posts", _topic, "Topic of first observations."),
     Spec("TOPIC_REFRESH", "reddit.refresh", _topic, "Topic of later observations."),
     Spec("TOPIC_DLQ", "reddit.dlq", _topic, "Dead-letter topic."),
+    Spec("TOPIC_BACKFILL", "reddit.backfill", _topic, "Topic of observations from the dump files (`faust -A streams backfill`)."),
     Spec("TOPIC_OBSERVATIONS", "reddit.observations", _topic, "Enriched observations, from the processing agents to the sink."),
     Spec("TOPIC_PARTITIONS", "8", _int(1, 1024), "Partitions of every topic and table changelog: the most workers that can share the work."),
     Spec("TOPIC_REPLICATION", "1", _int(1, 16), "Replication factor of the topics the app creates (3 on a production cluster)."),
@@ -256,6 +257,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("TRENDING_WEIGHT_COMMENTS", "0.3", _float(0.0, 1.0), "Weight of the comments term."),
     Spec("TRENDING_WEIGHT_SENTIMENT", "0.1", _float(0.0, 1.0), "Weight of the sentiment term (the three weights must sum to 1)."),
     Spec("TRENDING_THRESHOLD", "0.5", _float(0.0, 1.0), "`is_trending = trending_score >= TRENDING_THRESHOLD`."),
+    # backfill (faust -A streams backfill)
+    Spec("BACKFILL_CHECKPOINT", "./.backfill/checkpoint.json", _str, "Where `backfill --resume` keeps, per file, the lines whose records are on the broker."),
     # storage
     Spec("RETENTION_DAYS", "90", _int(1, 36500), "Days of `post_metrics_history` kept."),
     Spec("DB_POOL_MIN", "1", _int(1, 100), "Smallest database pool size."),

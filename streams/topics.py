@@ -1,4 +1,4 @@
-"""The three topics (DESIGN §3). Values are raw bytes: agents decode them strictly."""
+"""The topics (DESIGN §3). Values are raw bytes: agents decode them strictly."""
 from __future__ import annotations
 
 from streams.app import app, settings
@@ -10,6 +10,11 @@ posts_topic = app.topic(
 )
 refresh_topic = app.topic(
     settings.topic_refresh, key_type=str, value_serializer="raw", key_serializer="raw",
+    partitions=settings.topic_partitions, internal=True,
+)
+# Snapshots from the dump files (faust -A streams backfill), processed by agents/backfill.py.
+backfill_topic = app.topic(
+    settings.topic_backfill, key_type=str, value_serializer="raw", key_serializer="raw",
     partitions=settings.topic_partitions, internal=True,
 )
 dlq_topic = app.topic(

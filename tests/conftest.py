@@ -68,6 +68,7 @@ def worker_env(stack, database, tmp_path) -> dict[str, str]:
         "TOPIC_REFRESH": f"test.{uid}.refresh",
         "TOPIC_DLQ": f"test.{uid}.dlq",
         "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
+        "TOPIC_BACKFILL": f"test.{uid}.backfill",
         "TOPIC_PARTITIONS": "8",
         "WEB_PORT": str(harness.free_port()),
         "DATA_DIR": str(tmp_path / "data"),

@@ -56,6 +56,8 @@ SELECT t.post_id, to_timestamp(t.observed_at), t.subreddit, t.score, t.num_comme
   FROM json_to_recordset(%(rows)s::json)
        AS t(post_id text, observed_at float8, subreddit text, score int, num_comments int,
             upvote_ratio float8, score_velocity float8, comment_velocity float8, has_velocity bool)
+ -- history that retention would delete at once is not written (e.g. an old backfilled observation)
+ WHERE t.observed_at >= %(keep_after)s
 ON CONFLICT (post_id, observed_at) DO NOTHING
 """
 
@@ -95,8 +97,9 @@ class WriteResult:
     statements: int = 0
 
 
-async def _write_rows(conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult) -> None:
-    params = {"rows": rows_json(rows)}
+async def _write_rows(conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult,
+                      keep_after: float) -> None:
+    params = {"rows": rows_json(rows), "keep_after": keep_after}
     await conn.execute(UPSERT_POSTS, params)
     await conn.execute(INSERT_HISTORY, params)
     res.statements += 2
@@ -106,13 +109,14 @@ async def write_dead(conn: psycopg.AsyncConnection, dead: Sequence[DeadRow]) -> 
     await conn.execute(INSERT_DEAD, dead_columns(dead))
 
 
-async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: WriteResult, now: float) -> None:
+async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: WriteResult, now: float,
+                   keep_after: float) -> None:
     """Write `items`' rows, each half in a savepoint; the rows PostgreSQL rejects become dead letters."""
     if not items:
         return
     try:
         async with conn.transaction():  # a savepoint inside the flush's transaction
-            await _write_rows(conn, [i.row for i in items], res)
+            await _write_rows(conn, [i.row for i in items], res, keep_after)
         res.rows += len(items)
         return
     except CONTENT_ERRORS as exc:
@@ -123,8 +127,8 @@ async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: Wr
             res.dead.append(item.dead)
             return
     left, right = halves(items)
-    await _isolate(conn, left, res, now)
-    await _isolate(conn, right, res, now)
+    await _isolate(conn, left, res, now, keep_after)
+    await _isolate(conn, right, res, now, keep_after)
 
 
 def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
@@ -137,19 +141,24 @@ def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
                     item=m.get("item", 0))
 
 
-async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item]) -> WriteResult:
+async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item], *,
+                      retention_days: float | None = None) -> WriteResult:
     """Commit `items` (rows and dead letters) in one transaction; split out rows PostgreSQL rejects.
+
+    With `retention_days`, an observation older than that goes to `posts` (if it is the post's
+    newest) but not to `post_metrics_history`, where retention would delete it at once.
 
     The connection must not be in a transaction. Returns what was written. Raises on anything
     but a content error (the caller retries the batch; nothing of it is committed).
     """
+    keep_after = 0.0 if retention_days is None else time.time() - retention_days * 86400.0
     rows = [i.row for i in items if i.row is not None]
     dead = [i.dead for i in items if i.dead is not None]
     res = WriteResult()
     try:
         async with conn.transaction():
             if rows:
-                await _write_rows(conn, rows, res)
+                await _write_rows(conn, rows, res, keep_after)
             if dead:
                 await write_dead(conn, dead)
                 res.statements += 1
@@ -161,7 +170,7 @@ async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item]) -> W
     res = WriteResult()
     now = time.time()
     async with conn.transaction():
-        await _isolate(conn, [i for i in items if i.row is not None], res, now)
+        await _isolate(conn, [i for i in items if i.row is not None], res, now, keep_after)
         dead = [i.dead for i in items if i.dead is not None]
         if dead:
             await write_dead(conn, dead)

@@ -11,7 +11,8 @@ from aiokafka import AIOKafkaProducer
 from streams.records import Observation, PostSnapshot, encode
 from tests import harness
 
-BASE_T = 1_700_000_000.0
+# a whole second a week ago: inside RETENTION_DAYS (older history is not written), exact as a float
+BASE_T = float(int(time.time()) - 7 * 86400)
 
 
 def observation(pid: str, observed_at: float, *, score: int = 10, num_comments: int = 2,

@@ -49,7 +49,8 @@ def env(stack, database, redis_url, tmp_path_factory) -> dict[str, str]:
     return {**base, **stack, "DATABASE_URL": database, "REDIS_URL": redis_url, "APP_ID": f"rs-test-{uid}",
             "TOPIC_POSTS": f"test.{uid}.posts", "TOPIC_REFRESH": f"test.{uid}.refresh",
             "TOPIC_DLQ": f"test.{uid}.dlq", "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
-            "TOPIC_PARTITIONS": "8", "SINK_FLUSH_SECONDS": "0.5", "MAINTENANCE_INTERVAL_SECONDS": "2",
+            "TOPIC_BACKFILL": f"test.{uid}.backfill", "TOPIC_PARTITIONS": "8", "SINK_FLUSH_SECONDS": "0.5",
+            "MAINTENANCE_INTERVAL_SECONDS": "2",
             "STATS_CACHE_TTL": "300", "ADMIN_TOKEN": harness.ADMIN_TOKEN, "PYTHONUNBUFFERED": "1",
             "WORKDIR": str(tmp_path_factory.mktemp("api"))}
 
@@ -337,7 +338,7 @@ def test_stats_without_redis_come_from_the_database(api, env, workers):
     uid = harness.unique("")  # a group and topics of its own: it only serves the API
     w = workers("noredis", REDIS_URL=dead, APP_ID=f"rs-test-{uid}", TOPIC_POSTS=f"test.{uid}.posts",
                 TOPIC_REFRESH=f"test.{uid}.refresh", TOPIC_DLQ=f"test.{uid}.dlq",
-                TOPIC_OBSERVATIONS=f"test.{uid}.observations")
+                TOPIC_OBSERVATIONS=f"test.{uid}.observations", TOPIC_BACKFILL=f"test.{uid}.backfill")
     status, body = get(w, "/api/stats/")
     assert status == 200 and body["cached"] is False and body["total_posts"] == N_POSTS + 1
     status, body = get(w, "/api/stats/")

@@ -75,13 +75,13 @@ def row(pid: str, observed_at: float, score: int) -> ObservationRow:
                           False, 0.1, 2.0, 0.5, 0.3, False, True)
 
 
-async def sink_write(url: str, rows: list[ObservationRow]) -> int:
+async def sink_write(url: str, rows: list[ObservationRow], retention_days: float | None = None) -> int:
     # as the worker would talk to it: a fixed-size, pre-opened pool without prepared statements
     pool = make_pool(url, min_size=2, max_size=2, prepare_threshold=None)
     await pool.open(wait=True, timeout=30)
     try:
         async with pool.connection() as conn:
-            return (await write_batch(conn, [Item(r, None) for r in rows])).rows
+            return (await write_batch(conn, [Item(r, None) for r in rows], retention_days=retention_days)).rows
     finally:
         await pool.close()
 
@@ -168,3 +168,19 @@ def test_api_queries_on_the_timescaledb_path(timescale_url):
     page = json.loads(page)
     assert len(page["posts"]) == 4 and page["next_cursor"] is not None
     assert [h["score"] for h in post["history"]] == [30, 31]
+
+
+def test_history_older_than_the_retention_is_not_written_on_timescaledb(timescale_url):
+    """As on the plain path (test_sink.py): an old (e.g. backfilled) observation updates `posts`
+    but creates no hypertable chunk that the retention policy would drop at once."""
+    url = timescale_url
+    alembic(url, "upgrade", "head")
+    now = time.time()
+    chunks = q(url, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'post_metrics_history'")
+    assert asyncio.run(sink_write(url, [row("tsret1", now - 40 * 86400, 1), row("tsret2", now - 2 * 86400, 2)],
+                                  retention_days=30)) == 2
+    assert q(url, "SELECT post_id FROM posts WHERE post_id LIKE 'tsret%' ORDER BY 1") == [("tsret1",), ("tsret2",)]
+    assert q(url, "SELECT post_id FROM post_metrics_history WHERE post_id LIKE 'tsret%'") == [("tsret2",)]
+    old_chunks = q(url, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = "
+                        "'post_metrics_history' AND range_end < now() - interval '30 days'")
+    assert old_chunks == [(0,)] and chunks[0][0] >= 0

@@ -108,3 +108,26 @@ async def test_write_batch_stores_every_column_exactly(database):
     assert post == (snap.title, None, BASE_T - 60.125, BASE_T + 60.5, 9, 7, 0.5, snap.url, True, -0.6249,
                     11.764705882352942, 0.7000000000000001, True)
     assert history == [(BASE_T + 0.375, -3, None, None), (BASE_T + 60.5, 9, 11.764705882352942, 0.0)]
+
+
+async def test_history_older_than_the_retention_is_not_written(database):
+    """An observation older than RETENTION_DAYS (e.g. a backfilled one) updates `posts` but not
+    `post_metrics_history`, where the retention would delete it at once (plain path; the
+    TimescaleDB path: test_migrations_timescale.py)."""
+    import time
+
+    from streams.db.rows import ObservationRow
+    from streams.db.writer import Item, write_batch
+    now = time.time()
+
+    def row(pid: str, observed_at: float) -> ObservationRow:
+        return ObservationRow(pid, "python", "t", None, observed_at - 60, observed_at, 1, 0, 0.9, "", "", False,
+                              0.0, 0.0, 0.0, 0.0, False, False)
+    items = [Item(row("ret1", now - 40 * 86400), None), Item(row("ret2", now - 20 * 86400), None)]
+    async with await psycopg.AsyncConnection.connect(database) as conn:
+        assert (await write_batch(conn, items, retention_days=30)).rows == 2
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT post_id FROM posts WHERE post_id LIKE 'ret%' ORDER BY 1").fetchall() == \
+               [("ret1",), ("ret2",)]
+        assert conn.execute("SELECT post_id FROM post_metrics_history WHERE post_id LIKE 'ret%'").fetchall() == \
+               [("ret2",)]

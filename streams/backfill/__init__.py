@@ -1,0 +1,1 @@
+"""Backfill: history from the public Reddit dumps through the same pipeline (`faust -A streams backfill`)."""

@@ -1,0 +1,125 @@
+"""The backfill loop: dump lines → mapped snapshots → the backfill topic, with a resumable checkpoint.
+
+The producer is ingest's (streams.ingest.producer: batched, compressed, acks=all, idempotent,
+a bounded buffer): when the broker is slow the buffer fills and `put` waits, so reading slows
+down instead of memory growing. The checkpoint moves with the delivery watermark (every line
+whose record is acknowledged), at most once a second and at the end of each file.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+from streams.backfill.mapping import BadLine, Filter, parse, to_fields
+from streams.backfill.progress import Checkpoint, Counts, Watermark
+from streams.backfill.reader import DumpReader
+from streams.ingest.producer import Record
+
+log = logging.getLogger("streams.backfill")
+YIELD_EVERY = 2000  # lines between two turns of the event loop (the producer sends meanwhile)
+
+
+class Progress:
+    """A tqdm bar on a terminal (compressed bytes of the file's size, lines/s, matched); one log
+    line every `every` s otherwise."""
+
+    def __init__(self, reader: DumpReader, counts: Counts, every: float = 5.0,
+                 tty: bool | None = None) -> None:
+        self.reader, self.counts, self.every = reader, counts, every
+        self.bar = None
+        self._last = time.monotonic()
+        self._shown = 0
+        if sys.stderr.isatty() if tty is None else tty:
+            from tqdm import tqdm
+            self.bar = tqdm(total=reader.size, unit="B", unit_scale=True, desc=reader.path.name, leave=True)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.bar is not None:
+            read = self.reader.compressed_read
+            self.bar.update(read - self._shown)
+            self._shown = read
+            self.bar.set_postfix(lines=self.counts.lines, matched=self.counts.matched, refresh=False)
+        elif now - self._last >= self.every:
+            log.info("backfill %s: %.1f%% of %d bytes, %d lines, %d matched, %d produced", self.reader.path,
+                     100.0 * self.reader.compressed_read / max(self.reader.size, 1), self.reader.size,
+                     self.counts.lines, self.counts.matched, self.counts.produced)
+            self._last = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.tick()
+            self.bar.close()
+
+
+async def backfill_file(path: Path, *, put: Callable[[Record], Any] | None, drain: Callable[[], Any],
+                        topic: str, filt: Filter, counts: Counts, checkpoint: Checkpoint | None,
+                        selftext_max: int, resume: bool, tty: bool | None = None) -> None:
+    """One file. `put=None` is a dry run (read and map, produce nothing)."""
+    start, finished = checkpoint.lines_done(path) if (checkpoint and resume) else (0, False)
+    if finished:
+        log.info("%s: done in an earlier run (checkpoint); skipped", path)
+        return
+    if start:
+        log.info("%s: resuming after line %d", path, start)
+    reader = DumpReader(path)
+    progress = Progress(reader, counts, tty=tty)
+    mark = Watermark(start)
+    saved_at = time.monotonic()
+    number = start
+    try:
+        for number, line in reader:
+            if number <= start:
+                counts.skipped_resume += 1
+                continue
+            counts.lines += 1
+            if number % YIELD_EVERY == 0:
+                progress.tick()
+                await asyncio.sleep(0)
+                if checkpoint and put and time.monotonic() - saved_at >= 1.0:
+                    checkpoint.save(path, mark.value())
+                    saved_at = time.monotonic()
+            mark.read_up_to = number - 1  # this line's record, if any, is registered below
+            if not line.strip():
+                mark.read_up_to = number
+                continue
+            try:
+                data = parse(line)
+                if not filt.wants_subreddit(data):
+                    mark.read_up_to = number
+                    continue
+                fields = to_fields(data, selftext_max)
+            except BadLine as exc:
+                counts.bad_line(path, number, exc.reason, str(exc))
+                mark.read_up_to = number
+                continue
+            if not filt.wants(fields):
+                mark.read_up_to = number
+                continue
+            counts.matched += 1
+            if put is not None:
+                token = mark.sent(number)
+                await put(Record(topic, fields["id"], orjson.dumps(fields),
+                                 on_delivered=lambda _rec, t=token: (Watermark.delivered(t), _produced(counts))))
+            mark.read_up_to = number
+        if put is not None:
+            await drain()
+        counts.compressed_bytes += reader.compressed_read
+        if checkpoint and put:
+            checkpoint.save(path, number, finished=True)
+    except BaseException:
+        if checkpoint and put:
+            checkpoint.save(path, mark.value())  # what is surely delivered (a SIGTERM or an error)
+        raise
+    finally:
+        progress.close()
+
+
+def _produced(counts: Counts) -> None:
+    counts.produced += 1

@@ -1,0 +1,203 @@
+"""`faust -A streams backfill` end to end: dump files the test writes → the backfill topic → a
+real worker → PostgreSQL. Exact fields, bad lines counted by reason, filters, a backfill
+beside live ingest (live answers unchanged, no live row overwritten), and `--resume` after a
+`kill -9` mid-file."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests import harness
+from tests.dumps import BAD_LINES, expected, submission, write_gz, write_plain, write_zst
+from tests.scenario import Script, scripted, send, wait_exact
+
+DAY = 86400.0
+
+
+def q(url: str, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(database):
+    """The module shares one database: each test starts from empty tables."""
+    q(database, "TRUNCATE posts, post_metrics_history, dlq_events")
+
+
+def backfill(env: dict[str, str], workdir: Path, *args: str, timeout: float = 300) -> dict:
+    """Run the command to its end; its summary (the JSON line it prints last)."""
+    proc = subprocess.run([str(harness.BIN / "faust"), "-A", "streams", "backfill", *args], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"backfill failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def posts_by_id(url: str) -> dict[str, dict]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute("SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
+                           "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
+                           "permalink, over_18, sentiment, score_velocity, is_trending FROM posts")
+        names = [d.name for d in cur.description]
+        return {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+
+
+def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tmp_path):
+    w = start_worker()
+    now = time.time()
+    # recent enough to be inside RETENTION_DAYS (90): history rows too
+    old_gen = [submission(i, generation="old", sub=["python", "Rust", "golang"][i % 3], created=now - 40 * DAY + i * 60,
+                          prefix="o") for i in range(300)]
+    new_gen = [submission(i, generation="new", sub=["python", "rust"][i % 2], created=now - 20 * DAY + i * 60,
+                          prefix="n") for i in range(300)]
+    bad = [raw for raw, _ in BAD_LINES]
+    files = [write_zst(tmp_path / "RS_2026-10.zst", old_gen[:150] + bad[:5] + old_gen[150:]),
+             write_gz(tmp_path / "rust_submissions.gz", new_gen[:100] + bad[5:]),
+             write_plain(tmp_path / "more.ndjson", new_gen[100:])]
+    summary = backfill(worker_env, tmp_path, *map(str, files))
+    assert summary["lines_read"] == 600 + len(bad) and summary["posts_matched"] == 600 and summary["produced"] == 600
+    want_bad: dict[str, int] = {}
+    for _, reason in BAD_LINES:
+        want_bad[reason] = want_bad.get(reason, 0) + 1
+    assert summary["bad_lines"] == want_bad
+
+    url = worker_env["DATABASE_URL"]
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == 600, 120, "600 backfilled posts")
+    got = posts_by_id(url)
+    for line in old_gen + new_gen:
+        want = expected(line)
+        row = got[want["id"]]
+        assert (row["subreddit"], row["title"], row["author"], row["score"], row["num_comments"], row["url"],
+                row["permalink"], row["over_18"]) == (want["subreddit"], want["title"], want["author"], want["score"],
+                                                      want["num_comments"], want["url"], want["permalink"],
+                                                      want["over_18"]), want["id"]
+        assert abs(row["created_utc"] - want["created_utc"]) < 1e-6
+        assert abs(row["last_observed_at"] - want["observed_at"]) < 1e-6
+        assert abs(row["upvote_ratio"] - want["upvote_ratio"]) < 1e-9
+        assert row["score_velocity"] == 0 and row["is_trending"] is False and -1 <= row["sentiment"] <= 1
+    assert got["o0"]["author"] is None and got["o0"]["upvote_ratio"] == 1.0  # [deleted]; old files lack the ratio
+    assert "🐍" in got["o0"]["title"]
+    assert any(r["sentiment"] > 0.3 for r in got.values()) and any(r["sentiment"] < -0.3 for r in got.values())
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == 600, 60,
+                     "one history row per backfilled post")
+    assert q(url, "SELECT count(*) FROM post_metrics_history WHERE score_velocity IS NOT NULL") == [(0,)]
+    # nothing of the live state: no velocity entries for backfilled posts
+    assert w.request("/api/posts/o1/velocity/")[0] == 404
+
+
+def test_filters_select_exactly(start_worker, worker_env, tmp_path):
+    start_worker()
+    t0 = datetime(2026, 10, 1, tzinfo=timezone.utc).timestamp()
+    data = [submission(i, generation="new", sub=["python", "Rust", "golang"][i % 3], created=t0 + i * 3600, prefix="f")
+            for i in range(24 * 10)]  # 10 days, one post an hour
+    path = write_zst(tmp_path / "RS_2026-10.zst", data)
+    summary = backfill(worker_env, tmp_path, str(path), "--subreddits", "rust,PYTHON", "--since", "2026-10-03",
+                       "--until", "2026-10-05T12:00:00")
+    lo, hi = datetime(2026, 10, 3, tzinfo=timezone.utc).timestamp(), datetime(2026, 10, 5, 12, tzinfo=timezone.utc).timestamp()
+    want = {d["id"] for d in data if d["subreddit"].lower() in ("rust", "python") and lo <= d["created_utc"] < hi}
+    assert summary["posts_matched"] == len(want) == 40
+    url = worker_env["DATABASE_URL"]
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == len(want), 90, "the filtered posts")
+    assert {r[0] for r in q(url, "SELECT post_id FROM posts")} == want
+    dry = backfill(worker_env, tmp_path, str(path), "--dry-run", "--since", str(lo))
+    assert dry["produced"] == 0 and dry["posts_matched"] == sum(1 for d in data if d["created_utc"] >= lo)
+    assert q(url, "SELECT count(*) FROM posts")[0][0] == len(want)
+
+
+def test_bad_arguments_stop_with_a_message(worker_env, tmp_path):
+    dump = str(write_plain(tmp_path / "a.ndjson", []))
+    for args, words in ((["/nonexistent.zst"], "no such file"), ([dump, "--since", "someday"], "--since"),
+                        ([dump, "--subreddits", "no spaces"], "--subreddits"), ([dump, "--until", "2026-13-01"], "--until")):
+        proc = subprocess.run([str(harness.BIN / "faust"), "-A", "streams", "backfill", *args], cwd=tmp_path,
+                              env=worker_env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode != 0 and words in proc.stderr, (args, proc.stderr[-500:])
+        assert "Traceback" not in proc.stderr
+
+
+def test_backfill_beside_live_ingest_changes_no_live_answer(start_worker, worker_env, tmp_path):
+    w = start_worker()
+    now = time.time()
+    live = scripted(now)
+    send(worker_env, worker_env["TOPIC_POSTS"], live.firsts)
+    wait_exact(w, Script(firsts=live.firsts).expected())
+    send(worker_env, worker_env["TOPIC_REFRESH"], live.refreshes)
+    wait_exact(w, live.expected())
+    url = worker_env["DATABASE_URL"]
+    observations = len({(s["id"], s["observed_at"]) for s in live.firsts + live.refreshes})
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == observations, 60,
+                     "the live history")
+    before_rows = posts_by_id(url)
+
+    # the dump has older observations of the live posts (same ids, fetched 3 days ago) and
+    # 2,000 posts of its own; live refreshes keep coming while it runs
+    overlap = [{**submission(i, generation="new", sub="python", created=now - 3 * DAY), "id": pid, "name": f"t3_{pid}",
+                "score": 999_999, "_meta": {"retrieved_2nd_on": now - 3 * DAY + 3600}}
+               for i, pid in enumerate(live.post_ids())]
+    own = [submission(i, generation="old", sub="python", created=now - 2 * DAY + i, prefix="bk") for i in range(2000)]
+    path = write_zst(tmp_path / "python_submissions.zst", own[:1000] + overlap + own[1000:])
+    runner = subprocess.Popen([str(harness.BIN / "faust"), "-A", "streams", "backfill", str(path)], cwd=tmp_path,
+                              env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    later = [dict(s, observed_at=s["observed_at"] + 30, score=s["score"] + 5) for s in live.refreshes[-3:]]
+    send(worker_env, worker_env["TOPIC_REFRESH"], later)
+    _, err = runner.communicate(timeout=300)
+    assert runner.returncode == 0, err[-3000:]
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == len(before_rows) + 2000, 120,
+                     "the backfilled posts")
+    # the velocity table is exactly the live fold: the backfill changed nothing in it
+    wait_exact(w, Script(firsts=live.firsts, refreshes=live.refreshes + later).expected())
+    changed = {s["id"] for s in later}
+    after_rows = posts_by_id(url)
+    for pid, row in before_rows.items():
+        if pid not in changed:
+            assert after_rows[pid] == row, pid  # no live row overwritten by an older backfilled one
+        assert after_rows[pid]["score"] != 999_999
+    # the backfilled copies of the live posts are in the history, below the live rows
+    assert q(url, "SELECT count(*) FROM post_metrics_history WHERE score = 999999") == [(len(overlap),)]
+    trending = [p for p in w.get_json("/api/trending/?limit=200")["posts"] if p["post_id"] not in changed]
+    assert all(p["post_id"] in before_rows for p in trending)  # nothing backfilled is trending now
+    assert {p["post_id"] for p in trending} == {pid for pid, r in before_rows.items()
+                                                 if r["is_trending"] and pid not in changed}
+
+
+def test_resume_after_kill_9_mid_file(start_worker, worker_env, tmp_path):
+    start_worker()
+    now = time.time()
+    n = 50_000
+    path = write_zst(tmp_path / "RS_big.zst", (submission(i, generation="old", sub="python", created=now - 10 * DAY + i,
+                                                          prefix="r") for i in range(n)))
+    checkpoint = tmp_path / "cp.json"
+    # a small buffer and a long linger: the first run is slow enough to be killed mid-file
+    env = {**worker_env, "BACKFILL_CHECKPOINT": str(checkpoint), "INGEST_BUFFER_RECORDS": "500",
+           "PRODUCER_LINGER_MS": "100"}
+    proc = subprocess.Popen([str(harness.BIN / "faust"), "-A", "streams", "backfill", str(path), "--resume"],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+    def done_so_far() -> int:
+        try:
+            return next(iter(json.loads(checkpoint.read_text())["files"].values()))["lines_done"]
+        except (OSError, ValueError, StopIteration):
+            return 0
+    harness.wait_for(lambda: done_so_far() > 5000 or proc.poll() is not None, 120, "the checkpoint to move")
+    assert proc.poll() is None, "the backfill finished before it could be killed: make the file larger"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    killed_at = done_so_far()
+    assert 0 < killed_at < n
+    summary = backfill({**env, "INGEST_BUFFER_RECORDS": "10000", "PRODUCER_LINGER_MS": "20"}, tmp_path, str(path),
+                       "--resume")
+    assert summary["skipped_by_resume"] == killed_at and summary["lines_read"] == n - killed_at
+    url = worker_env["DATABASE_URL"]
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == n, 180, "every post in posts")
+    assert q(url, "SELECT count(DISTINCT post_id), count(*) FROM post_metrics_history") == [(n, n)]
+    again = backfill(env, tmp_path, str(path), "--resume")  # finished: nothing read again
+    assert again["lines_read"] == 0
