@@ -126,7 +126,8 @@ async def handle(event, topic_name: str, process=enrich) -> None:  # noqa: ANN00
         if outcome == "error":
             log.exception("processing %s[%d]@%d failed", topic_name, partition, event.message.offset)
         dl = deadletter.envelope(topic=topic_name, partition=partition, offset=event.message.offset,
-                                 key=event.key, value=event.value, error=exc)
+                                 key=event.key, value=event.value, error=exc,
+                                 attempt=deadletter.attempt_of(event.message.headers))
         await deadletter.publish(dead_letters, dl, event.ack)
         DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
         EVENTS.labels(topic_name, outcome).inc()

@@ -17,6 +17,7 @@ import socket
 import time
 
 from streams.app import app, settings
+from streams.deadletter import attempt_of
 from streams.db.batcher import Batcher
 from streams.db.pool import make_pool
 from streams.db.rows import Backoff, BadObservation, dead_row, element_bytes, load_json, row_from_data
@@ -42,12 +43,14 @@ def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event
     What cannot be decoded becomes a dead letter with its own bytes (an array element's JSON,
     with its index as `item`)."""
     msg = event.message
+    attempt = attempt_of(msg.headers)
     meta = {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
-            "key": msg.key, "raw": msg.value, "worker": WORKER}
+            "key": msg.key, "raw": msg.value, "worker": WORKER, "attempt": attempt}
 
     def dead(exc: BadObservation, raw, item: int = 0) -> Item:  # noqa: ANN001
         return Item(None, dead_row(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                                   raw=raw, exc=exc, failed_at=time.time(), worker=WORKER, item=item), meta)
+                                   raw=raw, exc=exc, failed_at=time.time(), worker=WORKER, attempt=attempt,
+                                   item=item), meta)
     try:
         data = load_json(msg.value)
     except BadObservation as exc:

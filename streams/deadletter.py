@@ -21,6 +21,27 @@ log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
+# A replayed record (web/dlq.py) carries the attempt it is and the dead letter it replays; a
+# replay that fails again is dead-lettered with that attempt.
+ATTEMPT_HEADER = "redditstream-attempt"
+REPLAY_OF_HEADER = "redditstream-replay-of"
+
+
+def attempt_of(headers: Any) -> int:
+    """The attempt a record is (1 unless it carries ATTEMPT_HEADER), from Kafka record headers
+    (a list of (name, bytes) pairs, or a mapping)."""
+    if not headers:
+        return 1
+    items = headers.items() if hasattr(headers, "items") else headers
+    for name, value in items:
+        if name == ATTEMPT_HEADER:
+            try:
+                return max(1, int(value.decode() if isinstance(value, (bytes, bytearray)) else value))
+            except (ValueError, UnicodeDecodeError):
+                return 1
+    return 1
+
+
 def payload_text(raw: Optional[bytes]) -> tuple[str, str]:
     """(payload, encoding): UTF-8 text when the bytes are valid UTF-8, else base64."""
     if raw is None:

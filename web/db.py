@@ -7,8 +7,9 @@ what an operator reads to see which API route loads the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 import psycopg
 from prometheus_client import Counter
@@ -58,11 +59,21 @@ class WebDatabase:
         rows = await self.fetch(name, sql, params)
         return rows[0] if rows else None
 
-    def stats(self) -> dict[str, int]:
-        """The pool's size and idle connections (psycopg_pool's own figures)."""
-        s = self.pool.get_stats()
-        return {"size": s.get("pool_size", 0), "available": s.get("pool_available", 0),
-                "waiting": s.get("requests_waiting", 0), "max": self.pool.max_size}
+    @contextlib.asynccontextmanager
+    async def transaction(self, name: str) -> AsyncIterator[psycopg.AsyncCursor]:
+        """A cursor (rows as dicts) in one transaction: committed when the block ends, rolled back
+        when it raises; a database that fails is a 503 like `fetch`'s."""
+        await self._open()
+        QUERIES.labels(name).inc()
+        try:
+            async with self.pool.connection(timeout=self.timeout) as conn:
+                async with conn.transaction():
+                    async with conn.cursor(row_factory=dict_row) as cur:
+                        yield cur
+        except DOWN as exc:
+            QUERY_ERRORS.labels(name).inc()
+            log.warning("web transaction %s: database unavailable: %s", name, exc)
+            raise Unavailable("database", exc) from None
 
     async def close(self) -> None:
         if self._opened:

@@ -136,9 +136,12 @@ def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
     m = item.meta
     # an element of a batch message is dead-lettered with its own JSON, not the whole batch's
     raw = element_bytes(m["element"]) if "element" in m else m.get("raw")
+    # batch messages have no key of their own: the element's post id is its key (a replay keeps
+    # the post's observations in one partition)
+    key = m.get("key") or (item.row.post_id if item.row is not None else None)
     return dead_row(topic=m.get("topic", ""), partition=m.get("partition", -1), offset=m.get("offset", -1),
-                    key=m.get("key"), raw=raw, exc=exc, failed_at=now, worker=m.get("worker", ""),
-                    item=m.get("item", 0))
+                    key=key, raw=raw, exc=exc, failed_at=now, worker=m.get("worker", ""),
+                    attempt=m.get("attempt", 1), item=m.get("item", 0))
 
 
 async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item], *,
