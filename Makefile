@@ -7,12 +7,19 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install up down status demo worker test unit integration cluster cluster-down bench clean
 
-install: $(STAMP)
+DASH  := tools/dashboard/node_modules/.installed
+
+install: $(STAMP) $(DASH)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# the dashboard's charting library (uPlot), pinned in the lock and served from node_modules
+$(DASH): tools/dashboard/package-lock.json
+	cd tools/dashboard && npm ci --no-audit --no-fund --loglevel=error
+	touch $(DASH)
 
 up: install
 	tools/stack.sh up

@@ -11,6 +11,8 @@ export SIMULATOR_PORT=${SIMULATOR_PORT:-8077}
 export REDDIT_API_URL=${DEMO_REDDIT_API_URL:-http://127.0.0.1:$SIMULATOR_PORT}
 export REDDIT_CLIENT_ID=${REDDIT_CLIENT_ID:-demo} REDDIT_CLIENT_SECRET=${REDDIT_CLIENT_SECRET:-demo}
 export SIMULATOR_SPEED=${SIMULATOR_SPEED:-10}
+# the hourly rollup (plain PostgreSQL) every 30 s instead of 5 minutes, so the dashboard's hourly chart fills soon
+export MAINTENANCE_INTERVAL_SECONDS=${MAINTENANCE_INTERVAL_SECONDS:-30}
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -26,5 +28,5 @@ pids+=($!)
 "$bin/faust" -A streams worker -l info &
 pids+=($!)
 echo "[demo] simulator on $REDDIT_API_URL, ingest polling ${SUBREDDITS:-the default subreddits}"
-echo "[demo] worker on http://127.0.0.1:${WEB_PORT:-6066}/ (health: /health/, metrics: /metrics); Ctrl-C stops"
+echo "[demo] dashboard on http://127.0.0.1:${WEB_PORT:-6066}/ (API: /openapi.json, health: /health/, metrics: /metrics); Ctrl-C stops"
 wait -n "${pids[@]}"

@@ -142,6 +142,22 @@ PATHS: dict[str, Any] = {
         "summary": "Replay one dead letter (idempotent: published once)", "security": ADMIN,
         "parameters": [param("id", INT, "dlq_events.id", "path")],
         "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 404, 503)}}},
+    "/": {"get": {"summary": "The live dashboard page", "responses": {
+        "200": {"description": "OK", "content": {"text/html": {"schema": STR}}}, **errors(400)}}},
+    "/static/{name}": {"get": {"summary": "The dashboard's own files", "parameters": [
+        param("name", STR, "File name", "path")], "responses": {
+        "200": {"description": "OK", "content": {"application/javascript": {"schema": STR},
+                                                 "text/css": {"schema": STR}, "text/html": {"schema": STR}}},
+        **errors(404)}}},
+    "/vendor/{name}": {"get": {"summary": "uPlot, as installed by `make install`", "parameters": [
+        param("name", {"type": "string", "enum": ["uPlot.iife.min.js", "uPlot.min.css"]}, "File name", "path")],
+        "responses": {"200": {"description": "OK", "content": {"application/javascript": {"schema": STR},
+                                                               "text/css": {"schema": STR}}}, **errors(404)}}},
+    "/api/live/": {"get": {"summary": "Server-sent events: this worker's rates every 2 s (`data: {at, "
+                                      "events_per_s, dead_letters_per_s, rows_per_s, events, dead_letters, rows}`)",
+                           "responses": {"200": {"description": "An event stream",
+                                                 "content": {"text/event-stream": {"schema": STR}}},
+                                         **errors(400)}}},
     "/health/": get("Liveness", ref("Health"), codes=()),
     "/ready/": {"get": {"summary": "Readiness: broker assignment and recovery, database, Redis",
                         "responses": {"200": json_response(ref("Ready")),

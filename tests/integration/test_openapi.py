@@ -80,7 +80,9 @@ def test_openapi_documents_every_route_and_every_response(start_worker, worker_e
           ("/api/trending/", "/api/trending/"), ("/api/subreddits/", "/api/subreddits/"),
           ("/api/subreddits/python/stats/", "/api/subreddits/{name}/stats/"), ("/dlq/", "/dlq/"),
           ("/dlq/?limit=1&replayed=false", "/dlq/"), ("/dlq/stats/", "/dlq/stats/"), ("/health/", "/health/"),
-          ("/ready/", "/ready/"), ("/metrics", "/metrics"), ("/openapi.json", "/openapi.json")]
+          ("/ready/", "/ready/"), ("/metrics", "/metrics"), ("/openapi.json", "/openapi.json"), ("/", "/"),
+          ("/static/dashboard.js", "/static/{name}"), ("/static/dashboard.css", "/static/{name}"),
+          ("/vendor/uPlot.iife.min.js", "/vendor/{name}"), ("/vendor/uPlot.min.css", "/vendor/{name}")]
     for path, template in ok:
         check(doc, w, path, template, want=200)
     assert check(doc, w, "/api/trending/", "/api/trending/")["posts"][0]["post_id"] == "oa1"
@@ -95,7 +97,9 @@ def test_openapi_documents_every_route_and_every_response(start_worker, worker_e
               ("/api/subreddits/x!/stats/", "/api/subreddits/{name}/stats/", 400),
               ("/api/trending/?limit=x", "/api/trending/", 400), ("/api/stats/?q=1", "/api/stats/", 400),
               ("/api/subreddits/?q=1", "/api/subreddits/", 400), ("/dlq/?limit=0", "/dlq/", 400),
-              ("/dlq/stats/?x=1", "/dlq/stats/", 400)]
+              ("/dlq/stats/?x=1", "/dlq/stats/", 400), ("/?x=1", "/", 400), ("/api/live/?x=1", "/api/live/", 400),
+              ("/static/nothing.js", "/static/{name}", 404), ("/static/..%2Fdashboard.py", "/static/{name}", 404),
+              ("/vendor/uPlot.cjs.js", "/vendor/{name}", 404)]
     for path, template, code in errors:
         check(doc, w, path, template, want=code)
 

@@ -1,0 +1,100 @@
+"""The live dashboard: `GET /` (the page), its files, and `GET /api/live/` (server-sent events).
+
+The page (web/static/) reads the JSON API every few seconds and this worker's counters from
+`/api/live/`: one `data:` event every LIVE_INTERVAL seconds with the rates of this worker's
+counters (events processed, dead letters, rows committed) since the previous event. Charts use
+uPlot, installed by `make install` from tools/dashboard/package-lock.json into its
+node_modules and served from there (`/vendor/…`); if it is missing the page says so.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from pathlib import Path
+
+from aiohttp import web as aioweb
+from prometheus_client import REGISTRY
+
+from streams.app import app
+from web.errors import NotFound
+from web.params import Query
+
+STATIC = Path(__file__).resolve().parent / "static"
+VENDOR = Path(__file__).resolve().parent.parent / "tools" / "dashboard" / "node_modules" / "uplot" / "dist"
+VENDOR_FILES = {"uPlot.iife.min.js", "uPlot.min.css"}
+TYPES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".png": "image/png",
+         ".svg": "image/svg+xml"}
+LIVE_INTERVAL = 2.0
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def _file(path: Path) -> aioweb.Response:
+    if not path.is_file():
+        raise NotFound(f"no file {path.name}")
+    return aioweb.Response(body=path.read_bytes(), content_type=TYPES.get(path.suffix, "application/octet-stream"),
+                           headers={"Cache-Control": "no-cache"})
+
+
+@app.page("/")
+async def index(web, request):  # noqa: ANN001 - faust view signature
+    Query(request, ())
+    return _file(STATIC / "index.html")
+
+
+@app.page("/static/{name}")
+async def static(web, request, name: str):  # noqa: ANN001
+    if not _NAME.match(name) or name.startswith("."):
+        raise NotFound(f"no file {name[:64]}")
+    return _file(STATIC / name)
+
+
+@app.page("/vendor/{name}")
+async def vendor(web, request, name: str):  # noqa: ANN001
+    if name not in VENDOR_FILES:
+        raise NotFound(f"no file {name[:64]}")
+    if not (VENDOR / name).is_file():
+        raise NotFound(f"{name} is not installed: run `make install` (npm ci in tools/dashboard)")
+    return _file(VENDOR / name)
+
+
+def totals() -> dict[str, float]:
+    """This worker's counters, read in-process from the prometheus registry."""
+    out = {"events": 0.0, "dead_letters": 0.0, "rows": 0.0}
+    for family in REGISTRY.collect():
+        if family.name == "redditstream_events":
+            out["events"] += sum(s.value for s in family.samples if s.name.endswith("_total"))
+        elif family.name == "redditstream_dead_letters":
+            out["dead_letters"] += sum(s.value for s in family.samples if s.name.endswith("_total"))
+        elif family.name == "redditstream_sink_rows":
+            for s in family.samples:
+                if s.name.endswith("_total"):
+                    out["rows" if s.labels.get("outcome") == "written" else "dead_letters"] += s.value
+    return out
+
+
+def rates(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+    return {f"{k}_per_s": round(max(after[k] - before[k], 0.0) / seconds, 2) for k in after}
+
+
+@app.page("/api/live/")
+async def live(web, request):  # noqa: ANN001
+    """Server-sent events: `{"at", "events_per_s", "dead_letters_per_s", "rows_per_s", "events",
+    "dead_letters", "rows"}` every LIVE_INTERVAL s, until the client goes away."""
+    Query(request, ())
+    response = aioweb.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                              "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    before, t0 = totals(), time.monotonic()
+    try:
+        await response.write(b"retry: 3000\n\n")
+        while True:
+            await asyncio.sleep(LIVE_INTERVAL)
+            after, t1 = totals(), time.monotonic()
+            event = {"at": time.time(), **rates(before, after, t1 - t0), **{k: v for k, v in after.items()}}
+            await response.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+            before, t0 = after, t1
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    return response
