@@ -78,18 +78,12 @@ def main() -> None:
             return
 
         uid = harness.unique("")
-        admin = env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-        db = f"bench_backfill_{uid}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{db}"')
-        url = env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db
+        url = harness.create_database(env["DATABASE_URL"], f"bench_backfill_{uid}")
         wenv = {**env, "DATABASE_URL": url, "APP_ID": f"bench-{uid}", "TOPIC_POSTS": f"bench.{uid}.posts",
                 "TOPIC_REFRESH": f"bench.{uid}.refresh", "TOPIC_DLQ": f"bench.{uid}.dlq",
                 "TOPIC_OBSERVATIONS": f"bench.{uid}.observations", "TOPIC_BACKFILL": f"bench.{uid}.backfill",
                 "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / "data"),
                 "BACKFILL_CHECKPOINT": str(workdir / "cp.json")}
-        subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
-                       cwd=ROOT, env=wenv, check=True, capture_output=True)
         worker = harness.Worker(env=wenv, name="worker", workdir=workdir).start(timeout=120)
         try:
             c0 = worker_cpu(worker)
@@ -104,12 +98,14 @@ def main() -> None:
             harness.wait_for(lambda: in_db() >= summary["produced"], 3600, "every post in PostgreSQL", interval=1.0)
             total = time.monotonic() - t0
             cpu = worker_cpu(worker) - c0
+            with psycopg.connect(url, autocommit=True) as conn:
+                size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
             print(f"   into PostgreSQL: {summary['produced'] / total:,.0f} posts/s end to end ({total:.1f}s), "
-                  f"worker CPU {cpu / summary['produced'] * 1e6:.0f} µs per post")
+                  f"worker CPU {cpu / summary['produced'] * 1e6:.0f} µs per post, database "
+                  f"{size / 1e6 / summary['produced'] * 1e6:,.0f} MB per million posts (posts + history + indexes)")
         finally:
             worker.kill()
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            harness.drop_database(url)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

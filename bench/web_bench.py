@@ -69,11 +69,7 @@ def main() -> None:
     binary = ensure_wrk()
     env = harness.stack_env()
     uid = harness.unique("")
-    admin = env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-    db_name = f"bench_web_{uid}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    db_url = env["DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
+    db_url = harness.create_database(env["DATABASE_URL"], f"bench_web_{uid}")
     workdir = Path(tempfile.mkdtemp(prefix="web-bench-"))
     workers: list[harness.Worker] = []
     try:
@@ -82,8 +78,6 @@ def main() -> None:
                 "TOPIC_DLQ": f"bench.{uid}.dlq", "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
                 "TOPIC_BACKFILL": f"bench.{uid}.backfill", "LOG_LEVEL": "warning",
                 "MAINTENANCE_INTERVAL_SECONDS": "2"}
-        subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
-                       cwd=ROOT, env=base, check=True, capture_output=True)
         cached = harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / "a")},
                                 name="cached", workdir=workdir).start(timeout=120)
         workers.append(cached)
@@ -138,8 +132,7 @@ def main() -> None:
     finally:
         for w in workers:
             w.kill()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        harness.drop_database(db_url)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Callable, Iterator
 
-import psycopg
 import pytest
 import redis as redis_lib
 
@@ -25,18 +21,16 @@ def stack() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def database(stack, request) -> Iterator[str]:
     """A fresh database per test module, migrated to head; dropped afterwards."""
-    admin = stack["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
     name = harness.unique("t_" + request.module.__name__.rsplit(".", 1)[-1][:30].lower() + "_")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = stack["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name
-    env = {**os.environ, "DATABASE_URL": url}
-    proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, f"migrations failed:\n{proc.stderr}"
+    url = harness.create_database(stack["DATABASE_URL"], name)
     yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    harness.drop_database(url)
+
+
+@pytest.fixture
+def empty_tables(database) -> None:
+    """For modules whose tests share the module's database: each starts from empty tables."""
+    harness.query(database, "TRUNCATE posts, post_metrics_history, dlq_events")
 
 
 @pytest.fixture(scope="module")

@@ -212,3 +212,31 @@ class Worker:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return "(no log)"
+
+
+def query(url: str, sql: str, params=None, **connect_args) -> list[tuple]:  # noqa: ANN001
+    """The rows of one statement (none for a statement that returns none), autocommitted."""
+    import psycopg
+    with psycopg.connect(url, autocommit=True, **connect_args) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+def _admin(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+def create_database(url: str, name: str, migrate: bool = True) -> str:
+    """A new database `name` on the server of `url`, migrated to head; its URL."""
+    query(_admin(url), f'CREATE DATABASE "{name}"')
+    new = url.rsplit("/", 1)[0] + "/" + name
+    if migrate:
+        proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+                              cwd=ROOT, env={**os.environ, "DATABASE_URL": new}, capture_output=True, text=True)
+        assert proc.returncode == 0, f"migrations failed:\n{proc.stderr}"
+    return new
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of `url` (its connections closed)."""
+    query(_admin(url), f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')

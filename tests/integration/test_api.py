@@ -37,9 +37,7 @@ def iso_ok(value: str) -> bool:
     return isinstance(value, str) and value.endswith("Z") and datetime.fromisoformat(value[:-1] + "+00:00") is not None
 
 
-def q(url: str, sql: str, params=None) -> list[tuple]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(sql, params).fetchall()
+q = harness.query
 
 
 @pytest.fixture(scope="module")

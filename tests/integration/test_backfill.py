@@ -22,16 +22,10 @@ from tests.scenario import Script, scripted, send, wait_exact
 DAY = 86400.0
 
 
-def q(url: str, sql: str, params=None) -> list[tuple]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(sql, params)
-        return cur.fetchall() if cur.description else []
+q = harness.query
 
 
-@pytest.fixture(autouse=True)
-def empty_tables(database):
-    """The module shares one database: each test starts from empty tables."""
-    q(database, "TRUNCATE posts, post_metrics_history, dlq_events")
+pytestmark = pytest.mark.usefixtures("empty_tables")
 
 
 def backfill(env: dict[str, str], workdir: Path, *args: str, timeout: float = 300) -> dict:

@@ -7,7 +7,6 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import pytest
 
 from streams.deadletter import ATTEMPT_HEADER
@@ -16,15 +15,10 @@ from tests.kafka_tools import produce, read_all
 from tests.scenario import snapshot
 
 
-def q(url: str, sql: str, params=None) -> list[tuple]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(sql, params)
-        return cur.fetchall() if cur.description else []
+q = harness.query
 
 
-@pytest.fixture(autouse=True)
-def empty_tables(database):
-    q(database, "TRUNCATE posts, post_metrics_history, dlq_events")
+pytestmark = pytest.mark.usefixtures("empty_tables")
 
 
 def call(w: harness.Worker, path: str, method: str = "GET", admin: bool = False) -> tuple[int, dict]:
