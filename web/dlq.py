@@ -17,6 +17,7 @@ duplicate (same `observed_at`), so it changes no row.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import functools
@@ -37,6 +38,9 @@ from web.resources import database
 log = logging.getLogger(__name__)
 CHUNK = 500  # dead letters claimed, produced and marked per transaction
 MAX_PER_REQUEST = 10_000  # a bulk replay stops after this many; the answer says whether more are left
+# Longest one chunk waits for the broker (sends and acks) before the replay gives up with a 503.
+# faust's producer would wait up to its request timeout (20 minutes) while the rows stay locked.
+ACK_TIMEOUT_S = 30.0
 TOPIC_NAME = r"[A-Za-z0-9._\-]{1,249}"
 ERROR_TYPE = r"[A-Za-z_][A-Za-z0-9_.]{0,199}"
 
@@ -137,23 +141,34 @@ async def _replay_rows(rows: list[dict]) -> tuple[list[int], dict[str, int]]:
     targets = replay_targets()
     skipped: dict[str, int] = {}
     sent: list[tuple[int, Any]] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ACK_TIMEOUT_S
     try:
-        for row in rows:
-            if row["source_topic"] not in targets:
-                skipped["unknown source topic"] = skipped.get("unknown source topic", 0) + 1
-                continue
-            try:
-                value = original_value(row)
-            except ValueError:
-                skipped["undecodable payload"] = skipped.get("undecodable payload", 0) + 1
-                continue
-            key = row["key"].encode() if row["key"] is not None else None
-            headers = [(ATTEMPT_HEADER, str(row["attempt"] + 1).encode()), (REPLAY_OF_HEADER, str(row["id"]).encode())]
-            fut = await _topic(row["source_topic"]).send(key=key, value=value, headers=headers)
-            sent.append((row["id"], fut))
-        for _, fut in sent:
-            await fut  # the broker's ack
+        async with asyncio.timeout_at(deadline):  # the sends (aiokafka waits for metadata, buffer space)
+            for row in rows:
+                if row["source_topic"] not in targets:
+                    skipped["unknown source topic"] = skipped.get("unknown source topic", 0) + 1
+                    continue
+                try:
+                    value = original_value(row)
+                except ValueError:
+                    skipped["undecodable payload"] = skipped.get("undecodable payload", 0) + 1
+                    continue
+                key = row["key"].encode() if row["key"] is not None else None
+                headers = [(ATTEMPT_HEADER, str(row["attempt"] + 1).encode()),
+                           (REPLAY_OF_HEADER, str(row["id"]).encode())]
+                fut = await _topic(row["source_topic"]).send(key=key, value=value, headers=headers, force=True)
+                sent.append((row["id"], fut))
+        if sent:
+            # the broker's acks; asyncio.wait does not cancel the producer's futures on a timeout
+            _, pending = await asyncio.wait([f for _, f in sent], timeout=max(deadline - loop.time(), 0.001))
+            if pending:
+                raise TimeoutError(f"{len(pending)} of {len(sent)} records not acknowledged in {ACK_TIMEOUT_S:g}s")
+            for _, fut in sent:
+                fut.result()  # raises the send's error, if any
     except Exception as exc:  # noqa: BLE001 - the transaction rolls back; nothing is marked
+        # Records already sent (or sent later by the producer's retries) may reach the broker
+        # anyway: a later replay publishes them again, a duplicate the idempotent sink absorbs.
         log.warning("replay: producing failed (%s: %s); nothing marked replayed", type(exc).__name__, exc)
         raise Unavailable("broker", exc) from None
     return [i for i, _ in sent], skipped
