@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 # the dashboard's charting library (uPlot), pinned in the lock and served from node_modules
 $(DASH): tools/dashboard/package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	cd tools/dashboard && npm ci --no-audit --no-fund --loglevel=error
 	touch $(DASH)
 

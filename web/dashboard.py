@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from aiohttp import web as aioweb
-from prometheus_client import REGISTRY
 
 from streams.app import app
 from web.errors import NotFound
@@ -60,17 +59,20 @@ async def vendor(web, request, name: str):  # noqa: ANN001
 
 
 def totals() -> dict[str, float]:
-    """This worker's counters, read in-process from the prometheus registry."""
+    """This worker's counters, read in-process from the prometheus counters themselves (not the
+    whole registry: its collectors read the consumer and the pools)."""
+    from web.metrics import DEAD_LETTERS, EVENTS, SINK_ROWS
+
     out = {"events": 0.0, "dead_letters": 0.0, "rows": 0.0}
-    for family in REGISTRY.collect():
-        if family.name == "redditstream_events":
-            out["events"] += sum(s.value for s in family.samples if s.name.endswith("_total"))
-        elif family.name == "redditstream_dead_letters":
-            out["dead_letters"] += sum(s.value for s in family.samples if s.name.endswith("_total"))
-        elif family.name == "redditstream_sink_rows":
+    for key, counter in (("events", EVENTS), ("dead_letters", DEAD_LETTERS), ("rows", SINK_ROWS)):
+        for family in counter.collect():
             for s in family.samples:
-                if s.name.endswith("_total"):
-                    out["rows" if s.labels.get("outcome") == "written" else "dead_letters"] += s.value
+                if not s.name.endswith("_total"):
+                    continue
+                if key == "rows" and s.labels.get("outcome") != "written":
+                    out["dead_letters"] += s.value  # the sink's dead letters (rows it could not write)
+                else:
+                    out[key] += s.value
     return out
 
 
@@ -79,7 +81,7 @@ def rates(before: dict[str, float], after: dict[str, float], seconds: float) -> 
 
 
 @app.page("/api/live/")
-async def live(web, request):  # noqa: ANN001
+async def live(view, request):  # noqa: ANN001 - view.web: faust's web server (a mode Service)
     """Server-sent events: `{"at", "events_per_s", "dead_letters_per_s", "rows_per_s", "events",
     "dead_letters", "rows"}` every LIVE_INTERVAL s, until the client goes away."""
     Query(request, ())
@@ -89,12 +91,16 @@ async def live(web, request):  # noqa: ANN001
     before, t0 = totals(), time.monotonic()
     try:
         await response.write(b"retry: 3000\n\n")
+        # the web service's sleep ends when the worker stops: an open page must not hold up the
+        # server's shutdown (aiohttp waits up to 60 s for running handlers)
         while True:
-            await asyncio.sleep(LIVE_INTERVAL)
+            await view.web.sleep(LIVE_INTERVAL)
+            if view.web.should_stop:
+                break
             after, t1 = totals(), time.monotonic()
             event = {"at": time.time(), **rates(before, after, t1 - t0), **{k: v for k, v in after.items()}}
             await response.write(b"data: " + json.dumps(event).encode() + b"\n\n")
             before, t0 = after, t1
     except (ConnectionResetError, asyncio.CancelledError):
-        pass
+        pass  # the client went away, or the server is stopping
     return response

@@ -9,7 +9,8 @@ const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
 const hasPlot = typeof window.uPlot === "function";
 const charts = {};
-let selected = null;
+let selected = null; // the post whose history is shown (its id), and its title
+let selectedTitle = "";
 
 function notice(text) {
   const el = $("notice");
@@ -116,7 +117,8 @@ async function refreshTrending() {
     tr.dataset.postId = p.post_id;
     tr.title = p.title;
     if (p.post_id === selected) tr.classList.add("selected");
-    tr.addEventListener("click", () => showHistory(p.post_id, p.title));
+    tr.addEventListener("click", () => showHistory(p.post_id, p.title)
+      .catch((err) => notice(`The history of this post could not be loaded: ${err.message}`)));
     return tr;
   });
   fill($("trending").tBodies[0], rows, "no trending posts yet", 6);
@@ -124,6 +126,7 @@ async function refreshTrending() {
 
 async function showHistory(postId, title) {
   selected = postId;
+  selectedTitle = title;
   for (const tr of $("trending").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.postId === postId);
   const post = await getJSON(`/api/posts/${encodeURIComponent(postId)}/`);
   $("history-panel").hidden = false;
@@ -140,7 +143,8 @@ async function refreshSubreddits() {
     const bar = document.createElement("span");
     const v = s.avg_sentiment_24h || 0;
     bar.className = `bar ${v >= 0 ? "pos" : "neg"}`;
-    bar.style.width = `${Math.round(Math.min(Math.abs(v), 1) * 120)}px`;
+    // full width at |0.5| (TRENDING_SENTIMENT_HIGH's default: VADER averages seldom go further)
+    bar.style.width = `${Math.max(2, Math.round(Math.min(Math.abs(v) / 0.5, 1) * 120))}px`;
     const cell = document.createElement("span");
     cell.append(bar, s.avg_sentiment_24h === null ? "–" : v.toFixed(3));
     return row([[`r/${s.subreddit}`], [num(s.posts_24h), "num"], [cell], [num(s.trending_now), "num"]]);
@@ -165,18 +169,21 @@ async function refreshSubreddits() {
 async function refreshDlq() {
   const d = await getJSON("/dlq/stats/");
   text("dlq-open", num(d.not_replayed));
-  const rows = Object.entries(d.by_error_type).sort((a, b) => b[1] - a[1])
-    .map(([type, n]) => row([[type], [num(n), "num"]]));
-  fill($("dlq").tBodies[0], rows, "none", 2);
+  text("dlq-total", num(d.total));
+  const counts = (by) => Object.entries(by || {}).sort((a, b) => b[1] - a[1])
+    .map(([name, n]) => row([[name], [num(n), "num"]]));
+  fill($("dlq").tBodies[0], counts(d.by_error_type), "none", 2);
+  fill($("dlq-topics").tBodies[0], counts(d.by_topic), "none", 2);
 }
 
 async function refresh() {
-  const results = await Promise.allSettled([refreshStats(), refreshTrending(), refreshSubreddits(), refreshDlq()]);
+  const parts = [refreshStats(), refreshTrending(), refreshSubreddits(), refreshDlq()];
+  if (selected) parts.push(showHistory(selected, selectedTitle));
+  const results = await Promise.allSettled(parts);
   const failed = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   notice(failed.length ? `Some figures could not be loaded: ${failed.join("; ")}` :
          (hasPlot ? "" : "uPlot is not installed (run `make install`): charts are off, numbers still update."));
   text("updated", `updated ${new Date().toLocaleTimeString()}`);
-  if (selected) showHistory(selected, $("history-title").textContent).catch(() => {});
 }
 
 connectLive();
