@@ -8,7 +8,7 @@ import faust
 
 from streams import logs
 from streams.consumer import OrderedConsumer
-from streams.settings import load_or_exit
+from streams.settings import advertised_host, load_or_exit
 from web import middleware
 
 settings = load_or_exit()
@@ -64,7 +64,7 @@ app = App(
     producer_max_batch_size=256 * 1024,
     web_port=settings.web_port,
     web_bind=settings.web_host,
-    web_host=settings.web_host,
+    web_host=advertised_host(settings.web_host),  # the canonical URL the table-routed views forward to
     web_in_thread=False,
     web="redditstream://",  # the web server driver (web/server.py): faust's aiohttp one, `/` left to the dashboard
     # faust's /table/ and /router/ views would answer anyone with table contents; nothing here

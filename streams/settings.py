@@ -268,7 +268,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("MAINTENANCE_INTERVAL_SECONDS", "300", _float(1.0, 86400.0), "Plain PostgreSQL only: how often the leader refreshes `post_metrics_hourly` and deletes expired history."),
     # web
     Spec("WEB_PORT", "6066", _int(1, 65535), "Port of the worker's web server (API, metrics, dashboard)."),
-    Spec("WEB_HOST", "127.0.0.1", _str, "Address the web server binds (0.0.0.0 in a container)."),
+    Spec("WEB_HOST", "127.0.0.1", _str, "Address the web server binds (0.0.0.0 in a container); other workers reach this one at it, or at the hostname when it is a wildcard."),
     Spec("STATS_CACHE_TTL", "30", _int(0, 86400), "Seconds `/api/stats/` is cached in Redis."),
     Spec("ADMIN_TOKEN", "", _str, "Bearer token of the admin actions (DLQ replay, `/debug/` views); empty turns them off (403).", secret=True),
     Spec("CORS_ORIGINS", "", _origins, "Origins allowed to call the API from a browser (comma-separated, `*` for any); empty = CORS off."),
@@ -347,6 +347,16 @@ def load_or_exit() -> Settings:
     except SettingsError as exc:
         print(f"redditstream: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def advertised_host(bind: str, hostname: str | None = None) -> str:
+    """The host other workers reach this one at (faust's `web_host`, its canonical URL): the bind
+    address, unless that is a wildcard (`0.0.0.0`, `::`, empty: every interface, as in a
+    container), then this machine's hostname. Table-routed views forward to it."""
+    if bind.strip() in ("", "0.0.0.0", "::", "[::]", "*"):
+        import socket
+        return hostname or socket.gethostname()
+    return bind
 
 
 def markdown_table() -> str:

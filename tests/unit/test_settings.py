@@ -63,3 +63,11 @@ def test_every_spec_is_in_the_markdown_table():
     table = markdown_table()
     for spec in SPECS:
         assert f"`{spec.name}`" in table
+
+
+def test_the_advertised_host_is_the_hostname_for_a_wildcard_bind():
+    from streams.settings import advertised_host
+    assert advertised_host("127.0.0.1", "box") == "127.0.0.1"
+    assert advertised_host("worker-3.internal", "box") == "worker-3.internal"
+    for wildcard in ("0.0.0.0", "::", ""):
+        assert advertised_host(wildcard, "box") == "box"
