@@ -5,7 +5,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status demo worker test unit integration cluster cluster-down bench clean
+.PHONY: install up down status demo worker test unit integration cluster cluster-down bench clean lock
 
 DASH  := tools/dashboard/node_modules/.installed
 
@@ -48,6 +48,10 @@ test: up
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+# the Docker image's hash-pinned lock of the runtime dependencies (Dockerfile; docs/deploy.md)
+lock:
+	tools/lock.sh $(LOCK_ARGS)
 
 bench: up
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

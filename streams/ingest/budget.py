@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Mapping, Optional
 
-from streams.ingest.metrics import RATELIMIT_SLEEPS
+from streams.ingest.metrics import RATELIMIT_REMAINING, RATELIMIT_SLEEPS
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class Budget:
             self.remaining = float(headers["x-ratelimit-remaining"])
             self.used = int(float(headers.get("x-ratelimit-used", "0")))
             self.reset_at = self.clock() + float(headers.get("x-ratelimit-reset", "0"))
+            RATELIMIT_REMAINING.set(self.remaining)
         except ValueError:
             log.warning("unreadable rate-limit headers: %s", dict(headers))
 

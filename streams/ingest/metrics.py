@@ -9,6 +9,8 @@ POSTS_EMITTED = Counter("redditstream_ingest_posts_emitted_total", "New posts de
                         ["subreddit"])
 REFRESHES_EMITTED = Counter("redditstream_ingest_refreshes_emitted_total", "Refresh snapshots delivered to the refresh topic")
 RATELIMIT_SLEEPS = Counter("redditstream_ingest_ratelimit_sleeps_total", "Waits for the rate-limit budget to reset (429 or budget spent)")
+RATELIMIT_REMAINING = Gauge("redditstream_ingest_ratelimit_remaining",
+                            "Requests left in the current rate-limit window (the last x-ratelimit-remaining)")
 ROUND_SECONDS = Histogram("redditstream_ingest_round_seconds", "Duration of one poll round of a subreddit",
                           ["subreddit"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
 BUFFERED = Gauge("redditstream_ingest_buffered_records", "Records waiting to be delivered to Kafka")
