@@ -54,13 +54,20 @@ def payload_text(raw: Optional[bytes]) -> tuple[str, str]:
         return base64.b64encode(raw).decode("ascii"), "base64"
 
 
-def original_bytes(dl: DeadLetter) -> Optional[bytes]:
-    """The bytes the failed message carried (inverse of :func:`payload_text`)."""
-    if dl.payload_encoding == "null":
+def decode_payload(payload: str, encoding: str, *, strict: bool = False) -> Optional[bytes]:
+    """The original bytes of a stored payload (inverse of :func:`payload_text`); `strict`: a
+    payload that is not valid base64 raises ValueError (binascii.Error) instead of being decoded
+    leniently."""
+    if encoding == "null":
         return None
-    if dl.payload_encoding == "base64":
-        return base64.b64decode(dl.payload)
-    return dl.payload.encode("utf-8")
+    if encoding == "base64":
+        return base64.b64decode(payload, validate=strict)
+    return payload.encode("utf-8")
+
+
+def original_bytes(dl: DeadLetter) -> Optional[bytes]:
+    """The bytes the failed message carried."""
+    return decode_payload(dl.payload, dl.payload_encoding)
 
 
 def envelope(*, topic: str, partition: int, offset: int, key: Any, value: Optional[bytes],

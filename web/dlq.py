@@ -18,8 +18,6 @@ duplicate (same `observed_at`), so it changes no row.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import functools
 import logging
 from typing import Any
@@ -27,12 +25,12 @@ from typing import Any
 from faust.web import Request, Response, View
 
 from streams.app import app, settings
-from streams.deadletter import ATTEMPT_HEADER, REPLAY_OF_HEADER
+from streams.deadletter import ATTEMPT_HEADER, REPLAY_OF_HEADER, decode_payload
 from web import cursor
 from web.auth import require_admin
 from web.errors import BadRequest, NotFound, Unavailable
 from web.params import Query
-from web.queries import iso, iso_sql
+from web.queries import iso, iso_sql, keyset_page_sql, page_body
 from web.resources import database
 
 log = logging.getLogger(__name__)
@@ -51,17 +49,8 @@ DEAD_LETTER_JSON = ("json_build_object('id', id, 'source_topic', source_topic, '
                     "'error_type', error_type, 'error', error, 'failed_at', " + iso_sql("failed_at") + ", "
                     "'attempt', attempt, 'replayed_at', " + iso_sql("replayed_at") + ")")
 
-PAGE = f"""
-WITH page AS (
-    SELECT *, row_number() OVER (ORDER BY failed_at DESC, id DESC) AS n
-      FROM (SELECT {COLUMNS} FROM dlq_events WHERE {{where}} ORDER BY failed_at DESC, id DESC LIMIT %(limit)s + 1) d
-)
-SELECT coalesce(json_agg({DEAD_LETTER_JSON} ORDER BY n) FILTER (WHERE n <= %(limit)s), '[]')::text AS dead_letters,
-       coalesce(max(n) > %(limit)s, false) AS more,
-       max((extract(epoch FROM failed_at) * 1000000)::bigint) FILTER (WHERE n = %(limit)s) AS last_us,
-       max(id) FILTER (WHERE n = %(limit)s) AS last_id
-  FROM page
-"""
+PAGE = keyset_page_sql(columns=COLUMNS, table="dlq_events", time_col="failed_at", id_col="id",
+                       json_obj=DEAD_LETTER_JSON)
 
 STATS = """
 SELECT (SELECT count(*) FROM dlq_events) AS total,
@@ -100,9 +89,7 @@ async def dead_letters(web, request):  # noqa: ANN001 - faust view signature
         params.update(after_ts=cursor.from_micros(us), after_id=last_id)
     row = await database.fetch_one("dlq_page", PAGE.format(where=" AND ".join(where) or "true"), params)
     assert row is not None
-    nxt = cursor.encode("dlq", row["last_us"], row["last_id"]) if row["more"] else None
-    body = b'{"dead_letters":' + row["dead_letters"].encode() + b',"next_cursor":' + \
-        (b"null" if nxt is None else b'"' + nxt.encode() + b'"') + b"}"
+    body = page_body("dead_letters", row, "dlq")
     return web.bytes(body, content_type="application/json")
 
 
@@ -127,15 +114,6 @@ def replay_targets() -> set[str]:
             settings.topic_dlq}
 
 
-def original_value(row: dict) -> bytes:
-    if row["payload_encoding"] == "base64":
-        try:
-            return base64.b64decode(row["payload"], validate=True)
-        except binascii.Error:
-            raise ValueError("payload is not valid base64") from None
-    return row["payload"].encode("utf-8")
-
-
 async def _replay_rows(rows: list[dict]) -> tuple[list[int], dict[str, int]]:
     """Produce the rows' records and wait for every ack; (the ids produced, skipped by reason)."""
     targets = replay_targets()
@@ -150,7 +128,7 @@ async def _replay_rows(rows: list[dict]) -> tuple[list[int], dict[str, int]]:
                     skipped["unknown source topic"] = skipped.get("unknown source topic", 0) + 1
                     continue
                 try:
-                    value = original_value(row)
+                    value = decode_payload(row["payload"], row["payload_encoding"], strict=True)
                 except ValueError:
                     skipped["undecodable payload"] = skipped.get("undecodable payload", 0) + 1
                     continue
@@ -208,7 +186,8 @@ class ReplayMatching(View):
                     await cur.execute(MARK, {"ids": ids})
             replayed += len(ids)
             _merge(skipped, skips)
-            claimed_skips.update(r["id"] for r in rows if r["id"] not in set(ids))
+            done = set(ids)
+            claimed_skips.update(r["id"] for r in rows if r["id"] not in done)
         return self.json({"replayed": replayed, "skipped": skipped, "more": more})
 
 

@@ -90,22 +90,35 @@ async def stats(db: WebDatabase, *, ttl_seconds: float, top: int = 10) -> dict[s
 
 # ------------------------------------------------------------------ /api/posts/
 
+def keyset_page_sql(*, columns: str, table: str, time_col: str, id_col: str, json_obj: str) -> str:
+    """A page newest first on (`time_col`, `id_col`) as one JSON text (`items`), whether a next
+    page exists (`more`: one row more than the page is read) and the last row's key
+    (`last_us`, `last_id`) for its cursor. `{where}` is left to fill; `%(limit)s` is a parameter."""
+    order = f"{time_col} DESC, {id_col} DESC"
+    return f"""
+WITH page AS (
+    SELECT *, row_number() OVER (ORDER BY {order}) AS n
+      FROM (SELECT {columns} FROM {table} WHERE {{where}} ORDER BY {order} LIMIT %(limit)s + 1) p
+)
+SELECT coalesce(json_agg({json_obj} ORDER BY n) FILTER (WHERE n <= %(limit)s), '[]')::text AS items,
+       coalesce(max(n) > %(limit)s, false) AS more,
+       max((extract(epoch FROM {time_col}) * 1000000)::bigint) FILTER (WHERE n = %(limit)s) AS last_us,
+       max({id_col}) FILTER (WHERE n = %(limit)s) AS last_id
+  FROM page
+"""
+
+
+def page_body(field: str, row: dict[str, Any], kind: str) -> bytes:
+    """`{"<field>": [...], "next_cursor": ...}` as JSON bytes, from a `keyset_page_sql` row."""
+    nxt = cursor.encode(kind, row["last_us"], row["last_id"]) if row["more"] else None
+    return b'{"' + field.encode() + b'":' + row["items"].encode() + b',"next_cursor":' + json.dumps(nxt).encode() + b"}"
+
+
 # Keyset pagination, newest first on (created_utc, post_id): the row comparison is an index
 # condition on ix_posts_keyset / ix_posts_subreddit_keyset, so a page costs its LIMIT rows
 # whatever its depth, and ties on created_utc are broken by post_id (no duplicates, no skips).
-# One row more than the page is read: it says whether there is a next page.
-PAGE = f"""
-WITH page AS (
-    SELECT *, row_number() OVER (ORDER BY created_utc DESC, post_id DESC) AS n
-      FROM (SELECT {POST_COLUMNS} FROM posts WHERE {{where}}
-             ORDER BY created_utc DESC, post_id DESC LIMIT %(limit)s + 1) p
-)
-SELECT coalesce(json_agg({POST_JSON} ORDER BY n) FILTER (WHERE n <= %(limit)s), '[]')::text AS posts,
-       coalesce(max(n) > %(limit)s, false) AS more,
-       max((extract(epoch FROM created_utc) * 1000000)::bigint) FILTER (WHERE n = %(limit)s) AS last_us,
-       max(post_id) FILTER (WHERE n = %(limit)s) AS last_id
-  FROM page
-"""
+PAGE = keyset_page_sql(columns=POST_COLUMNS, table="posts", time_col="created_utc", id_col="post_id",
+                       json_obj=POST_JSON)
 
 
 def _page_sql(subreddit: str | None, after: bool) -> str:
@@ -124,14 +137,13 @@ async def posts_page(db: WebDatabase, *, subreddit: str | None, limit: int, afte
         params.update(after_ts=cursor.from_micros(us), after_id=post_id)
     row = await db.fetch_one("posts_page", _page_sql(subreddit, after is not None), params)
     assert row is not None
-    nxt = cursor.encode("posts", row["last_us"], row["last_id"]) if row["more"] else None
-    return b'{"posts":' + row["posts"].encode() + b',"next_cursor":' + json.dumps(nxt).encode() + b"}"
+    return page_body("posts", row, "posts")
 
 
 POST = f"""
 SELECT p.*, coalesce((
     SELECT json_agg(json_build_object(
-               'observed_at', to_char(h.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'observed_at', {iso_sql("h.observed_at")},
                'score', h.score, 'num_comments', h.num_comments, 'upvote_ratio', h.upvote_ratio,
                'score_velocity', h.score_velocity, 'comment_velocity', h.comment_velocity)
            ORDER BY h.observed_at)
