@@ -57,12 +57,13 @@ def sentiment_of(snap: dict, partition: int, key: bytes) -> tuple[float, bool]:
     return sentiment.compound(text), True
 
 
-def observation_bytes(snap: dict, compound: float, result: velocity.VelocityResult, score: float) -> bytes:
+def observation_bytes(snap: dict, compound: float, score_velocity: float, comment_velocity: float,
+                      has_velocity: bool, score: float, is_trending: bool) -> bytes:
     """The `Observation` record (streams.records) as JSON, without building the faust Record."""
     return orjson.dumps({
-        "snapshot": snap, "sentiment": compound, "score_velocity": result.score_velocity,
-        "comment_velocity": result.comment_velocity, "trending_score": score,
-        "is_trending": trending.is_trending(score, TRENDING), "has_velocity": result.has_velocity,
+        "snapshot": snap, "sentiment": compound, "score_velocity": score_velocity,
+        "comment_velocity": comment_velocity, "trending_score": score, "is_trending": is_trending,
+        "has_velocity": has_velocity,
     })
 
 
@@ -81,7 +82,8 @@ def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
         compound, computed = sentiment_of(snap, partition, key)
     result = velocity.update(prev, snap["score"], snap["num_comments"], snap["observed_at"], VELOCITY_TTL_S)
     score = trending.trending_score(result.score_velocity, snap["num_comments"], compound, TRENDING)
-    observation = observation_bytes(snap, compound, result, score)
+    observation = observation_bytes(snap, compound, result.score_velocity, result.comment_velocity,
+                                    result.has_velocity, score, trending.is_trending(score, TRENDING))
     changes: list[Change] = []
     if computed:
         changes.append((SENTIMENT, key, SENTIMENT.put(partition, key, {"s": compound, "t": snap["observed_at"]})))
@@ -109,10 +111,7 @@ def historical(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
     text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
     compound = sentiment.compound(text)
     score = trending.trending_score(0.0, snap["num_comments"], compound, TRENDING)
-    return orjson.dumps({
-        "snapshot": snap, "sentiment": compound, "score_velocity": 0.0, "comment_velocity": 0.0,
-        "trending_score": score, "is_trending": False, "has_velocity": False,
-    }), []
+    return observation_bytes(snap, compound, 0.0, 0.0, False, score, False), []
 
 
 async def handle(event, topic_name: str, process=enrich) -> None:  # noqa: ANN001 - faust Event
