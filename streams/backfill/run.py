@@ -85,29 +85,14 @@ async def backfill_file(path: Path, *, put: Callable[[Record], Any] | None, drai
                 if checkpoint and put and time.monotonic() - saved_at >= 1.0:
                     checkpoint.save(path, mark.value())
                     saved_at = time.monotonic()
-            mark.read_up_to = number - 1  # this line's record, if any, is registered below
-            if not line.strip():
-                mark.read_up_to = number
-                continue
-            try:
-                data = parse(line)
-                if not filt.wants_subreddit(data):
-                    mark.read_up_to = number
-                    continue
-                fields = to_fields(data, selftext_max)
-            except BadLine as exc:
-                counts.bad_line(path, number, exc.reason, str(exc))
-                mark.read_up_to = number
-                continue
-            if not filt.wants(fields):
-                mark.read_up_to = number
-                continue
-            counts.matched += 1
-            if put is not None:
-                token = mark.sent(number)
-                await put(Record(topic, fields["id"], orjson.dumps(fields),
-                                 on_delivered=lambda _rec, t=token: (Watermark.delivered(t), _produced(counts))))
-            mark.read_up_to = number
+            fields = wanted(line, number, path, filt, counts, selftext_max)
+            if fields is not None:
+                counts.matched += 1
+                if put is not None:
+                    token = mark.sent(number)
+                    await put(Record(topic, fields["id"], orjson.dumps(fields),
+                                     on_delivered=lambda _rec, t=token: (Watermark.delivered(t), _produced(counts))))
+            mark.read_up_to = number  # read: done once its record, if any, is delivered
         if put is not None:
             await drain()
         counts.compressed_bytes += reader.compressed_read
@@ -119,6 +104,22 @@ async def backfill_file(path: Path, *, put: Callable[[Record], Any] | None, drai
         raise
     finally:
         progress.close()
+
+
+def wanted(line: bytes, number: int, path: Path, filt: Filter, counts: Counts, selftext_max: int) -> dict | None:
+    """The snapshot fields of a line the filters select; None for a blank, filtered or bad line
+    (a bad one counted by reason)."""
+    if not line.strip():
+        return None
+    try:
+        data = parse(line)
+        if not filt.wants_subreddit(data):
+            return None
+        fields = to_fields(data, selftext_max)
+    except BadLine as exc:
+        counts.bad_line(path, number, exc.reason, str(exc))
+        return None
+    return fields if filt.wants(fields) else None
 
 
 def _produced(counts: Counts) -> None:

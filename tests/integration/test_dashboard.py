@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 
-import psycopg
 import pytest
 
 from tests import harness
@@ -21,8 +20,7 @@ DOCS = harness.ROOT / "docs"
 
 
 def q(url: str, sql: str) -> int:
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute(sql).fetchone()[0]
+    return harness.query(url, sql)[0][0]
 
 
 @pytest.fixture
