@@ -29,6 +29,7 @@ from streams.outbox import Change, Outbox
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
 from streams.records import InvalidMessage, decode_snapshot_fields
+from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
 from tables.changelog import ChangelogSender
 from tables.direct import DirectTable
@@ -43,7 +44,7 @@ VELOCITY = DirectTable(velocity_table)
 SENTIMENT = DirectTable(sentiment_table)
 stats = StatsAccumulator()
 outbox = Outbox(DurableSender(observations_topic, what="observations"),
-                ChangelogSender(lambda: app.producer._ensure_producer()),
+                ChangelogSender(lambda: kafka_producer(app)),
                 max_records=settings.observation_batch_size, max_delay=settings.observation_batch_seconds)
 dead_letters = DurableSender(dlq_topic, what="dead letter")
 

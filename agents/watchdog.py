@@ -12,7 +12,7 @@ snapshot, which makes the group rebalance with it.
 **Lost records.** Around a rebalance faust-streaming can lose records it has fetched: records
 queued for an agent are dropped when the rebalance clears the queues, or records of a
 partition that is not active yet are skipped, while aiokafka's fetch position has already moved
-past them (faust-streaming#629; streams.consumer covers the related stale-prefetch case). Nothing
+past them (faust-streaming#629; streams.runtime.consumer covers the related stale-prefetch case). Nothing
 recovers from that by itself: the partition's committed offset stays at the first lost record
 for good (or until the next rebalance), and the records after it are never processed.
 
@@ -32,11 +32,10 @@ from faust.types import TP
 from prometheus_client import Counter
 
 from streams.app import app
-from streams.consumer import is_ordered
+from streams.offsets import RESEEK, STRIKES, assess, watched
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 5.0
-STRIKES = 3
 METADATA_CHECK_SECONDS = 1.0
 METADATA_REFRESHES = Counter("redditstream_topic_metadata_refreshes_total",
                              "Forced consumer metadata refreshes for subscribed topics missing from it")
@@ -44,44 +43,6 @@ RESEEKS = Counter("redditstream_stall_reseeks_total",
                   "Partitions re-seeked by the lost-record watchdog", ["topic"])
 
 _seen: dict[TP, tuple[int, int]] = {}  # tp -> (next needed offset at the last check, strikes)
-
-OK, WAIT, RESEEK = "ok", "wait", "reseek"
-
-
-def assess(position: int | None, needed: int, in_flight: bool, seen: tuple[int, int] | None,
-           strikes_needed: int = STRIKES) -> tuple[str, tuple[int, int] | None]:
-    """Decide for one partition: (verdict, what to remember for the next check).
-
-    `position` is aiokafka's next offset to fetch, `needed` the first offset faust has not
-    finished (its next commit), `in_flight` whether that record is being processed or already
-    done, `seen` what the previous check remembered: (needed then, strikes)."""
-    if position is None or position <= needed or in_flight:
-        return OK, None  # caught up, nothing fetched past it, or someone holds the record
-    prev, strikes = seen if seen is not None else (needed, 0)
-    strikes = strikes + 1 if prev == needed else 1
-    if strikes >= strikes_needed:
-        return RESEEK, None
-    return WAIT, (needed, strikes)
-
-
-def watched(topic: str) -> bool:
-    return is_ordered(topic) and not topic.endswith("-__assignor-__leader")
-
-
-def _fetch_positions() -> dict[TP, int | None]:
-    return {tp: st._position if st is not None else None for tp, st in app.consumer.assignment_states().items()}
-
-
-def _held_offsets() -> dict[TP, set[int]]:
-    """Offsets faust tracks as being processed (unacked) or done but not yet committed (acked)."""
-    consumer = app.consumer
-    held: dict[TP, set[int]] = {}
-    for message in list(consumer._unacked_messages):
-        held.setdefault(message.tp, set()).add(message.offset)
-    for tp, offsets in list(consumer._acked.items()):
-        held.setdefault(tp, set()).update(offsets)
-    return held
-
 
 @app.timer(interval=CHECK_SECONDS)
 async def watch_lost_records() -> None:
@@ -96,17 +57,17 @@ async def check() -> None:
         _seen.clear()
         return
     try:
-        positions = _fetch_positions()
+        positions = app.consumer.fetch_positions()
     except AttributeError:  # consumer not started yet
         return
     active = {tp for tp in app.consumer.assignment() if watched(tp.topic)}
     for tp in list(_seen):
         if tp not in active:
             _seen.pop(tp, None)
-    held = _held_offsets()
+    held = app.consumer.held_offsets()
+    committed = app.consumer.committed_offsets()
     for tp in active:
-        committed = app.consumer._committed_offset.get(tp)
-        needed = committed if committed is not None and committed >= 0 else 0
+        needed = max(committed.get(tp, 0), 0)
         verdict, seen = assess(positions.get(tp), needed, needed in held.get(tp, ()), _seen.get(tp))
         if seen is None:
             _seen.pop(tp, None)
@@ -119,23 +80,14 @@ async def check() -> None:
             await app.consumer.seek(tp, needed)
 
 
-def missing_topics() -> set[str]:
-    """Subscribed topics that the consumer's cluster metadata does not list (yet)."""
-    aio = app.consumer.aiokafka()
-    if aio is None:
-        return set()
-    cluster = aio._client.cluster
-    return {t for t in aio.subscription() if not cluster.partitions_for_topic(t)}
-
-
 @app.timer(interval=METADATA_CHECK_SECONDS)
 async def watch_topic_metadata() -> None:
     try:
-        missing = missing_topics()
+        missing = app.consumer.missing_topics()
         if missing:
             log.info("consumer metadata lacks subscribed topic(s) %s; refreshing it", ", ".join(sorted(missing)))
             METADATA_REFRESHES.inc()
-            await app.consumer.on_consumer_thread(lambda aio: aio._client.force_metadata_update())
+            await app.consumer.refresh_metadata()
     except AttributeError:  # consumer not started yet
         return
     except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down

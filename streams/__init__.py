@@ -1,10 +1,19 @@
-"""redditstream: real-time Reddit analytics on Faust. `faust -A streams worker` runs a worker."""
-from streams.app import app
+"""redditstream: real-time Reddit analytics on Faust. `faust -A streams worker` runs a worker.
 
-# App commands: `faust -A streams ingest`, `faust -A streams simulate`, `faust -A streams backfill` (they import their
-# dependencies lazily, so a worker does not load them).
-from streams.ingest import command as _ingest_command  # noqa: E402,F401
-from streams.simulator import command as _simulate_command  # noqa: E402,F401
-from streams.backfill import command as _backfill_command  # noqa: E402,F401
+The app (`streams.app`) is built on first use of this package's `app` attribute (PEP 562), not
+on import: `streams.records`, `streams.analytics.*` and the rest import without building it or
+reading a setting.
+"""
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from streams.app import app as the_app
+        globals()["app"] = the_app  # the App, not the module the import bound to this name
+        return the_app
+    raise AttributeError(f"module 'streams' has no attribute {name!r}")

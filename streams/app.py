@@ -1,16 +1,21 @@
-"""The Faust app: one object that agents, tables and views register on (DESIGN §1)."""
+"""The Faust app: one object that agents, tables and views register on (DESIGN §1).
+
+Importing this module builds the app and reads the settings (a bad one ends the process with
+one line); nothing else in the project does so on import. `faust -A streams` reaches it
+through the package's lazy `app` attribute (streams/__init__.py).
+"""
 from __future__ import annotations
 
 import gc
-import sys
-
-import faust
+import os
 
 from streams import logs
-from streams.consumer import OrderedConsumer
+from streams.runtime.application import App
+from streams.runtime.versions import require_verified
 from streams.settings import advertised_host, load_or_exit
 from web import middleware
 
+require_verified()
 settings = load_or_exit()
 
 # The cyclic GC collects its youngest generation every 700 allocations by default: hundreds of
@@ -28,25 +33,23 @@ def cors_options(origins: tuple[str, ...]) -> dict:
                                     allow_methods=["GET", "POST"]) for origin in origins}
 
 
-class App(faust.App):
-    """faust.App whose autodiscovery fails loudly: a module that cannot be imported would
-    otherwise be logged and skipped, leaving a worker that runs without some of its agents."""
-
-    def _on_autodiscovery_error(self, name: str) -> None:
-        raise RuntimeError(f"cannot import {name}") from sys.exc_info()[1]
-
-    def _new_transport(self):  # noqa: ANN202
-        """faust's transport with `OrderedConsumer` (streams.consumer): no offsets skipped after a rebalance."""
-        transport = super()._new_transport()
-        transport.Consumer = OrderedConsumer
-        return transport
+def data_dir(setting: str, environ: dict | None = None) -> str:
+    """The app's data directory: faust's `--datadir` when given (the CLI passes it as
+    F_DATADIR), else one per app id under `DATA_DIR` (`{conf.name}` is faust's app id), as
+    faust's own default `{conf.name}-data` keeps: two app ids never share a table's files."""
+    env = os.environ if environ is None else environ
+    if env.get("F_DATADIR"):
+        return env["F_DATADIR"]
+    os.makedirs(setting, exist_ok=True)  # faust creates the app's folder, not its parents
+    return os.path.join(setting, "{conf.name}-data")
 
 
 app = App(
     settings.app_id,
     broker=settings.kafka_broker_url,
-    store="rocksdb://",
-    datadir=settings.data_dir,
+    # faust's RocksDB store that restores a partition ahead of its changelog (streams.runtime.store)
+    store="redditstream://",
+    datadir=data_dir(settings.data_dir),
     autodiscover=["agents", "tables", "web"],
     origin="streams",
     topic_partitions=settings.topic_partitions,
@@ -75,3 +78,9 @@ app = App(
     web_application_options={"middlewares": [middleware.observe]},
     logging_config=logs.dict_config(settings.log_level, settings.log_format),
 )
+
+# App commands: `faust -A streams ingest`, `simulate`, `backfill` (they import what they need
+# lazily, so a worker does not load it).
+from streams.ingest import command as _ingest_command  # noqa: E402,F401
+from streams.simulator import command as _simulate_command  # noqa: E402,F401
+from streams.backfill import command as _backfill_command  # noqa: E402,F401

@@ -239,7 +239,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("TOPIC_REPLICATION", "1", _int(1, 16), "Replication factor of the topics the app creates (3 on a production cluster)."),
     # worker
     Spec("APP_ID", "redditstream", _topic, "Faust app id: the consumer group and the prefix of changelog topics."),
-    Spec("DATA_DIR", "./.data", _str, "Where the worker keeps its RocksDB tables."),
+    Spec("DATA_DIR", "./.data", _str, "Where the worker keeps its RocksDB tables, in `<APP_ID>-data/` (faust's `--datadir` wins when given)."),
     Spec("TABLE_STANDBY_REPLICAS", "1", _int(1, 8), "Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery)."),
     Spec("KAFKA_SESSION_TIMEOUT", "30", _float(3.0, 600.0), "Seconds before a silent worker is dropped from the group and its partitions move."),
     Spec("KAFKA_MAX_PARTITION_FETCH_BYTES", "262144", _int(1024, 64 * 1024 * 1024), "Most bytes the worker fetches per partition and request. Fetched records wait in one queue: smaller keeps the sink's records from waiting behind a large backlog of source records."),

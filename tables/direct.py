@@ -20,6 +20,8 @@ from typing import Any, Optional
 import orjson
 from faust.types import TP
 
+from streams.runtime.store import partition_db
+
 
 class DirectTable:
     def __init__(self, table: Any) -> None:
@@ -34,7 +36,7 @@ class DirectTable:
         return self.table.changelog_topic.get_topic_name()
 
     def _db(self, partition: int) -> Any:
-        return self.table.data._db_for_partition(partition)
+        return partition_db(self.table, partition)
 
     def estimated_keys(self, partition: int) -> int:
         """RocksDB's estimate of the keys in one partition's database (no scan)."""

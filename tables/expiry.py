@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 from faust.types import TP
 
+from streams.runtime.store import decode_value, forget_key, open_partition_dbs
+
 log = logging.getLogger(__name__)
 
 
@@ -30,13 +32,13 @@ def changelog_config(ttl_seconds: float) -> dict[str, str]:
 def sweep(table: Any, is_expired: Callable[[Any], bool], limit: int = 10_000) -> int:
     """Delete up to `limit` expired entries of the active partitions; returns how many."""
     store = table.data
-    dbs = getattr(store, "_dbs", None)
+    dbs = open_partition_dbs(table)
     if dbs is None:  # memory store (tests): plain mapping semantics, no partitions
         return 0
     actives = table.app.assignor.assigned_actives()
     topic = table.changelog_topic.get_topic_name()
     removed = 0
-    for partition, db in list(dbs.items()):
+    for partition, db in dbs.items():
         if TP(topic, partition) not in actives:
             continue
         doomed = []
@@ -44,7 +46,7 @@ def sweep(table: Any, is_expired: Callable[[Any], bool], limit: int = 10_000) ->
             if raw_key == store.offset_key:
                 continue
             try:
-                value = store._decode_value(raw_value)
+                value = decode_value(table, raw_value)
             except Exception:  # noqa: BLE001 - an unreadable entry is not kept forever
                 value = None
             if value is None or is_expired(value):
@@ -53,7 +55,7 @@ def sweep(table: Any, is_expired: Callable[[Any], bool], limit: int = 10_000) ->
                     break
         for raw_key in doomed:
             db.delete(raw_key)
-            store._key_index.pop(raw_key, None)
+            forget_key(table, raw_key)
             table.send_changelog(partition, raw_key, None, key_serializer="raw", value_serializer="raw")
         removed += len(doomed)
         if removed >= limit:

@@ -12,33 +12,10 @@ from streams.app import app, settings
 from web.auth import require_admin
 
 
-def _tps(tps) -> list[str]:  # noqa: ANN001
-    return sorted(f"{tp.topic}[{tp.partition}]" for tp in tps)
-
-
 @app.page("/debug/partitions/")
 async def partitions(web, request):  # noqa: ANN001
     require_admin(request, settings.admin_token)
-    consumer = app.consumer
-    assigned = consumer.assignment()
-    aio_state: dict = {}
-    try:
-        for tp, st in consumer.assignment_states().items():
-            aio_state[f"{tp.topic}[{tp.partition}]"] = {
-                "paused": st.paused, "position": st._position, "status": str(st._status),
-                "reset": st._reset_strategy}
-    except Exception as exc:  # noqa: BLE001 - diagnostics only
-        aio_state = {"unavailable": repr(exc)}
-    return web.json({
-        "assigned": _tps(assigned),
-        "active": _tps(consumer._active_partitions or ()),
-        "paused": _tps(consumer._paused_partitions or ()),
-        "aiokafka": aio_state,
-        "flow_active": app.flow_control.is_active(),
-        "unacked_messages": len(consumer._unacked_messages),
-        "acked_not_committed": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in consumer._acked.items() if offs},
-        "committed": {f"{tp.topic}[{tp.partition}]": off for tp, off in consumer._committed_offset.items()},
-    })
+    return web.json({**app.consumer.debug_state(), "flow_active": app.flow_control.is_active()})
 
 
 def _await_chain(coro) -> list[str]:  # noqa: ANN001
@@ -81,5 +58,5 @@ class Rebalance(View):
 
     async def post(self, request: Request) -> Response:
         require_admin(request, settings.admin_token)
-        await app.consumer.on_consumer_thread(lambda aio: aio._coordinator.request_rejoin())
+        await app.consumer.request_rejoin()
         return self.json({"rejoining": True}, status=202)

@@ -1,9 +1,8 @@
 """The asyncpraw client wrapper: one `asyncpraw.Reddit` shared by every task.
 
 - `REDDIT_API_URL`, when set, is the base of every URL (the simulator).
-- asyncprawcore's own retries (2 on 5xx, with sleeps) are turned off: the scheduler owns
-  backoff (:mod:`streams.ingest.backoff`), so one failing call is one request.
-- asyncprawcore's rate limiter is replaced by the shared :class:`~streams.ingest.budget.Budget`.
+- asyncprawcore's own retries are off and its rate limiter is the shared
+  :class:`~streams.ingest.budget.Budget` (streams.runtime.reddit).
 """
 from __future__ import annotations
 
@@ -12,15 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import asyncpraw
-from asyncprawcore.sessions import FiniteRetryStrategy
 
 from streams.ingest.budget import Budget, BudgetLimiter
-
-
-@dataclass(frozen=True)
-class _NoRetry(FiniteRetryStrategy):
-    DEFAULT_RETRIES = 0
-    retries: int = 0
+from streams.runtime.reddit import use_limiter_without_retries
 
 
 @dataclass
@@ -39,9 +32,7 @@ def open_reddit(settings, budget: Budget) -> asyncpraw.Reddit:
         client_id=settings.reddit_client_id or "unset", client_secret=settings.reddit_client_secret or "unset",
         user_agent=settings.reddit_user_agent, timeout=settings.ingest_request_timeout,
         check_for_updates=False, check_for_async=False, **kwargs)
-    for core in {id(c): c for c in (reddit._core, reddit._read_only_core, reddit._authorized_core) if c}.values():
-        core._retry_strategy_class = _NoRetry
-        core._rate_limiter = BudgetLimiter(budget)
+    use_limiter_without_retries(reddit, BudgetLimiter(budget))
     return reddit
 
 

@@ -4,7 +4,7 @@ import asyncio
 import json
 
 from streams.delivery import DurableSender
-from streams.fetch_loop import run_eagerly
+from streams.runtime.fetch_loop import run_eagerly
 from streams.outbox import Outbox
 from tables.changelog import ChangelogSender
 from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle

@@ -1,10 +1,10 @@
-"""streams.fetch_loop.run_eagerly: a coroutine run up to its first suspension, the rest (if any)
+"""streams.runtime.fetch_loop.run_eagerly: a coroutine run up to its first suspension, the rest (if any)
 driven like a task, with the coroutine's own result, exception and cancellation."""
 import asyncio
 
 import pytest
 
-from streams.fetch_loop import run_eagerly
+from streams.runtime.fetch_loop import run_eagerly
 
 
 async def test_a_coroutine_that_does_not_suspend_finishes_at_once():

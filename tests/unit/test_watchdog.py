@@ -1,5 +1,4 @@
-from agents.watchdog import OK, RESEEK, WAIT, assess, watched
-from streams.consumer import GapTracker
+from streams.offsets import OK, RESEEK, WAIT, GapTracker, assess, watched
 from faust.types import TP
 
 

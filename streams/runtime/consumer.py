@@ -26,7 +26,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from prometheus_client import Counter
 
-from streams.fetch_loop import FetchLoop
+from streams.offsets import GapTracker, is_ordered
+from streams.runtime.fetch_loop import FetchLoop
 
 log = logging.getLogger(__name__)
 RESEEKS = Counter("redditstream_consumer_gap_reseeks_total",
@@ -34,53 +35,16 @@ RESEEKS = Counter("redditstream_consumer_gap_reseeks_total",
                   "the partition was re-seeked to the expected offset", ["topic"])
 
 
-def is_ordered(topic: str) -> bool:
-    """Topics whose offsets have no legitimate gaps for this app (changelogs are compacted)."""
-    return not topic.endswith("-changelog")
-
-
-class GapTracker:
-    """The next offset expected per partition, and the decision for each arriving record."""
-
-    def __init__(self) -> None:
-        self.expected: dict[TP, int] = {}
-        self._held: set[tuple[TP, int]] = set()
-
-    def reset(self, tp: TP, next_offset: int | None) -> None:
-        if next_offset is None or next_offset < 0:
-            self.expected.pop(tp, None)
-        else:
-            self.expected[tp] = next_offset
-
-    def forget(self, tps) -> None:  # noqa: ANN001 - iterable of TP
-        for tp in tps:
-            self.expected.pop(tp, None)
-        self._held = {h for h in self._held if h[0] in self.expected}
-
-    def admit(self, tp: TP, offset: int) -> int | None:
-        """None: deliver the record. Else: hold it back and re-seek the partition to that offset."""
-        want = self.expected.get(tp)
-        if want is None or offset <= want:
-            self.expected[tp] = max(offset + 1, want or 0)
-            self._held.discard((tp, offset))
-            return None
-        if (tp, offset) in self._held:  # seen past the same gap after a re-fetch: a real gap
-            self._held.discard((tp, offset))
-            self.expected[tp] = offset + 1
-            return None
-        self._held.add((tp, offset))
-        return want
-
-
 class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
     """faust's aiokafka consumer with `GapTracker` in front of its stale-record handling (and
-    the cheaper fetch loop of streams.fetch_loop)."""
+    the cheaper fetch loop of streams.runtime.fetch_loop)."""
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self.gaps = GapTracker()
 
-    # -- the aiokafka consumer under faust's consumer thread (private attributes, versions pinned)
+    # -- what the watchdogs, metrics and debug views read of faust's and aiokafka's consumers
+    #    (private attributes, verified versions: streams.runtime.versions)
 
     def aiokafka(self) -> Any:
         """The aiokafka consumer that faust's consumer thread runs (None before it starts)."""
@@ -94,9 +58,60 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
             return {}
         return {TP(tp.topic, tp.partition): assignment.state_value(tp) for tp in assignment.tps}
 
+    def fetch_positions(self) -> dict[TP, int | None]:
+        """aiokafka's next offset to fetch of every assigned partition (None: not known yet)."""
+        return {tp: st._position if st is not None else None for tp, st in self.assignment_states().items()}
+
     def committed_offsets(self) -> dict[TP, int]:
         """faust's last committed offset of every partition that has one (its `_committed_offset`)."""
         return {tp: off for tp, off in self._committed_offset.items() if off is not None}
+
+    def held_offsets(self) -> dict[TP, set[int]]:
+        """Offsets faust tracks as being processed (unacked) or done but not yet committed (acked)."""
+        held: dict[TP, set[int]] = {}
+        for message in list(self._unacked_messages):
+            held.setdefault(message.tp, set()).add(message.offset)
+        for tp, offsets in list(self._acked.items()):
+            held.setdefault(tp, set()).update(offsets)
+        return held
+
+    def missing_topics(self) -> set[str]:
+        """Subscribed topics that aiokafka's cluster metadata does not list (yet)."""
+        aio = self.aiokafka()
+        if aio is None:
+            return set()
+        cluster = aio._client.cluster
+        return {t for t in aio.subscription() if not cluster.partitions_for_topic(t)}
+
+    async def refresh_metadata(self) -> None:
+        """Make aiokafka fetch the cluster metadata now (a new topic then triggers a rebalance)."""
+        await self.on_consumer_thread(lambda aio: aio._client.force_metadata_update())
+
+    async def request_rejoin(self) -> None:
+        """Make this member rejoin its group: a rebalance."""
+        await self.on_consumer_thread(lambda aio: aio._coordinator.request_rejoin())
+
+    def debug_state(self) -> dict[str, Any]:
+        """The partitions as faust and aiokafka see them, for `/debug/partitions/` (web.debug)."""
+        def names(tps: Any) -> list[str]:
+            return sorted(f"{tp.topic}[{tp.partition}]" for tp in tps)
+        aio_state: dict[str, Any] = {}
+        try:
+            for tp, st in self.assignment_states().items():
+                aio_state[f"{tp.topic}[{tp.partition}]"] = {
+                    "paused": st.paused, "position": st._position, "status": str(st._status),
+                    "reset": st._reset_strategy}
+        except Exception as exc:  # noqa: BLE001 - diagnostics only
+            aio_state = {"unavailable": repr(exc)}
+        return {
+            "assigned": names(self.assignment()),
+            "active": names(self._active_partitions or ()),
+            "paused": names(self._paused_partitions or ()),
+            "aiokafka": aio_state,
+            "unacked_messages": len(self._unacked_messages),
+            "acked_not_committed": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in self._acked.items() if offs},
+            "committed": {f"{tp.topic}[{tp.partition}]": off for tp, off in self._committed_offset.items()},
+        }
 
     async def on_consumer_thread(self, fn: Callable[[Any], Any]) -> Any:
         """Run `fn(aiokafka consumer)` on the consumer thread's event loop, where aiokafka lives."""

@@ -1,0 +1,33 @@
+"""The faust App class of the project, and its aiokafka producer.
+
+`App` is faust's with two changes, both through faust's overridable hooks (private methods,
+verified versions: streams.runtime.versions):
+- autodiscovery fails loudly: a module that cannot be imported would otherwise be logged and
+  skipped, leaving a worker that runs without some of its agents;
+- the transport's consumer is `OrderedConsumer` (streams.runtime.consumer): no offsets skipped
+  after a rebalance.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import faust
+
+from streams.runtime.consumer import OrderedConsumer
+
+
+class App(faust.App):
+    def _on_autodiscovery_error(self, name: str) -> None:
+        raise RuntimeError(f"cannot import {name}") from sys.exc_info()[1]
+
+    def _new_transport(self) -> Any:
+        transport = super()._new_transport()
+        transport.Consumer = OrderedConsumer
+        return transport
+
+
+def kafka_producer(app: faust.App) -> Any:
+    """The aiokafka producer under faust's (started with the app): for record batches
+    (`create_batch`/`send_batch`, tables.changelog), which faust's producer does not offer."""
+    return app.producer._ensure_producer()
