@@ -10,9 +10,12 @@ STAMP := $(VENV)/.installed
 DASH  := tools/dashboard/node_modules/.installed
 
 install: $(STAMP) $(DASH)
-$(STAMP): pyproject.toml
+# the runtime dependencies exactly as locked (requirements.lock, hash-checked: the versions
+# streams.runtime is verified with), then the project and its test tools
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 

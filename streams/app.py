@@ -7,12 +7,11 @@ through the package's lazy `app` attribute (streams/__init__.py).
 from __future__ import annotations
 
 import gc
-import os
 
 from streams import logs
 from streams.runtime.application import App
 from streams.runtime.versions import require_verified
-from streams.settings import advertised_host, load_or_exit
+from streams.settings import advertised_host, data_dir, load_or_exit
 from web import middleware
 
 require_verified()
@@ -31,17 +30,6 @@ def cors_options(origins: tuple[str, ...]) -> dict:
     from aiohttp_cors import ResourceOptions
     return {origin: ResourceOptions(allow_credentials=False, expose_headers="*", allow_headers="*",
                                     allow_methods=["GET", "POST"]) for origin in origins}
-
-
-def data_dir(setting: str, environ: dict | None = None) -> str:
-    """The app's data directory: faust's `--datadir` when given (the CLI passes it as
-    F_DATADIR), else one per app id under `DATA_DIR` (`{conf.name}` is faust's app id), as
-    faust's own default `{conf.name}-data` keeps: two app ids never share a table's files."""
-    env = os.environ if environ is None else environ
-    if env.get("F_DATADIR"):
-        return env["F_DATADIR"]
-    os.makedirs(setting, exist_ok=True)  # faust creates the app's folder, not its parents
-    return os.path.join(setting, "{conf.name}-data")
 
 
 app = App(

@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -347,6 +347,27 @@ def load_or_exit() -> Settings:
     except SettingsError as exc:
         print(f"redditstream: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def data_dir(setting: str, environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> str:
+    """The app's data directory: faust's `--datadir` when given, else one per app id under
+    `DATA_DIR` (`{conf.name}` is faust's app id), as faust's own default `{conf.name}-data`
+    keeps: two app ids never share a table's files.
+
+    faust sets F_DATADIR from `--datadir` only after `-A` has imported the app (faust/cli/base.py
+    `_prepare_cli`), too late for App() to see it, so the option is read from the command line
+    here the way faust reads `-A` itself (`_maybe_import_app`)."""
+    env = os.environ if environ is None else environ
+    args = list(sys.argv if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--datadir" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--datadir="):
+            return arg.split("=", 1)[1]
+    if env.get("F_DATADIR"):
+        return env["F_DATADIR"]
+    os.makedirs(setting, exist_ok=True)  # faust creates the app's folder, not its parents
+    return os.path.join(setting, "{conf.name}-data")
 
 
 def advertised_host(bind: str, hostname: str | None = None) -> str:
