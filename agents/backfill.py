@@ -8,7 +8,7 @@ live ingest has seen since keeps its live row.
 """
 from __future__ import annotations
 
-from agents.enrich import handle, historical
+from agents.enrich import consume, historical
 from streams.app import app
 from streams.topics import backfill_topic
 
@@ -17,5 +17,4 @@ TOPIC = backfill_topic.get_topic_name()
 
 @app.agent(backfill_topic)
 async def process_backfill(stream):  # noqa: ANN001
-    async for event in stream.noack().events():
-        await handle(event, TOPIC, historical)
+    await consume(stream, TOPIC, historical)

@@ -11,11 +11,17 @@ import time
 
 from streams.app import app, settings
 from streams.db.batcher import Batcher
-from streams.db.rows import Backoff, dead_row_from_envelope
+from streams.db.rows import dead_row_from_envelope
+from streams.retry import Backoff
 from streams.db.writer import write_dead
 from streams.topics import dlq_topic
-from web.metrics import DLQ_PERSISTED, SINK_BUFFERED, SINK_RETRIES
-from agents.sink import WORKER, pool
+from agents.sink import SINK_BUFFERED, SINK_RETRIES
+from prometheus_client import Counter
+from agents.sink import WORKER
+from streams.db.pool import sink_pool
+
+pool = sink_pool(settings)
+DLQ_PERSISTED = Counter("redditstream_dlq_persisted_total", "Dead letters stored in dlq_events")
 
 
 async def write(rows) -> int:  # noqa: ANN001

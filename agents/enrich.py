@@ -21,14 +21,12 @@ import functools
 import logging
 import time
 
-import orjson
-
 from streams import deadletter
 from streams.delivery import DurableSender
 from streams.outbox import Change, Outbox
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
-from streams.records import InvalidMessage, decode_snapshot_fields
+from streams.records import InvalidMessage, decode_snapshot_fields, encode_observation
 from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
 from tables.changelog import ChangelogSender
@@ -36,9 +34,14 @@ from tables.direct import DirectTable
 from tables.mirror_service import mirror
 from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
 from tables.subreddit_stats import StatsAccumulator, stats_topic
-from web.metrics import DEAD_LETTERS, EVENTS, PROCESS_SECONDS
+from prometheus_client import Counter, Histogram
 
 log = logging.getLogger(__name__)
+EVENTS = Counter("redditstream_events_total", "Messages consumed, by topic and outcome", ["topic", "outcome"])
+DEAD_LETTERS = Counter("redditstream_dead_letters_total", "Dead letters published, by source topic and error type",
+                       ["source_topic", "error_type"])
+PROCESS_SECONDS = Histogram("redditstream_process_seconds", "Time to enrich one event", ["topic"],
+                            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0))
 TRENDING = trending.TrendingConfig.from_settings(settings)
 VELOCITY = DirectTable(velocity_table)
 SENTIMENT = DirectTable(sentiment_table)
@@ -58,16 +61,6 @@ def sentiment_of(snap: dict, partition: int, key: bytes) -> tuple[float, bool]:
     return sentiment.compound(text), True
 
 
-def observation_bytes(snap: dict, compound: float, score_velocity: float, comment_velocity: float,
-                      has_velocity: bool, score: float, is_trending: bool) -> bytes:
-    """The `Observation` record (streams.records) as JSON, without building the faust Record."""
-    return orjson.dumps({
-        "snapshot": snap, "sentiment": compound, "score_velocity": score_velocity,
-        "comment_velocity": comment_velocity, "trending_score": score, "is_trending": is_trending,
-        "has_velocity": has_velocity,
-    })
-
-
 def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
     """The observation of `snap` (a validated PostSnapshot's fields) as JSON bytes and the table
     changes for the changelog, after updating the tables, the mirror and the stats.
@@ -83,8 +76,10 @@ def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
         compound, computed = sentiment_of(snap, partition, key)
     result = velocity.update(prev, snap["score"], snap["num_comments"], snap["observed_at"], VELOCITY_TTL_S)
     score = trending.trending_score(result.score_velocity, snap["num_comments"], compound, TRENDING)
-    observation = observation_bytes(snap, compound, result.score_velocity, result.comment_velocity,
-                                    result.has_velocity, score, trending.is_trending(score, TRENDING))
+    observation = encode_observation(snap, sentiment=compound, score_velocity=result.score_velocity,
+                                     comment_velocity=result.comment_velocity, trending_score=score,
+                                     is_trending=trending.is_trending(score, TRENDING),
+                                     has_velocity=result.has_velocity)
     changes: list[Change] = []
     if computed:
         changes.append((SENTIMENT, key, SENTIMENT.put(partition, key, {"s": compound, "t": snap["observed_at"]})))
@@ -112,7 +107,15 @@ def historical(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
     text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
     compound = sentiment.compound(text)
     score = trending.trending_score(0.0, snap["num_comments"], compound, TRENDING)
-    return observation_bytes(snap, compound, 0.0, 0.0, False, score, False), []
+    return encode_observation(snap, sentiment=compound, score_velocity=0.0, comment_velocity=0.0,
+                              trending_score=score, is_trending=False, has_velocity=False), []
+
+
+async def consume(stream, topic_name: str, process=enrich) -> None:  # noqa: ANN001 - faust Stream
+    """The loop of the agents over the snapshot topics (posts, refresh, backfill), with manual
+    acks: an event is acked once its observation's batch (or its dead letter) is on the broker."""
+    async for event in stream.noack().events():
+        await handle(event, topic_name, process)
 
 
 async def handle(event, topic_name: str, process=enrich) -> None:  # noqa: ANN001 - faust Event

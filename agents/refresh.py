@@ -1,7 +1,7 @@
 """Consume later observations of known posts (`reddit.refresh`)."""
 from __future__ import annotations
 
-from agents.enrich import handle
+from agents.enrich import consume
 from streams.app import app
 from streams.topics import refresh_topic
 
@@ -10,7 +10,4 @@ TOPIC = refresh_topic.get_topic_name()
 
 @app.agent(refresh_topic)
 async def process_refresh(stream):  # noqa: ANN001
-    # manual acks: an event is acked once its observation's batch (or its dead letter) is on
-    # the broker (agents.enrich)
-    async for event in stream.noack().events():
-        await handle(event, TOPIC)
+    await consume(stream, TOPIC)

@@ -19,12 +19,19 @@ import time
 from streams.app import app, settings
 from streams.deadletter import attempt_of
 from streams.db.batcher import Batcher
-from streams.db.pool import make_pool
-from streams.db.rows import Backoff, BadObservation, dead_row, element_bytes, load_json, row_from_data
+from streams.db.pool import sink_pool
+from streams.retry import Backoff
+from streams.db.rows import BadObservation, dead_row, element_bytes, load_json, row_from_data
 from streams.db.writer import Item, write_batch
-from web.metrics import SINK_BUFFERED, SINK_FLUSH_SECONDS, SINK_RETRIES, SINK_ROWS
+from prometheus_client import Counter, Gauge, Histogram
 
 log = logging.getLogger(__name__)
+SINK_ROWS = Counter("redditstream_sink_rows_total", "Observations committed by the sink, by outcome (written | dead_letter)",
+                    ["outcome"])
+SINK_FLUSH_SECONDS = Histogram("redditstream_sink_flush_seconds", "Time to commit one sink batch (including retries)",
+                               buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0))
+SINK_RETRIES = Counter("redditstream_sink_retries_total", "Failed database writes that are being retried", ["agent"])
+SINK_BUFFERED = Gauge("redditstream_sink_buffered", "Events buffered by a sink, not yet committed", ["agent"])
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 # A raw view of the observations topic (streams.topics.observations_topic carries the same
@@ -33,8 +40,7 @@ observations_raw = app.topic(
     settings.topic_observations, value_serializer="raw", key_serializer="raw",
     partitions=settings.topic_partitions, internal=True,
 )
-pool = make_pool(settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max,
-                 name="sink")
+pool = sink_pool(settings)
 
 
 def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event

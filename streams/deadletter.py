@@ -42,16 +42,20 @@ def attempt_of(headers: Any) -> int:
     return 1
 
 
-def payload_text(raw: Optional[bytes]) -> tuple[str, str]:
-    """(payload, encoding): UTF-8 text when the bytes are valid UTF-8, else base64."""
+def payload_text(raw: bytes | str | None) -> tuple[str, str]:
+    """(payload, encoding) of a message's original bytes: UTF-8 text when they are valid UTF-8
+    without NUL (PostgreSQL text cannot hold one), else base64; "null" for a tombstone."""
     if raw is None:
         return "", "null"
     if isinstance(raw, str):
-        return raw, "utf-8"
+        raw = raw.encode("utf-8", "surrogateescape")
     try:
-        return raw.decode("utf-8"), "utf-8"
+        text = raw.decode("utf-8")
+        if "\x00" not in text:
+            return text, "utf-8"
     except UnicodeDecodeError:
-        return base64.b64encode(raw).decode("ascii"), "base64"
+        pass
+    return base64.b64encode(raw).decode("ascii"), "base64"
 
 
 def decode_payload(payload: str, encoding: str, *, strict: bool = False) -> Optional[bytes]:

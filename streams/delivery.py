@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from typing import Any, Awaitable, Callable
+
+from streams.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 
 class DurableSender:
-    def __init__(self, topic: Any, *, max_pending: int = 5000, max_backoff: float = 30.0,
+    def __init__(self, topic: Any, *, max_pending: int = 5000, backoff: Backoff = Backoff(),
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, what: str = "record") -> None:
         self.topic = topic
-        self.max_backoff = max_backoff
+        self.backoff = backoff
         self.sleep = sleep
         self.what = what
         self._capacity = Capacity(max_pending)  # events whose records are not acknowledged yet
@@ -36,10 +37,10 @@ class DurableSender:
     async def send(self, value: bytes, *, key: bytes | None = None, partition: int | None = None,
                    on_durable: Callable[[], Any], weight: int = 1, label: str = "") -> None:
         await self._capacity.take(weight)
-        await self._send(value, key, partition, on_durable, weight, label, 0.2)
+        await self._send(value, key, partition, on_durable, weight, label, 0)
 
     async def _send(self, value: bytes, key: bytes | None, partition: int | None, on_durable: Callable[[], Any],
-                    weight: int, label: str, backoff: float) -> None:
+                    weight: int, label: str, attempt: int) -> None:
         while True:
             try:
                 fut = await self.topic.send(key=key, value=value, partition=partition,
@@ -48,11 +49,11 @@ class DurableSender:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any producer failure is retried
-                backoff = await self._backoff(label, exc, backoff)
-        fut.add_done_callback(lambda f: self._delivered(f, value, key, partition, on_durable, weight, label, backoff))
+                attempt = await self._backoff(label, exc, attempt)
+        fut.add_done_callback(lambda f: self._delivered(f, value, key, partition, on_durable, weight, label, attempt))
 
     def _delivered(self, fut: asyncio.Future, value: bytes, key: bytes | None, partition: int | None,
-                   on_durable: Callable[[], Any], weight: int, label: str, backoff: float) -> None:
+                   on_durable: Callable[[], Any], weight: int, label: str, attempt: int) -> None:
         exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
         if exc is None:
             self._capacity.release(weight)
@@ -60,19 +61,20 @@ class DurableSender:
             return
 
         async def retry() -> None:
-            delay = await self._backoff(label, exc, backoff)
-            await self._send(value, key, partition, on_durable, weight, label, delay)
+            await self._send(value, key, partition, on_durable, weight, label, await self._backoff(label, exc, attempt))
 
         task = asyncio.ensure_future(retry())
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
-    async def _backoff(self, label: str, exc: BaseException, backoff: float) -> float:
+    async def _backoff(self, label: str, exc: BaseException, attempt: int) -> int:
+        """Wait before retry number `attempt`; the number of the next one."""
         self.failures += 1
+        delay = self.backoff.delay(attempt)
         log.warning("%s %s not published (%s: %s); retrying in %.1fs", self.what, label, type(exc).__name__,
-                    exc, backoff)
-        await self.sleep(backoff * (0.5 + random.random()))
-        return min(backoff * 2, self.max_backoff)
+                    exc, delay)
+        await self.sleep(delay)
+        return attempt + 1
 
 
 class Capacity:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import typing
 from typing import Any, Optional
 
 import faust
@@ -69,31 +70,39 @@ class DeadLetter(faust.Record, serializer="json", include_metadata=False):
     payload_encoding: str = "utf-8"
 
 
-# ----------------------------------------------------------------------- decoding
+# ----------------------------------------------------------------------- the schema, once
+# The records above are the one definition of the fields, their types and defaults; the
+# decoder's checks, the sink's row (streams.db.rows) and the SQL's column lists
+# (streams.db.writer) are derived from them.
 
+def _json_types(annotation: Any) -> tuple[type, ...]:
+    """The JSON value types a field of this annotation accepts (an int where a float goes)."""
+    if typing.get_origin(annotation) is typing.Union:
+        return tuple(t for arg in typing.get_args(annotation) for t in _json_types(arg))
+    if annotation is type(None):
+        return (type(None),)
+    return (int, float) if annotation is float else (annotation,)
+
+
+def _fields(record: type) -> dict[str, Any]:
+    """A record's own fields and their annotations, in declaration order."""
+    hints = typing.get_type_hints(record)
+    return {name: hints[name] for name in record.__annotations__}
+
+
+SNAPSHOT_FIELDS: dict[str, Any] = _fields(PostSnapshot)
+ENRICHMENT_FIELDS: dict[str, Any] = {n: t for n, t in _fields(Observation).items() if n != "snapshot"}
 _REQUIRED: dict[str, tuple[type, ...]] = {
-    "id": (str,),
-    "subreddit": (str,),
-    "title": (str,),
-    "created_utc": (int, float),
-    "observed_at": (int, float),
-    "score": (int,),
-    "num_comments": (int,),
-    "upvote_ratio": (int, float),
-}
+    n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if getattr(PostSnapshot, n).required}
 _OPTIONAL: dict[str, tuple[type, ...]] = {
-    "selftext": (str,),
-    "author": (str, type(None)),
-    "url": (str,),
-    "permalink": (str,),
-    "over_18": (bool,),
-    "source": (str,),
-}
-
-
+    n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if not getattr(PostSnapshot, n).required}
+_DEFAULTS: dict[str, Any] = {n: getattr(PostSnapshot, n).default for n in _OPTIONAL}
+_ENRICHMENT_ITEMS = tuple((n, _json_types(t)) for n, t in ENRICHMENT_FIELDS.items())
+_FLOATS = tuple(n for n, t in SNAPSHOT_FIELDS.items() if t is float)
 _REQUIRED_ITEMS = tuple(_REQUIRED.items())
 _OPTIONAL_ITEMS = tuple(_OPTIONAL.items())
 
+# ----------------------------------------------------------------------- decoding
 
 def _typed(name: str, value: Any, types: tuple[type, ...]) -> Any:
     # bool is an int subclass: a JSON true is never a score.
@@ -107,17 +116,14 @@ def _typed(name: str, value: Any, types: tuple[type, ...]) -> Any:
     return value
 
 
-_DEFAULTS: dict[str, Any] = {"selftext": "", "author": None, "url": "", "permalink": "", "over_18": False,
-                             "source": "new"}
-
-
 def snapshot_from_dict(data: Any) -> PostSnapshot:
     return PostSnapshot(**snapshot_fields(data))
 
 
-def snapshot_fields(data: Any) -> dict[str, Any]:
+def snapshot_fields(data: Any, *, limits: bool = True) -> dict[str, Any]:
     """The validated, normalised fields of a `PostSnapshot` (defaults filled in) as a plain dict:
-    what `PostSnapshot.asdict()` gives, without building the Record (the agents' hot path)."""
+    what `PostSnapshot.asdict()` gives, without building the Record (the agents' hot path).
+    `limits=False` checks the structure only (fields present, of their types), not the values."""
     if not isinstance(data, dict):
         raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
     fields: dict[str, Any] = dict(_DEFAULTS)
@@ -138,9 +144,13 @@ def snapshot_fields(data: Any) -> dict[str, Any]:
             if type(value) not in types:
                 value = _typed(name, value, types)
             fields[name] = value
+    for name in _FLOATS:
+        fields[name] = float(fields[name])
     pid = fields["id"]
     if pid.startswith("t3_"):
         pid = fields["id"] = pid[3:]
+    if not limits:
+        return fields
     if not _POST_ID.match(pid):
         raise InvalidMessage(f"field 'id' {pid[:40]!r} is not a base-36 post id")
     if not fields["subreddit"]:
@@ -153,10 +163,33 @@ def snapshot_fields(data: Any) -> dict[str, Any]:
         raise InvalidMessage("timestamps must be positive epoch seconds")
     if fields["source"] not in SOURCES:
         raise InvalidMessage(f"field 'source' must be one of {', '.join(SOURCES)}")
-    fields["created_utc"] = float(fields["created_utc"])
-    fields["observed_at"] = float(fields["observed_at"])
-    fields["upvote_ratio"] = float(fields["upvote_ratio"])
     return fields
+
+
+def observation_fields(data: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """An `Observation` parsed from JSON → (its snapshot's fields, its enrichment values in
+    `ENRICHMENT_FIELDS` order), the structure checked (the sink's: whether the values are
+    acceptable is PostgreSQL's call, its CHECK constraints)."""
+    if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):
+        raise InvalidMessage("expected an object with a 'snapshot' object")
+    snap = snapshot_fields(data["snapshot"], limits=False)
+    values = []
+    for name, types in _ENRICHMENT_ITEMS:
+        value = data.get(name)
+        if value is None:
+            raise InvalidMessage(f"missing field {name!r}")
+        if type(value) not in types or (type(value) is float and not math.isfinite(value)):
+            value = _typed(name, value, types)
+        values.append(float(value) if types == (int, float) else value)
+    return snap, tuple(values)
+
+
+def encode_observation(snapshot: dict[str, Any], **enrichment: Any) -> bytes:
+    """The JSON of an `Observation` of `snapshot` (validated fields) without building the
+    Record (the agents' hot path); `enrichment` must be exactly the `ENRICHMENT_FIELDS`."""
+    if enrichment.keys() != ENRICHMENT_FIELDS.keys():
+        raise TypeError(f"an observation takes {', '.join(ENRICHMENT_FIELDS)}, got {', '.join(enrichment)}")
+    return orjson.dumps({"snapshot": snapshot, **enrichment})
 
 
 def decode_snapshot(raw: bytes | str | None) -> PostSnapshot:

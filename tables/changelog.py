@@ -16,43 +16,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
 from streams.delivery import Countdown
+from streams.retry import Backoff
 from tables.direct import DirectTable
 
 log = logging.getLogger(__name__)
 
 
 class ChangelogSender:
-    def __init__(self, producer: Callable[[], Any], *, max_backoff: float = 30.0,
+    def __init__(self, producer: Callable[[], Any], *, backoff: Backoff = Backoff(),
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.producer = producer  # () -> aiokafka.AIOKafkaProducer (faust's, once started)
-        self.max_backoff = max_backoff
+        self.backoff = backoff
         self.sleep = sleep
         self.failures = 0
         self._retries: set[asyncio.Task] = set()
 
     async def send(self, table: DirectTable, partition: int, changes: Mapping[bytes, Optional[bytes]],
                    on_durable: Callable[[], Any]) -> None:
-        await self._send(table, partition, changes, on_durable, 0.2)
+        await self._send(table, partition, changes, on_durable, 0)
 
     async def _send(self, table: DirectTable, partition: int, changes: Mapping[bytes, Optional[bytes]],
-                    on_durable: Callable[[], Any], backoff: float) -> None:
+                    on_durable: Callable[[], Any], attempt: int) -> None:
         batches: list[tuple[Any, list[bytes]]] = []
         try:
             producer = self.producer()
             batches = _build(producer, changes)
         except Exception as exc:  # noqa: BLE001 - e.g. the producer not started yet: retried
-            self._retry(table, partition, list(changes), exc, backoff, on_durable)
+            self._retry(table, partition, list(changes), exc, attempt, on_durable)
             return
         part_done = Countdown(len(batches), on_durable)
 
         def delivered(fut: asyncio.Future, keys: list[bytes]) -> None:
             exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
             if exc is not None:
-                self._retry(table, partition, keys, exc, backoff, part_done)
+                self._retry(table, partition, keys, exc, attempt, part_done)
                 return
             table.persisted(partition, fut.result().offset + len(keys) - 1)
             part_done()
@@ -64,22 +64,23 @@ class ChangelogSender:
                 raise
             except Exception as exc:  # noqa: BLE001 - this batch and the ones after it are retried
                 rest = batches[i:]
-                self._retry(table, partition, [k for _, ks in rest for k in ks], exc, backoff,
+                self._retry(table, partition, [k for _, ks in rest for k in ks], exc, attempt,
                             lambda n=len(rest): part_done(n))
                 return
             fut.add_done_callback(lambda f, k=keys: delivered(f, k))
 
     def _retry(self, table: DirectTable, partition: int, keys: list[bytes], exc: BaseException,
-               backoff: float, on_durable: Callable[[], Any]) -> None:
+               attempt: int, on_durable: Callable[[], Any]) -> None:
         """Send `keys` again, with their current values, after a pause; `on_durable` once on the broker."""
         self.failures += 1
+        delay = self.backoff.delay(attempt)
         log.warning("changelog of %s[%d]: %d records not published (%s: %s); retrying in %.1fs",
-                    table.name, partition, len(keys), type(exc).__name__, exc, backoff)
+                    table.name, partition, len(keys), type(exc).__name__, exc, delay)
 
         async def again() -> None:
-            await self.sleep(backoff * (0.5 + random.random()))
+            await self.sleep(delay)
             current = {key: table.raw(partition, key) for key in keys}
-            await self._send(table, partition, current, on_durable, min(backoff * 2, self.max_backoff))
+            await self._send(table, partition, current, on_durable, attempt + 1)
 
         task = asyncio.ensure_future(again())
         self._retries.add(task)

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from streams.retry import Backoff
+
 log = logging.getLogger(__name__)
+RETRY = Backoff(base=0.5, cap=10.0)  # while Redis is down
 
 
 # KEYS: the hashes; ARGV: per key, its five fields in FIELDS order, then its EXPIREAT time
@@ -134,7 +136,7 @@ class RedisMirror:
     async def run(self, table_items: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]],
                   stopped: Callable[[], bool], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         """Flush loop: until `stopped()`, flush pending entries; back off while Redis fails."""
-        backoff = 0.5
+        attempt = 0
         while not stopped():
             try:
                 await self.check_server(every=0.0 if not self.healthy else 10.0)
@@ -145,7 +147,7 @@ class RedisMirror:
                 wrote = await self.flush_once()
                 if not self.healthy:
                     log.info("redis mirror: Redis is back, %d entries pending", len(self.pending))
-                self.healthy, backoff = True, 0.5
+                self.healthy, attempt = True, 0
                 if wrote < self.batch_size:
                     await sleep(self.interval)
             except (RedisError, OSError, asyncio.TimeoutError) as exc:
@@ -153,5 +155,5 @@ class RedisMirror:
                     log.warning("redis mirror: Redis unavailable (%s); %d entries pending, retrying",
                                 exc, len(self.pending))
                 self.healthy = False
-                await sleep(backoff * (0.5 + random.random()))
-                backoff = min(backoff * 2, 10.0)
+                await sleep(RETRY.delay(attempt))
+                attempt += 1

@@ -6,7 +6,11 @@ import redis.asyncio as aioredis
 from streams.app import app, settings
 from tables.mirror import RedisMirror
 from tables.state import VELOCITY_TTL_S, velocity_table
-from web.metrics import MIRROR_FLUSHED, MIRROR_PENDING, MIRROR_ROUND_TRIPS
+from prometheus_client import Counter, Gauge
+
+MIRROR_PENDING = Gauge("redditstream_redis_mirror_pending", "Velocity entries not yet mirrored to Redis")
+MIRROR_FLUSHED = Counter("redditstream_redis_mirror_written_total", "Velocity entries written to Redis")
+MIRROR_ROUND_TRIPS = Counter("redditstream_redis_mirror_round_trips_total", "Pipelined Redis round trips of the mirror")
 
 mirror = RedisMirror(
     aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2,

@@ -28,11 +28,6 @@ sentiment_table = app.Table(
 )
 
 
-def velocity_of(post_id: str) -> VelocityState | None:
-    raw = velocity_table.get(post_id)
-    return VelocityState.from_dict(raw) if raw else None
-
-
 @app.timer(interval=300.0)
 async def expire_state() -> None:
     now = time.time()

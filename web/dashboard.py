@@ -61,7 +61,8 @@ async def vendor(web, request, name: str):  # noqa: ANN001
 def totals() -> dict[str, float]:
     """This worker's counters, read in-process from the prometheus counters themselves (not the
     whole registry: its collectors read the consumer and the pools)."""
-    from web.metrics import DEAD_LETTERS, EVENTS, SINK_ROWS
+    from agents.enrich import DEAD_LETTERS, EVENTS
+    from agents.sink import SINK_ROWS
 
     out = {"events": 0.0, "dead_letters": 0.0, "rows": 0.0}
     for key, counter in (("events", EVENTS), ("dead_letters", DEAD_LETTERS), ("rows", SINK_ROWS)):

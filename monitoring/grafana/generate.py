@@ -214,6 +214,11 @@ def pipeline() -> dict:
                            "stall {{topic}}"),
                     target(f"sum(increase(redditstream_topic_metadata_refreshes_total{{{W}}}[{RATE}]))",
                            "metadata refreshes")]),
+        timeseries("Table partitions restored from the changelog",
+                   "redditstream_table_partitions_discarded_total: local RocksDB partitions that were ahead of "
+                   "their changelog topic (deleted or recreated) and were discarded and restored at assignment.",
+                   [target(f"sum by (table) (increase(redditstream_table_partitions_discarded_total{{{W}}}[{RATE}]))",
+                           "{{table}}")]),
     ]
     return dashboard("redditstream-pipeline", "redditstream · pipeline",
                      "Events through the workers: throughput, consumer lag, the sink, dead letters, state.",

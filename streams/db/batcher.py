@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Any, Awaitable, Callable, Generic, Sequence, TypeVar
 
-from streams.db.rows import Backoff
+from streams.retry import Backoff
 
 log = logging.getLogger(__name__)
 E = TypeVar("E")

@@ -1,4 +1,4 @@
-"""Pure parts of the sink: raw message → row, dead-letter rows, batch splitting, backoff.
+"""Pure parts of the sink: raw message → row, dead-letter rows, batch splitting.
 
 No I/O here, so all of it is unit-tested (tests/unit/test_sink_rows.py).
 """
@@ -6,37 +6,23 @@ from __future__ import annotations
 
 import base64
 import json
-import math
-import random
-from dataclasses import dataclass
-from typing import Any, Iterator, NamedTuple, Optional, Sequence, TypeVar
+from typing import Any, NamedTuple, Optional, Sequence, TypeVar
 
 import orjson
+
+from streams.deadletter import payload_text
+from streams.records import ENRICHMENT_FIELDS, SNAPSHOT_FIELDS, InvalidMessage, observation_fields
 
 T = TypeVar("T")
 
 
-class ObservationRow(NamedTuple):
-    """One enriched observation, flattened into the columns of `posts` / `post_metrics_history`."""
-
-    post_id: str
-    subreddit: str
-    title: str
-    author: Optional[str]
-    created_utc: float
-    observed_at: float
-    score: int
-    num_comments: int
-    upvote_ratio: float
-    url: str
-    permalink: str
-    over_18: bool
-    sentiment: float
-    score_velocity: float
-    comment_velocity: float
-    trending_score: float
-    is_trending: bool
-    has_velocity: bool
+# The snapshot fields that are columns of `posts` / `post_metrics_history` (after `post_id`, the
+# snapshot's `id`), then every enrichment field: names and types from streams.records.
+ROW_SNAPSHOT_FIELDS = ("subreddit", "title", "author", "created_utc", "observed_at", "score", "num_comments",
+                       "upvote_ratio", "url", "permalink", "over_18")
+ObservationRow = NamedTuple("ObservationRow", [  # type: ignore[misc]  # noqa: UP014 - fields derived at import
+    ("post_id", str), *((n, SNAPSHOT_FIELDS[n]) for n in ROW_SNAPSHOT_FIELDS), *ENRICHMENT_FIELDS.items()])
+ObservationRow.__doc__ = "One enriched observation, flattened into the columns of `posts` / `post_metrics_history`."
 
 
 class DeadRow(NamedTuple):
@@ -56,45 +42,12 @@ class DeadRow(NamedTuple):
     item: int = 0  # the element's index when the message was a batch (a JSON array)
 
 
-class BadObservation(ValueError):
+class BadObservation(InvalidMessage):
     """A message on the observations topic that is not an Observation."""
 
 
 class MalformedDeadLetter(ValueError):
     """A message on the DLQ topic that is not a DeadLetter envelope."""
-
-
-_SNAPSHOT_FIELDS: dict[str, tuple[type, ...]] = {
-    "id": (str,), "subreddit": (str,), "title": (str,), "created_utc": (int, float),
-    "observed_at": (int, float), "score": (int,), "num_comments": (int,), "upvote_ratio": (int, float),
-}
-_ENRICHED_FIELDS: dict[str, tuple[type, ...]] = {
-    "sentiment": (int, float), "score_velocity": (int, float), "comment_velocity": (int, float),
-    "trending_score": (int, float), "is_trending": (bool,), "has_velocity": (bool,),
-}
-
-_SNAPSHOT_ITEMS = tuple(_SNAPSHOT_FIELDS.items())
-_ENRICHED_ITEMS = tuple(_ENRICHED_FIELDS.items())
-
-
-def _field(data: dict, name: str, types: tuple[type, ...], where: str) -> Any:
-    value = data.get(name)
-    kind = type(value)
-    # JSON values have exact built-in types: the fast check (a JSON true is not an int here)
-    if kind in types and (kind is not float or math.isfinite(value)):
-        return value
-    if value is None:
-        raise BadObservation(f"missing field {where}{name!r}")
-    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-        raise BadObservation(f"field {where}{name!r} has type {type(value).__name__}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise BadObservation(f"field {where}{name!r} is not finite")
-    return value
-
-
-def _opt_str(data: dict, name: str) -> str:
-    value = data.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def row_from_json(raw: bytes | str | None) -> ObservationRow:
@@ -123,41 +76,17 @@ def element_bytes(element: Any) -> bytes:
 
 def row_from_data(data: Any) -> ObservationRow:
     """An `Observation` already parsed from JSON → its row (structure checked as in `row_from_json`)."""
-    if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):
-        raise BadObservation("expected an object with a 'snapshot' object")
-    snap = data["snapshot"]
-    pid, subreddit, title, created_utc, observed_at, score, num_comments, upvote_ratio = \
-        [_field(snap, name, types, "snapshot.") for name, types in _SNAPSHOT_ITEMS]
-    sentiment, score_velocity, comment_velocity, trending_score, is_trending, has_velocity = \
-        [_field(data, name, types, "") for name, types in _ENRICHED_ITEMS]
-    author = snap.get("author")
-    return ObservationRow(
-        pid[3:] if pid.startswith("t3_") else pid, subreddit, title, author if isinstance(author, str) else None,
-        float(created_utc), float(observed_at), score, num_comments, float(upvote_ratio),
-        _opt_str(snap, "url"), _opt_str(snap, "permalink"), snap.get("over_18") is True,
-        float(sentiment), float(score_velocity), float(comment_velocity), float(trending_score),
-        is_trending, has_velocity,
-    )
-
-
-def payload_text(raw: bytes | str | None) -> tuple[str, str]:
-    """The original bytes as (text, encoding): utf-8 text when possible, else base64."""
-    if raw is None:
-        return "", "utf-8"
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", "surrogateescape")
     try:
-        text = raw.decode("utf-8")
-        if "\x00" not in text:  # PostgreSQL text cannot hold NUL
-            return text, "utf-8"
-    except UnicodeDecodeError:
-        pass
-    return base64.b64encode(raw).decode("ascii"), "base64"
+        snap, enrichment = observation_fields(data)
+    except InvalidMessage as exc:
+        raise BadObservation(str(exc)) from None
+    return ObservationRow(snap["id"], *[snap[n] for n in ROW_SNAPSHOT_FIELDS], *enrichment)
 
 
 def dead_row(*, topic: str, partition: int, offset: int, key: bytes | str | None, raw: bytes | str | None,
              exc: BaseException, failed_at: float, worker: str, attempt: int = 1, item: int = 0) -> DeadRow:
     payload, encoding = payload_text(raw)
+    encoding = "base64" if encoding == "base64" else "utf-8"  # a tombstone: an empty payload
     if isinstance(key, (bytes, bytearray)):
         key = bytes(key).decode("utf-8", "replace")
     if key is not None:
@@ -181,6 +110,8 @@ def dead_row_from_envelope(raw: bytes | str | None, *, topic: str, partition: in
             raise ValueError("'payload' is not a string")
         key = d.get("key")
         enc = d.get("payload_encoding") or "utf-8"
+        if enc == "null":  # the envelope of a tombstone: stored as an empty payload
+            payload, enc = "", "utf-8"
         if enc not in ("utf-8", "base64"):
             raise ValueError(f"unknown payload_encoding {enc!r}")
         if "\x00" in payload:
@@ -201,24 +132,6 @@ def halves(items: Sequence[T]) -> tuple[Sequence[T], Sequence[T]]:
     """Split policy for isolating rejected rows: bisect (a bad row costs O(log n) statements)."""
     mid = (len(items) + 1) // 2
     return items[:mid], items[mid:]
-
-
-@dataclass
-class Backoff:
-    """Exponential backoff with full jitter, capped: base, 2·base, 4·base … ≤ cap."""
-
-    base: float = 0.2
-    cap: float = 30.0
-    factor: float = 2.0
-    jitter: bool = True
-
-    def delays(self, rng: random.Random | None = None) -> Iterator[float]:
-        rng = rng or random.Random()
-        attempt = 0
-        while True:
-            ceiling = min(self.cap, self.base * self.factor ** attempt)
-            yield rng.uniform(ceiling / 2, ceiling) if self.jitter else ceiling
-            attempt = min(attempt + 1, 64)
 
 
 # ------------------------------------------------------------- the rows as the SQL takes them

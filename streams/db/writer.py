@@ -15,12 +15,21 @@ server down, timeout, a missing table) propagates: the caller retries the whole 
 from __future__ import annotations
 
 import time
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import psycopg
 
 from streams.db.rows import DeadRow, ObservationRow, dead_columns, halves, rows_json
+
+def recordset_columns(row_type: type = ObservationRow) -> str:
+    """The column definitions of `json_to_recordset` for the rows: every field of the row type
+    (streams.db.rows, derived from the records' schema) with its PostgreSQL type."""
+    pg = {str: "text", float: "float8", int: "int", bool: "bool"}
+    return ", ".join(f"{name} {pg[typing.get_args(t)[0] if typing.get_origin(t) is typing.Union else t]}"
+                     for name, t in typing.get_type_hints(row_type).items())
+
 
 UPSERT_POSTS = """
 INSERT INTO posts (post_id, subreddit, title, author, created_utc, last_observed_at, score,
@@ -31,10 +40,7 @@ SELECT DISTINCT ON (t.post_id)
        t.score, t.num_comments, t.upvote_ratio, t.url, t.permalink, t.over_18, t.sentiment,
        t.score_velocity, t.comment_velocity, t.trending_score, t.is_trending
   FROM json_to_recordset(%(rows)s::json)
-       AS t(post_id text, subreddit text, title text, author text, created_utc float8, observed_at float8,
-            score int, num_comments int, upvote_ratio float8, url text, permalink text, over_18 bool,
-            sentiment float8, score_velocity float8, comment_velocity float8, trending_score float8,
-            is_trending bool)
+       AS t({columns})
  ORDER BY t.post_id, t.observed_at DESC
 ON CONFLICT (post_id) DO UPDATE SET
        subreddit = EXCLUDED.subreddit, title = EXCLUDED.title, author = EXCLUDED.author,
@@ -54,12 +60,12 @@ INSERT INTO post_metrics_history (post_id, observed_at, subreddit, score, num_co
 SELECT t.post_id, to_timestamp(t.observed_at), t.subreddit, t.score, t.num_comments, t.upvote_ratio,
        CASE WHEN t.has_velocity THEN t.score_velocity END, CASE WHEN t.has_velocity THEN t.comment_velocity END
   FROM json_to_recordset(%(rows)s::json)
-       AS t(post_id text, observed_at float8, subreddit text, score int, num_comments int,
-            upvote_ratio float8, score_velocity float8, comment_velocity float8, has_velocity bool)
+       AS t({columns})
  -- history that retention would delete at once is not written (e.g. an old backfilled observation)
  WHERE t.observed_at >= %(keep_after)s
 ON CONFLICT (post_id, observed_at) DO NOTHING
 """
+UPSERT_POSTS, INSERT_HISTORY = (sql.replace("{columns}", recordset_columns()) for sql in (UPSERT_POSTS, INSERT_HISTORY))
 
 INSERT_DEAD = """
 INSERT INTO dlq_events (source_topic, "partition", "offset", key, payload, payload_encoding,
@@ -74,11 +80,6 @@ ON CONFLICT (source_topic, "partition", "offset", item) DO NOTHING
 """
 
 CONTENT_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
-
-
-def is_content_error(exc: BaseException) -> bool:
-    """PostgreSQL refused the data itself (retrying the same rows cannot succeed)."""
-    return isinstance(exc, CONTENT_ERRORS)
 
 
 @dataclass

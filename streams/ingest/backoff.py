@@ -1,18 +1,11 @@
-"""Retry policy of API calls: what an error means, and how long to wait (pure)."""
+"""What an API error means for ingest: retry (with streams.retry.Backoff), wait out a 429, or drop (pure)."""
 from __future__ import annotations
 
-import random
-from typing import Callable, Mapping, Optional
+from typing import Mapping, Optional
 
 from asyncprawcore import exceptions as praw_exc
 
 RETRY, RATE_LIMITED, DROP = "retry", "rate_limited", "drop"
-
-
-def backoff_seconds(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
-    """Jittered exponential backoff ("equal jitter"): in [d/2, d] with d = min(cap, base * 2**attempt)."""
-    d = min(cap, base * (2 ** max(attempt, 0)))
-    return d / 2 + rand() * d / 2
 
 
 def reset_seconds(headers: Mapping[str, str], default: float = 1.0) -> float:

@@ -16,7 +16,7 @@ from typing import Awaitable, Callable, Optional
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from streams.ingest.backoff import backoff_seconds
+from streams.retry import Backoff
 from streams.ingest.metrics import BUFFERED
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class BufferedProducer:
         self.config = config
         self.declare = declare
         self.capacity = capacity
-        self.retry_base, self.retry_max = retry_base, retry_max
+        self.backoff = Backoff(base=retry_base, cap=retry_max)
         self._queue: collections.deque[Record] = collections.deque()
         self._space = asyncio.Condition()
         self._ready = asyncio.Event()
@@ -89,7 +89,7 @@ class BufferedProducer:
                 return producer
             except (KafkaError, OSError) as exc:
                 await producer.stop()
-                delay = backoff_seconds(attempt, self.retry_base, self.retry_max)
+                delay = self.backoff.delay(attempt)
                 log.warning("broker unreachable (%s); retrying in %.1fs, %d records buffered", exc, delay,
                             self.pending)
                 attempt += 1
@@ -108,7 +108,7 @@ class BufferedProducer:
                 fut = await self._producer.send(rec.topic, value=rec.value, key=rec.key.encode())
             except KafkaError as exc:
                 self._requeue(rec, exc)
-                await asyncio.sleep(backoff_seconds(rec.attempts, self.retry_base, self.retry_max))
+                await asyncio.sleep(self.backoff.delay(rec.attempts))
                 continue
             fut.add_done_callback(lambda f, rec=rec: self._done(rec, f))
 

@@ -15,6 +15,7 @@ from typing import Awaitable, Callable, Optional, TypeVar
 
 from streams.analytics.priority import is_trending, refresh_interval
 from streams.ingest import backoff
+from streams.retry import Backoff
 from streams.ingest.budget import Budget
 from streams.ingest.convert import to_snapshot
 from streams.ingest.known import KnownStore, Tracked
@@ -44,6 +45,7 @@ class Ingest:
     def __init__(self, settings, client: RedditClient, store: KnownStore, producer: BufferedProducer,
                  budget: Budget, stop: asyncio.Event) -> None:
         self.s = settings
+        self.retry = Backoff(base=settings.ingest_retry_base_seconds, cap=settings.ingest_retry_max_seconds)
         self.client = client
         self.store = store
         self.producer = producer
@@ -71,7 +73,7 @@ class Ingest:
                     self.budget.block(wait)
                     log.warning("%s: 429, every task waits %.1fs", what, wait)
                     continue  # the budget makes the next attempt wait
-                delay = backoff.backoff_seconds(attempt, self.s.ingest_retry_base_seconds, self.s.ingest_retry_max_seconds)
+                delay = self.retry.delay(attempt)
                 log.warning("%s: %s (%s); retry %d in %.2fs", what, type(exc).__name__, str(exc)[:120], attempt + 1, delay)
                 if await self._sleep(delay):
                     break

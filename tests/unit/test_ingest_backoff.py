@@ -3,7 +3,8 @@ from types import SimpleNamespace
 import pytest
 from asyncprawcore import exceptions as exc
 
-from streams.ingest.backoff import DROP, RATE_LIMITED, RETRY, backoff_seconds, classify, outcome, reset_seconds
+from streams.ingest.backoff import DROP, RATE_LIMITED, RETRY, classify, outcome, reset_seconds
+from streams.retry import Backoff
 from streams.ingest.budget import Budget
 
 
@@ -12,15 +13,15 @@ def _response(status: int, headers: dict | None = None):
 
 
 def test_backoff_doubles_and_is_jittered_within_half():
-    assert backoff_seconds(0, 1.0, 60, rand=lambda: 0.0) == 0.5
-    assert backoff_seconds(0, 1.0, 60, rand=lambda: 1.0) == 1.0
-    assert backoff_seconds(3, 1.0, 60, rand=lambda: 1.0) == 8.0
-    assert backoff_seconds(3, 1.0, 60, rand=lambda: 0.0) == 4.0
+    assert Backoff(1.0, 60).delay(0, rand=lambda: 0.0) == 0.5
+    assert Backoff(1.0, 60).delay(0, rand=lambda: 1.0) == 1.0
+    assert Backoff(1.0, 60).delay(3, rand=lambda: 1.0) == 8.0
+    assert Backoff(1.0, 60).delay(3, rand=lambda: 0.0) == 4.0
 
 
 def test_backoff_is_capped():
-    assert backoff_seconds(30, 1.0, 60, rand=lambda: 1.0) == 60
-    assert 30 <= backoff_seconds(30, 1.0, 60) <= 60
+    assert Backoff(1.0, 60).delay(30, rand=lambda: 1.0) == 60
+    assert 30 <= Backoff(1.0, 60).delay(30) <= 60
 
 
 def test_reset_seconds_prefers_ratelimit_reset():

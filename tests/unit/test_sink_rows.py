@@ -8,7 +8,8 @@ import random
 import pytest
 
 from streams.db.batcher import Batcher
-from streams.db.rows import (Backoff, BadObservation, dead_row, dead_row_from_envelope, halves,
+from streams.retry import Backoff
+from streams.db.rows import (BadObservation, dead_row, dead_row_from_envelope, halves,
                              payload_text, row_from_json, rows_json)
 from streams.records import Observation, PostSnapshot, encode
 
@@ -72,7 +73,7 @@ def test_halves_cover_everything():
 def test_backoff_grows_to_the_cap():
     d = Backoff(base=0.5, cap=4, jitter=False).delays()
     assert [next(d) for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]
-    j = Backoff(base=1, cap=8).delays(random.Random(1))
+    j = Backoff(base=1, cap=8).delays(random.Random(1).random)
     assert all(0.5 <= next(j) <= 8 for _ in range(10))
 
 
