@@ -6,6 +6,7 @@ and no live state touched (velocity table, Redis mirror, per-subreddit windows).
 never lets an older observation overwrite a newer one in `posts`, so a backfilled post that
 live ingest has seen since keeps its live row.
 """
+
 from __future__ import annotations
 
 from agents.enrich import consume, historical
@@ -16,5 +17,5 @@ TOPIC = backfill_topic.get_topic_name()
 
 
 @app.agent(backfill_topic)
-async def process_backfill(stream):  # noqa: ANN001
+async def process_backfill(stream):
     await consume(stream, TOPIC, historical)

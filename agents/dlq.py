@@ -4,27 +4,28 @@ Same delivery contract as the sink: manual acks after the batch's transaction co
 insert is idempotent on (source_topic, partition, offset), so a redelivered envelope is stored
 once. A malformed envelope is stored too, as a dead letter of the DLQ topic itself.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 
+from prometheus_client import Counter
+
+from agents.sink import SINK_BUFFERED, SINK_RETRIES, WORKER
 from streams.app import app, settings
 from streams.db.batcher import Batcher
-from streams.db.rows import dead_row_from_envelope
-from streams.retry import Backoff
-from streams.db.writer import write_dead
-from streams.topics import dlq_topic
-from agents.sink import SINK_BUFFERED, SINK_RETRIES
-from prometheus_client import Counter
-from agents.sink import WORKER
 from streams.db.pool import sink_pool
+from streams.db.rows import dead_row_from_envelope
+from streams.db.writer import write_dead
+from streams.retry import Backoff
+from streams.topics import dlq_topic
 
 pool = sink_pool(settings)
 DLQ_PERSISTED = Counter("redditstream_dlq_persisted_total", "Dead letters stored in dlq_events")
 
 
-async def write(rows) -> int:  # noqa: ANN001
+async def write(rows) -> int:
     async with pool.connection() as conn:
         async with conn.transaction():
             await write_dead(conn, rows)
@@ -33,19 +34,28 @@ async def write(rows) -> int:  # noqa: ANN001
 
 
 @app.agent(dlq_topic, name="dlq_persist")
-async def persist_dead_letters(stream):  # noqa: ANN001
+async def persist_dead_letters(stream):
     await pool.open(wait=False)
     stream = stream.noack()
-    batcher = Batcher(write, stream.ack, batch_size=settings.sink_batch_size,
-                      flush_seconds=settings.sink_flush_seconds, backoff=Backoff(cap=settings.sink_retry_max_seconds),
-                      on_retry=lambda exc, delay: SINK_RETRIES.labels("dlq").inc())
+    batcher = Batcher(
+        write,
+        stream.ack,
+        batch_size=settings.sink_batch_size,
+        flush_seconds=settings.sink_flush_seconds,
+        backoff=Backoff(cap=settings.sink_retry_max_seconds),
+        on_retry=lambda exc, delay: SINK_RETRIES.labels("dlq").inc(),
+    )
     ticker = asyncio.ensure_future(batcher.run_ticker())
     gauge = SINK_BUFFERED.labels("dlq")
     try:
         async for event in stream.events():
             m = event.message
-            await batcher.add(event, dead_row_from_envelope(m.value, topic=m.topic, partition=m.partition,
-                                                            offset=m.offset, failed_at=time.time(), worker=WORKER))
+            await batcher.add(
+                event,
+                dead_row_from_envelope(
+                    m.value, topic=m.topic, partition=m.partition, offset=m.offset, failed_at=time.time(), worker=WORKER
+                ),
+            )
             gauge.set(len(batcher))
     finally:
         ticker.cancel()

@@ -14,6 +14,7 @@ sentiment travels in its velocity entry, so a refresh never touches the sentimen
 table is read and written only for a post whose entry is absent (its first observation, or
 one after the TTL), and VADER runs only on a cache miss.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,11 +22,13 @@ import functools
 import logging
 import time
 
+from prometheus_client import Counter, Histogram
+
 from streams import deadletter
-from streams.delivery import DurableSender
-from streams.outbox import Change, Outbox
 from streams.analytics import sentiment, trending, velocity
 from streams.app import app, settings
+from streams.delivery import DurableSender
+from streams.outbox import Change, Outbox
 from streams.records import InvalidMessage, decode_snapshot_fields, encode_observation
 from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
@@ -34,21 +37,30 @@ from tables.direct import DirectTable
 from tables.mirror_service import mirror
 from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
 from tables.subreddit_stats import StatsAccumulator, stats_topic
-from prometheus_client import Counter, Histogram
 
 log = logging.getLogger(__name__)
 EVENTS = Counter("redditstream_events_total", "Messages consumed, by topic and outcome", ["topic", "outcome"])
-DEAD_LETTERS = Counter("redditstream_dead_letters_total", "Dead letters published, by source topic and error type",
-                       ["source_topic", "error_type"])
-PROCESS_SECONDS = Histogram("redditstream_process_seconds", "Time to enrich one event", ["topic"],
-                            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0))
+DEAD_LETTERS = Counter(
+    "redditstream_dead_letters_total",
+    "Dead letters published, by source topic and error type",
+    ["source_topic", "error_type"],
+)
+PROCESS_SECONDS = Histogram(
+    "redditstream_process_seconds",
+    "Time to enrich one event",
+    ["topic"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0),
+)
 TRENDING = trending.TrendingConfig.from_settings(settings)
 VELOCITY = DirectTable(velocity_table)
 SENTIMENT = DirectTable(sentiment_table)
 stats = StatsAccumulator()
-outbox = Outbox(DurableSender(observations_topic, what="observations"),
-                ChangelogSender(lambda: kafka_producer(app)),
-                max_records=settings.observation_batch_size, max_delay=settings.observation_batch_seconds)
+outbox = Outbox(
+    DurableSender(observations_topic, what="observations"),
+    ChangelogSender(lambda: kafka_producer(app)),
+    max_records=settings.observation_batch_size,
+    max_delay=settings.observation_batch_seconds,
+)
 dead_letters = DurableSender(dlq_topic, what="dead letter")
 
 
@@ -76,10 +88,15 @@ def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
         compound, computed = sentiment_of(snap, partition, key)
     result = velocity.update(prev, snap["score"], snap["num_comments"], snap["observed_at"], VELOCITY_TTL_S)
     score = trending.trending_score(result.score_velocity, snap["num_comments"], compound, TRENDING)
-    observation = encode_observation(snap, sentiment=compound, score_velocity=result.score_velocity,
-                                     comment_velocity=result.comment_velocity, trending_score=score,
-                                     is_trending=trending.is_trending(score, TRENDING),
-                                     has_velocity=result.has_velocity)
+    observation = encode_observation(
+        snap,
+        sentiment=compound,
+        score_velocity=result.score_velocity,
+        comment_velocity=result.comment_velocity,
+        trending_score=score,
+        is_trending=trending.is_trending(score, TRENDING),
+        has_velocity=result.has_velocity,
+    )
     changes: list[Change] = []
     if computed:
         changes.append((SENTIMENT, key, SENTIMENT.put(partition, key, {"s": compound, "t": snap["observed_at"]})))
@@ -89,8 +106,13 @@ def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
         changes.append((VELOCITY, key, VELOCITY.put(partition, key, state)))
         mirror.put(snap["id"], state)
     if result.outcome is not velocity.Outcome.DUPLICATE:
-        stats.add(snap["subreddit"], snap["observed_at"], new_post=computed, sentiment=compound,
-                  score_velocity=result.score_velocity if result.has_velocity else 0.0)
+        stats.add(
+            snap["subreddit"],
+            snap["observed_at"],
+            new_post=computed,
+            sentiment=compound,
+            score_velocity=result.score_velocity if result.has_velocity else 0.0,
+        )
     return observation, changes
 
 
@@ -107,30 +129,43 @@ def historical(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
     text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
     compound = sentiment.compound(text)
     score = trending.trending_score(0.0, snap["num_comments"], compound, TRENDING)
-    return encode_observation(snap, sentiment=compound, score_velocity=0.0, comment_velocity=0.0,
-                              trending_score=score, is_trending=False, has_velocity=False), []
+    return encode_observation(
+        snap,
+        sentiment=compound,
+        score_velocity=0.0,
+        comment_velocity=0.0,
+        trending_score=score,
+        is_trending=False,
+        has_velocity=False,
+    ), []
 
 
-async def consume(stream, topic_name: str, process=enrich) -> None:  # noqa: ANN001 - faust Stream
+async def consume(stream, topic_name: str, process=enrich) -> None:
     """The loop of the agents over the snapshot topics (posts, refresh, backfill), with manual
     acks: an event is acked once its observation's batch (or its dead letter) is on the broker."""
     async for event in stream.noack().events():
         await handle(event, topic_name, process)
 
 
-async def handle(event, topic_name: str, process=enrich) -> None:  # noqa: ANN001 - faust Event
+async def handle(event, topic_name: str, process=enrich) -> None:
     """Process one event with `process` (`enrich`, or `historical` for the backfill topic)."""
     started = time.perf_counter()
     partition = event.message.partition
     try:
         observation, changes = process(decode_snapshot_fields(event.value), partition)
-    except Exception as exc:  # noqa: BLE001 - every failure is dead-lettered, none crashes the stream
+    except Exception as exc:
         outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
         if outcome == "error":
             log.exception("processing %s[%d]@%d failed", topic_name, partition, event.message.offset)
-        dl = deadletter.envelope(topic=topic_name, partition=partition, offset=event.message.offset,
-                                 key=event.key, value=event.value, error=exc,
-                                 attempt=deadletter.attempt_of(event.message.headers))
+        dl = deadletter.envelope(
+            topic=topic_name,
+            partition=partition,
+            offset=event.message.offset,
+            key=event.key,
+            value=event.value,
+            error=exc,
+            attempt=deadletter.attempt_of(event.message.headers),
+        )
         await deadletter.publish(dead_letters, dl, event.ack)
         DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
         EVENTS.labels(topic_name, outcome).inc()
@@ -166,11 +201,11 @@ async def flush_observations() -> None:
         await asyncio.sleep(settings.observation_batch_seconds)
         try:
             await outbox.flush_due()
-        except Exception:  # noqa: BLE001 - DurableSender retries; never let the flushing stop
+        except Exception:
             log.exception("flushing observation batches failed; retrying")
 
 
-@app.on_before_shutdown.connect
-async def flush_on_shutdown(app_, **kwargs) -> None:  # noqa: ANN001
+@app.on_before_shutdown.connect  # type: ignore[arg-type]  # mode's stub wants a `signal` kwarg
+async def flush_on_shutdown(app_, **kwargs) -> None:
     await outbox.flush_all()
     await send_stats()

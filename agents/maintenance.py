@@ -1,11 +1,12 @@
 """Leader-only upkeep of the plain-PostgreSQL time series (no-op on TimescaleDB, whose policies do it)."""
+
 from __future__ import annotations
 
 import logging
 
+from agents.sink import pool
 from streams.app import app, settings
 from streams.db.maintenance import apply_retention, is_plain, refresh_hourly
-from agents.sink import pool
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
 """Consume first observations of posts (`reddit.posts`)."""
+
 from __future__ import annotations
 
 from agents.enrich import consume
@@ -9,5 +10,5 @@ TOPIC = posts_topic.get_topic_name()
 
 
 @app.agent(posts_topic)
-async def process_posts(stream):  # noqa: ANN001
+async def process_posts(stream):
     await consume(stream, TOPIC)

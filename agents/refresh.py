@@ -1,4 +1,5 @@
 """Consume later observations of known posts (`reddit.refresh`)."""
+
 from __future__ import annotations
 
 from agents.enrich import consume
@@ -9,5 +10,5 @@ TOPIC = refresh_topic.get_topic_name()
 
 
 @app.agent(refresh_topic)
-async def process_refresh(stream):  # noqa: ANN001
+async def process_refresh(stream):
     await consume(stream, TOPIC)

@@ -8,6 +8,7 @@ oldest is SINK_FLUSH_SECONDS old: one transaction (streams.db.writer.write_batch
 letter, in `dlq_events`, same transaction) is committed. While the database fails, the flush
 retries with backoff and the agent pulls nothing more (backpressure).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,20 +17,27 @@ import os
 import socket
 import time
 
-from streams.app import app, settings
-from streams.deadletter import attempt_of
-from streams.db.batcher import Batcher
-from streams.db.pool import sink_pool
-from streams.retry import Backoff
-from streams.db.rows import BadObservation, dead_row, element_bytes, load_json, row_from_data
-from streams.db.writer import Item, write_batch
 from prometheus_client import Counter, Gauge, Histogram
 
+from streams.app import app, settings
+from streams.db.batcher import Batcher
+from streams.db.pool import sink_pool
+from streams.db.rows import BadObservation, dead_row, element_bytes, load_json, row_from_data
+from streams.db.writer import Item, write_batch
+from streams.deadletter import attempt_of
+from streams.retry import Backoff
+
 log = logging.getLogger(__name__)
-SINK_ROWS = Counter("redditstream_sink_rows_total", "Observations committed by the sink, by outcome (written | dead_letter)",
-                    ["outcome"])
-SINK_FLUSH_SECONDS = Histogram("redditstream_sink_flush_seconds", "Time to commit one sink batch (including retries)",
-                               buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0))
+SINK_ROWS = Counter(
+    "redditstream_sink_rows_total",
+    "Observations committed by the sink, by outcome (written | dead_letter)",
+    ["outcome"],
+)
+SINK_FLUSH_SECONDS = Histogram(
+    "redditstream_sink_flush_seconds",
+    "Time to commit one sink batch (including retries)",
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0),
+)
 SINK_RETRIES = Counter("redditstream_sink_retries_total", "Failed database writes that are being retried", ["agent"])
 SINK_BUFFERED = Gauge("redditstream_sink_buffered", "Events buffered by a sink, not yet committed", ["agent"])
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -37,26 +45,50 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 # A raw view of the observations topic (streams.topics.observations_topic carries the same
 # messages typed as Observation, for producers).
 observations_raw = app.topic(
-    settings.topic_observations, value_serializer="raw", key_serializer="raw",
-    partitions=settings.topic_partitions, internal=True,
+    settings.topic_observations,
+    value_serializer="raw",
+    key_serializer="raw",
+    partitions=settings.topic_partitions,
+    internal=True,
 )
 pool = sink_pool(settings)
 
 
-def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event
+def items_for(event) -> list[Item]:
     """The rows of one message: a batch (a JSON array of Observations, streams.outbox) or one Observation.
 
     What cannot be decoded becomes a dead letter with its own bytes (an array element's JSON,
     with its index as `item`)."""
     msg = event.message
     attempt = attempt_of(msg.headers)
-    meta = {"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
-            "key": msg.key, "raw": msg.value, "worker": WORKER, "attempt": attempt}
+    meta = {
+        "topic": msg.topic,
+        "partition": msg.partition,
+        "offset": msg.offset,
+        "key": msg.key,
+        "raw": msg.value,
+        "worker": WORKER,
+        "attempt": attempt,
+    }
 
-    def dead(exc: BadObservation, raw, item: int = 0) -> Item:  # noqa: ANN001
-        return Item(None, dead_row(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                                   raw=raw, exc=exc, failed_at=time.time(), worker=WORKER, attempt=attempt,
-                                   item=item), meta)
+    def dead(exc: BadObservation, raw, item: int = 0) -> Item:
+        return Item(
+            None,
+            dead_row(
+                topic=msg.topic,
+                partition=msg.partition,
+                offset=msg.offset,
+                key=msg.key,
+                raw=raw,
+                exc=exc,
+                failed_at=time.time(),
+                worker=WORKER,
+                attempt=attempt,
+                item=item,
+            ),
+            meta,
+        )
+
     try:
         data = load_json(msg.value)
     except BadObservation as exc:
@@ -75,7 +107,7 @@ def items_for(event) -> list[Item]:  # noqa: ANN001 - faust Event
     return items
 
 
-async def write(batches) -> object:  # noqa: ANN001 - one list of Items per buffered message
+async def write(batches) -> object:
     items = [item for batch in batches for item in batch]
     async with pool.connection() as conn:
         return await write_batch(conn, items, retention_days=settings.retention_days)
@@ -83,23 +115,33 @@ async def write(batches) -> object:  # noqa: ANN001 - one list of Items per buff
 
 def _retry(exc: BaseException, delay: float) -> None:
     SINK_RETRIES.labels("sink").inc()
-    log.warning("sink: flush failed (%s: %s); retrying in %.1fs, not consuming meanwhile",
-                type(exc).__name__, str(exc).strip()[:200], delay)
+    log.warning(
+        "sink: flush failed (%s: %s); retrying in %.1fs, not consuming meanwhile",
+        type(exc).__name__,
+        str(exc).strip()[:200],
+        delay,
+    )
 
 
-def _flushed(items, result, seconds: float) -> None:  # noqa: ANN001
+def _flushed(items, result, seconds: float) -> None:
     SINK_ROWS.labels("written").inc(result.rows)
     SINK_ROWS.labels("dead_letter").inc(len(result.dead))
     SINK_FLUSH_SECONDS.observe(seconds)
 
 
 @app.agent(observations_raw, name="sink")
-async def sink(stream):  # noqa: ANN001
+async def sink(stream):
     await pool.open(wait=False)
     stream = stream.noack()
-    batcher = Batcher(write, stream.ack, batch_size=settings.sink_batch_size,
-                      flush_seconds=settings.sink_flush_seconds,
-                      backoff=Backoff(cap=settings.sink_retry_max_seconds), on_retry=_retry, on_flushed=_flushed)
+    batcher = Batcher(
+        write,
+        stream.ack,
+        batch_size=settings.sink_batch_size,
+        flush_seconds=settings.sink_flush_seconds,
+        backoff=Backoff(cap=settings.sink_retry_max_seconds),
+        on_retry=_retry,
+        on_flushed=_flushed,
+    )
     ticker = asyncio.ensure_future(batcher.run_ticker())
     gauge = SINK_BUFFERED.labels("sink")
     try:

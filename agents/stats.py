@@ -1,4 +1,5 @@
 """Fold per-subreddit deltas (repartitioned by subreddit) into the windowed stats tables."""
+
 from __future__ import annotations
 
 from streams.app import app
@@ -6,7 +7,7 @@ from tables.subreddit_stats import fold, hour_stats, minute_stats, stats_topic
 
 
 @app.agent(stats_topic)
-async def fold_subreddit_stats(stream):  # noqa: ANN001
+async def fold_subreddit_stats(stream):
     async for delta in stream:
         for table in (minute_stats, hour_stats):
             table[delta.subreddit] = fold(table[delta.subreddit].current(), delta)

@@ -24,6 +24,7 @@ so for `STRIKES` checks in a row with its committed offset unchanged has lost th
 it is re-seeked to it. Reprocessing is safe: velocity updates of a redelivered observation are
 no-ops, the sink's upserts are idempotent, dead letters carry their (partition, offset).
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,40 +33,43 @@ from faust.types import TP
 from prometheus_client import Counter
 
 from streams.app import app
-from streams.offsets import RESEEK, STRIKES, assess, watched
+from streams.offsets import RESEEK, assess, watched
+from streams.runtime.consumer import ordered_consumer
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 5.0
 METADATA_CHECK_SECONDS = 1.0
-METADATA_REFRESHES = Counter("redditstream_topic_metadata_refreshes_total",
-                             "Forced consumer metadata refreshes for subscribed topics missing from it")
-RESEEKS = Counter("redditstream_stall_reseeks_total",
-                  "Partitions re-seeked by the lost-record watchdog", ["topic"])
+METADATA_REFRESHES = Counter(
+    "redditstream_topic_metadata_refreshes_total",
+    "Forced consumer metadata refreshes for subscribed topics missing from it",
+)
+RESEEKS = Counter("redditstream_stall_reseeks_total", "Partitions re-seeked by the lost-record watchdog", ["topic"])
 
 _seen: dict[TP, tuple[int, int]] = {}  # tp -> (next needed offset at the last check, strikes)
+
 
 @app.timer(interval=CHECK_SECONDS)
 async def watch_lost_records() -> None:
     try:
         await check()
-    except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down
+    except Exception:
         log.exception("lost-record watchdog: check failed")
 
 
 async def check() -> None:
-    if app.rebalancing or not app.tables.recovery.completed.is_set() or not app.consumer.flow_active:
+    if app.rebalancing or not app.tables.recovery.completed.is_set() or not ordered_consumer(app).flow_active:  # type: ignore[attr-defined]  # TableManagerT lacks it
         _seen.clear()
         return
     try:
-        positions = app.consumer.fetch_positions()
+        positions = ordered_consumer(app).fetch_positions()
     except AttributeError:  # consumer not started yet
         return
     active = {tp for tp in app.consumer.assignment() if watched(tp.topic)}
     for tp in list(_seen):
         if tp not in active:
             _seen.pop(tp, None)
-    held = app.consumer.held_offsets()
-    committed = app.consumer.committed_offsets()
+    held = ordered_consumer(app).held_offsets()
+    committed = ordered_consumer(app).committed_offsets()
     for tp in active:
         needed = max(committed.get(tp, 0), 0)
         verdict, seen = assess(positions.get(tp), needed, needed in held.get(tp, ()), _seen.get(tp))
@@ -74,8 +78,13 @@ async def check() -> None:
         else:
             _seen[tp] = seen
         if verdict == RESEEK:
-            log.warning("lost-record watchdog: %s[%d] fetched up to %d but offset %d was never processed; "
-                        "re-seeking to it", tp.topic, tp.partition, positions.get(tp), needed)
+            log.warning(
+                "lost-record watchdog: %s[%d] fetched up to %d but offset %d was never processed; re-seeking to it",
+                tp.topic,
+                tp.partition,
+                positions.get(tp),
+                needed,
+            )
             RESEEKS.labels(tp.topic).inc()
             await app.consumer.seek(tp, needed)
 
@@ -83,12 +92,12 @@ async def check() -> None:
 @app.timer(interval=METADATA_CHECK_SECONDS)
 async def watch_topic_metadata() -> None:
     try:
-        missing = app.consumer.missing_topics()
+        missing = ordered_consumer(app).missing_topics()
         if missing:
             log.info("consumer metadata lacks subscribed topic(s) %s; refreshing it", ", ".join(sorted(missing)))
             METADATA_REFRESHES.inc()
-            await app.consumer.refresh_metadata()
+            await ordered_consumer(app).refresh_metadata()
     except AttributeError:  # consumer not started yet
         return
-    except Exception:  # noqa: BLE001 - a diagnostic aid must never take the worker down
+    except Exception:
         log.exception("topic metadata watchdog: check failed")

@@ -1,4 +1,5 @@
 """Alembic environment: the database is DATABASE_URL (streams.settings), driven by psycopg 3."""
+
 from __future__ import annotations
 
 from logging.config import fileConfig

@@ -5,11 +5,12 @@ that does not exist yet would get the broker's default partition count, not
 `TOPIC_PARTITIONS`. (Workers let faust declare their topics; a worker whose consumer does not
 see a new topic yet is covered by agents.watchdog.)
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -22,8 +23,9 @@ def bootstrap_servers(kafka_broker_url: str) -> str:
     return kafka_broker_url.removeprefix("kafka://").replace(";", ",")
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, replication: int,
-                        ready_timeout: float = 30.0) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, names: Iterable[str], partitions: int, replication: int, ready_timeout: float = 30.0
+) -> list[str]:
     """Create the topics that do not exist yet and wait until every partition has a leader.
     Returns the names created. Raises KafkaError/OSError when the broker cannot be reached."""
     wanted = list(dict.fromkeys(names))
@@ -42,9 +44,13 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int, r
         deadline = loop.time() + ready_timeout
         while True:
             described = await admin.describe_topics(wanted)
-            pending = [t["topic"] for t in described
-                       if t.get("error_code") or not t.get("partitions")
-                       or any(p.get("leader", -1) < 0 for p in t["partitions"])]
+            pending = [
+                t["topic"]
+                for t in described
+                if t.get("error_code")
+                or not t.get("partitions")
+                or any(p.get("leader", -1) < 0 for p in t["partitions"])
+            ]
             if not pending:
                 return missing
             if loop.time() > deadline:

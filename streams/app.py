@@ -4,6 +4,7 @@ Importing this module builds the app and reads the settings (a bad one ends the 
 one line); nothing else in the project does so on import. `faust -A streams` reaches it
 through the package's lazy `app` attribute (streams/__init__.py).
 """
+
 from __future__ import annotations
 
 import gc
@@ -28,8 +29,13 @@ gc.set_threshold(20_000, 20, 20)
 def cors_options(origins: tuple[str, ...]) -> dict:
     """faust's `web_cors_options` for CORS_ORIGINS (empty: none, so CORS is off)."""
     from aiohttp_cors import ResourceOptions
-    return {origin: ResourceOptions(allow_credentials=False, expose_headers="*", allow_headers="*",
-                                    allow_methods=["GET", "POST"]) for origin in origins}
+
+    return {
+        origin: ResourceOptions(
+            allow_credentials=False, expose_headers="*", allow_headers="*", allow_methods=["GET", "POST"]
+        )
+        for origin in origins
+    }
 
 
 app = App(
@@ -69,6 +75,6 @@ app = App(
 
 # App commands: `faust -A streams ingest`, `simulate`, `backfill` (they import what they need
 # lazily, so a worker does not load it).
+from streams.backfill import command as _backfill_command  # noqa: E402,F401
 from streams.ingest import command as _ingest_command  # noqa: E402,F401
 from streams.simulator import command as _simulate_command  # noqa: E402,F401
-from streams.backfill import command as _backfill_command  # noqa: E402,F401

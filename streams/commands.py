@@ -4,6 +4,7 @@ A Faust app command runs inside a `mode` worker whose signal handlers cancel the
 task; the commands here replace them with an event, so that they can stop in order (ingest
 delivers every pending record before it returns).
 """
+
 from __future__ import annotations
 
 import asyncio

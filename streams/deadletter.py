@@ -5,6 +5,7 @@ source coordinates and the error. Publishing does not stop the stream for the br
 the failed event is acknowledged once its dead letter is on the broker, and a failed send is
 retried with backoff until it succeeds (streams.delivery).
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,7 +13,8 @@ import logging
 import os
 import socket
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from streams.delivery import DurableSender
 from streams.records import DeadLetter, encode
@@ -58,7 +60,7 @@ def payload_text(raw: bytes | str | None) -> tuple[str, str]:
     return base64.b64encode(raw).decode("ascii"), "base64"
 
 
-def decode_payload(payload: str, encoding: str, *, strict: bool = False) -> Optional[bytes]:
+def decode_payload(payload: str, encoding: str, *, strict: bool = False) -> bytes | None:
     """The original bytes of a stored payload (inverse of :func:`payload_text`); `strict`: a
     payload that is not valid base64 raises ValueError (binascii.Error) instead of being decoded
     leniently."""
@@ -69,23 +71,41 @@ def decode_payload(payload: str, encoding: str, *, strict: bool = False) -> Opti
     return payload.encode("utf-8")
 
 
-def original_bytes(dl: DeadLetter) -> Optional[bytes]:
+def original_bytes(dl: DeadLetter) -> bytes | None:
     """The bytes the failed message carried."""
     return decode_payload(dl.payload, dl.payload_encoding)
 
 
-def envelope(*, topic: str, partition: int, offset: int, key: Any, value: Optional[bytes],
-             error: BaseException, attempt: int = 1, worker: str = WORKER_ID,
-             now: Optional[float] = None) -> DeadLetter:
+def envelope(
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: Any,
+    value: bytes | None,
+    error: BaseException,
+    attempt: int = 1,
+    worker: str = WORKER_ID,
+    now: float | None = None,
+) -> DeadLetter:
     payload, encoding = payload_text(value)
+    key_text: str | None
     if isinstance(key, (bytes, bytearray)):
         key_text, _ = payload_text(bytes(key))
     else:
         key_text = None if key is None else str(key)
     return DeadLetter(
-        source_topic=topic, partition=partition, offset=offset, key=key_text, payload=payload,
-        error_type=type(error).__name__, error=str(error)[:2000], failed_at=now or time.time(),
-        attempt=attempt, worker=worker, payload_encoding=encoding,
+        source_topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key_text,
+        payload=payload,
+        error_type=type(error).__name__,
+        error=str(error)[:2000],
+        failed_at=now or time.time(),
+        attempt=attempt,
+        worker=worker,
+        payload_encoding=encoding,
     )
 
 
@@ -94,5 +114,9 @@ async def publish(sender: DurableSender, dl: DeadLetter, on_durable: Callable[[]
 
     A failed send is retried until it succeeds (streams.delivery), so the failed event is never
     acknowledged past before its dead letter is durable."""
-    await sender.send(encode(dl), key=dl.key.encode() if dl.key is not None else None, on_durable=on_durable,
-                      label=f"for {dl.source_topic}[{dl.partition}]@{dl.offset}")
+    await sender.send(
+        encode(dl),
+        key=dl.key.encode() if dl.key is not None else None,
+        on_durable=on_durable,
+        label=f"for {dl.source_topic}[{dl.partition}]@{dl.offset}",
+    )

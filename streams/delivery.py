@@ -7,11 +7,13 @@ its events stay unacknowledged meanwhile, so faust never commits past a record t
 durable (DESIGN §9). At most `max_pending` events wait on deliveries: beyond that `send`
 waits, which stops the agent (backpressure) instead of piling records up in memory.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from streams.retry import Backoff
 
@@ -19,8 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class DurableSender:
-    def __init__(self, topic: Any, *, max_pending: int = 5000, backoff: Backoff = Backoff(),
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, what: str = "record") -> None:
+    def __init__(
+        self,
+        topic: Any,
+        *,
+        max_pending: int = 5000,
+        backoff: Backoff = Backoff(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        what: str = "record",
+    ) -> None:
         self.topic = topic
         self.backoff = backoff
         self.sleep = sleep
@@ -34,17 +43,34 @@ class DurableSender:
         """Events whose records are not acknowledged yet."""
         return self._capacity.used
 
-    async def send(self, value: bytes, *, key: bytes | None = None, partition: int | None = None,
-                   on_durable: Callable[[], Any], weight: int = 1, label: str = "") -> None:
+    async def send(
+        self,
+        value: bytes,
+        *,
+        key: bytes | None = None,
+        partition: int | None = None,
+        on_durable: Callable[[], Any],
+        weight: int = 1,
+        label: str = "",
+    ) -> None:
         await self._capacity.take(weight)
         await self._send(value, key, partition, on_durable, weight, label, 0)
 
-    async def _send(self, value: bytes, key: bytes | None, partition: int | None, on_durable: Callable[[], Any],
-                    weight: int, label: str, attempt: int) -> None:
+    async def _send(
+        self,
+        value: bytes,
+        key: bytes | None,
+        partition: int | None,
+        on_durable: Callable[[], Any],
+        weight: int,
+        label: str,
+        attempt: int,
+    ) -> None:
         while True:
             try:
-                fut = await self.topic.send(key=key, value=value, partition=partition,
-                                            key_serializer="raw", value_serializer="raw")
+                fut = await self.topic.send(
+                    key=key, value=value, partition=partition, key_serializer="raw", value_serializer="raw"
+                )
                 break
             except asyncio.CancelledError:
                 raise
@@ -52,8 +78,17 @@ class DurableSender:
                 attempt = await self._backoff(label, exc, attempt)
         fut.add_done_callback(lambda f: self._delivered(f, value, key, partition, on_durable, weight, label, attempt))
 
-    def _delivered(self, fut: asyncio.Future, value: bytes, key: bytes | None, partition: int | None,
-                   on_durable: Callable[[], Any], weight: int, label: str, attempt: int) -> None:
+    def _delivered(
+        self,
+        fut: asyncio.Future,
+        value: bytes,
+        key: bytes | None,
+        partition: int | None,
+        on_durable: Callable[[], Any],
+        weight: int,
+        label: str,
+        attempt: int,
+    ) -> None:
         exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
         if exc is None:
             self._capacity.release(weight)
@@ -71,8 +106,7 @@ class DurableSender:
         """Wait before retry number `attempt`; the number of the next one."""
         self.failures += 1
         delay = self.backoff.delay(attempt)
-        log.warning("%s %s not published (%s: %s); retrying in %.1fs", self.what, label, type(exc).__name__,
-                    exc, delay)
+        log.warning("%s %s not published (%s: %s); retrying in %.1fs", self.what, label, type(exc).__name__, exc, delay)
         await self.sleep(delay)
         return attempt + 1
 

@@ -1,4 +1,5 @@
 """Logging: plain text for a terminal, or one JSON object per line (`LOG_FORMAT=json`)."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,11 @@ class JsonFormatter(logging.Formatter):
 
 def dict_config(level: str, fmt: str) -> dict:
     """A `logging.config.dictConfig` for faust's `logging_config` setting."""
-    formatter = ({"()": "streams.logs.JsonFormatter"} if fmt == "json"
-                 else {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"})
+    formatter = (
+        {"()": "streams.logs.JsonFormatter"}
+        if fmt == "json"
+        else {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,

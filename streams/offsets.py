@@ -1,13 +1,15 @@
 """Decisions about offsets, pure and unit-tested: which topics have gapless offsets, the next
 offset expected per partition after a rebalance (streams.runtime.consumer), and whether a
 partition has lost a record (agents.watchdog)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from faust.types import TP
 
 STRIKES = 3  # checks in a row that find the same record lost before the watchdog re-seeks
+
 
 def is_ordered(topic: str) -> bool:
     """Topics whose offsets have no legitimate gaps for this app (changelogs are compacted)."""
@@ -50,8 +52,9 @@ class GapTracker:
 OK, WAIT, RESEEK = "ok", "wait", "reseek"
 
 
-def assess(position: int | None, needed: int, in_flight: bool, seen: tuple[int, int] | None,
-           strikes_needed: int = STRIKES) -> tuple[str, tuple[int, int] | None]:
+def assess(
+    position: int | None, needed: int, in_flight: bool, seen: tuple[int, int] | None, strikes_needed: int = STRIKES
+) -> tuple[str, tuple[int, int] | None]:
     """Decide for one partition: (verdict, what to remember for the next check).
 
     `position` is aiokafka's next offset to fetch, `needed` the first offset faust has not

@@ -15,18 +15,20 @@ faust never commits past an observation or a state change that could still be lo
 `max_in_flight` events wait on deliveries; beyond that a flush waits (backpressure). The
 batches of one partition go out in order, one flush at a time.
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from streams.delivery import Capacity, Countdown, DurableSender
 from tables.changelog import ChangelogSender
 from tables.direct import DirectTable
 
-Change = tuple[DirectTable, bytes, Optional[bytes]]  # table, key, value bytes (None: deleted)
+Change = tuple[DirectTable, bytes, bytes | None]  # table, key, value bytes (None: deleted)
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Batch:
     started: float
     payloads: list[bytes] = field(default_factory=list)
     acks: list[Callable[[], Any]] = field(default_factory=list)
-    changes: dict[DirectTable, dict[bytes, Optional[bytes]]] = field(default_factory=dict)
+    changes: dict[DirectTable, dict[bytes, bytes | None]] = field(default_factory=dict)
     size: int = 2  # the brackets
 
     def value(self) -> bytes:
@@ -42,9 +44,17 @@ class Batch:
 
 
 class Outbox:
-    def __init__(self, sender: DurableSender, changelog: ChangelogSender, *, max_records: int = 500,
-                 max_bytes: int = 512 * 1024, max_delay: float = 0.05, max_in_flight: int = 20_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        sender: DurableSender,
+        changelog: ChangelogSender,
+        *,
+        max_records: int = 500,
+        max_bytes: int = 512 * 1024,
+        max_delay: float = 0.05,
+        max_in_flight: int = 20_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sender = sender
         self.changelog = changelog
         self.max_records = max_records
@@ -63,8 +73,9 @@ class Outbox:
         """Events of flushed batches not yet acknowledged."""
         return self._capacity.used
 
-    async def add(self, partition: int, payload: bytes, on_durable: Callable[[], Any],
-                  changes: Iterable[Change] = ()) -> None:
+    async def add(
+        self, partition: int, payload: bytes, on_durable: Callable[[], Any], changes: Iterable[Change] = ()
+    ) -> None:
         batch = self.open.get(partition)
         if batch is not None and batch.size + len(payload) + 1 > self.max_bytes:
             await self._flush(partition)
@@ -108,8 +119,14 @@ class Outbox:
             self._capacity.release(n)
             for ack in batch.acks:
                 ack()
+
         done = Countdown(1 + len(batch.changes), durable)
         for table, changes in batch.changes.items():
             await self.changelog.send(table, partition, changes, done)
-        await self.sender.send(batch.value(), partition=partition, on_durable=done, weight=n,
-                               label=f"batch of {n} for partition {partition}")
+        await self.sender.send(
+            batch.value(),
+            partition=partition,
+            on_durable=done,
+            weight=n,
+            label=f"batch of {n} for partition {partition}",
+        )

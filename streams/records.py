@@ -4,13 +4,15 @@ Topics carry raw bytes; agents call :func:`decode_snapshot` themselves so that a
 that cannot be decoded or validated is dead-lettered with its original bytes instead of
 crashing the stream inside faust's deserializer.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import re
 import typing
-from typing import Any, Optional
+from types import UnionType
+from typing import Any
 
 import faust
 import orjson
@@ -35,7 +37,7 @@ class PostSnapshot(faust.Record, serializer="json", include_metadata=False):
     num_comments: int
     upvote_ratio: float
     selftext: str = ""
-    author: Optional[str] = None
+    author: str | None = None
     url: str = ""
     permalink: str = ""
     over_18: bool = False
@@ -60,7 +62,7 @@ class DeadLetter(faust.Record, serializer="json", include_metadata=False):
     source_topic: str
     partition: int
     offset: int
-    key: Optional[str]
+    key: str | None
     payload: str  # the original bytes: utf-8 text, or base64 when payload_encoding == "base64"
     error_type: str
     error: str
@@ -75,9 +77,10 @@ class DeadLetter(faust.Record, serializer="json", include_metadata=False):
 # decoder's checks, the sink's row (streams.db.rows) and the SQL's column lists
 # (streams.db.writer) are derived from them.
 
+
 def _json_types(annotation: Any) -> tuple[type, ...]:
     """The JSON value types a field of this annotation accepts (an int where a float goes)."""
-    if typing.get_origin(annotation) is typing.Union:
+    if typing.get_origin(annotation) in (typing.Union, UnionType):
         return tuple(t for arg in typing.get_args(annotation) for t in _json_types(arg))
     if annotation is type(None):
         return (type(None),)
@@ -93,9 +96,11 @@ def _fields(record: type) -> dict[str, Any]:
 SNAPSHOT_FIELDS: dict[str, Any] = _fields(PostSnapshot)
 ENRICHMENT_FIELDS: dict[str, Any] = {n: t for n, t in _fields(Observation).items() if n != "snapshot"}
 _REQUIRED: dict[str, tuple[type, ...]] = {
-    n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if getattr(PostSnapshot, n).required}
+    n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if getattr(PostSnapshot, n).required
+}
 _OPTIONAL: dict[str, tuple[type, ...]] = {
-    n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if not getattr(PostSnapshot, n).required}
+    n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if not getattr(PostSnapshot, n).required
+}
 _DEFAULTS: dict[str, Any] = {n: getattr(PostSnapshot, n).default for n in _OPTIONAL}
 _ENRICHMENT_ITEMS = tuple((n, _json_types(t)) for n, t in ENRICHMENT_FIELDS.items())
 _FLOATS = tuple(n for n, t in SNAPSHOT_FIELDS.items() if t is float)
@@ -104,13 +109,15 @@ _OPTIONAL_ITEMS = tuple(_OPTIONAL.items())
 
 # ----------------------------------------------------------------------- decoding
 
+
 def _typed(name: str, value: Any, types: tuple[type, ...]) -> Any:
     # bool is an int subclass: a JSON true is never a score.
     if isinstance(value, bool) and bool not in types:
         raise InvalidMessage(f"field {name!r} must be {'/'.join(t.__name__ for t in types)}, got bool")
     if not isinstance(value, types):
         raise InvalidMessage(
-            f"field {name!r} must be {'/'.join(t.__name__ for t in types)}, got {type(value).__name__}")
+            f"field {name!r} must be {'/'.join(t.__name__ for t in types)}, got {type(value).__name__}"
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidMessage(f"field {name!r} must be finite")
     return value

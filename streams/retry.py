@@ -6,11 +6,12 @@ waits `Backoff.delay(attempt)` between attempts: attempt 0 waits about `base`, e
 twice as long, never more than `cap`, with "equal jitter" (a uniform draw in [d/2, d]) so that
 workers retrying the same failure do not retry in step.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,14 @@ from the store at that moment: a later batch of the same partition may already b
 broker, and re-sending the old values after it would leave a stale value last in the
 compacted changelog. The current value is always the right last word.
 """
+
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from typing import Any, Awaitable, Callable, Mapping, Optional
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from streams.delivery import Countdown
 from streams.retry import Backoff
@@ -26,20 +29,32 @@ log = logging.getLogger(__name__)
 
 
 class ChangelogSender:
-    def __init__(self, producer: Callable[[], Any], *, backoff: Backoff = Backoff(),
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        producer: Callable[[], Any],
+        *,
+        backoff: Backoff = Backoff(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.producer = producer  # () -> aiokafka.AIOKafkaProducer (faust's, once started)
         self.backoff = backoff
         self.sleep = sleep
         self.failures = 0
         self._retries: set[asyncio.Task] = set()
 
-    async def send(self, table: DirectTable, partition: int, changes: Mapping[bytes, Optional[bytes]],
-                   on_durable: Callable[[], Any]) -> None:
+    async def send(
+        self, table: DirectTable, partition: int, changes: Mapping[bytes, bytes | None], on_durable: Callable[[], Any]
+    ) -> None:
         await self._send(table, partition, changes, on_durable, 0)
 
-    async def _send(self, table: DirectTable, partition: int, changes: Mapping[bytes, Optional[bytes]],
-                    on_durable: Callable[[], Any], attempt: int) -> None:
+    async def _send(
+        self,
+        table: DirectTable,
+        partition: int,
+        changes: Mapping[bytes, bytes | None],
+        on_durable: Callable[[], Any],
+        attempt: int,
+    ) -> None:
         batches: list[tuple[Any, list[bytes]]] = []
         try:
             producer = self.producer()
@@ -64,18 +79,38 @@ class ChangelogSender:
                 raise
             except Exception as exc:  # noqa: BLE001 - this batch and the ones after it are retried
                 rest = batches[i:]
-                self._retry(table, partition, [k for _, ks in rest for k in ks], exc, attempt,
-                            lambda n=len(rest): part_done(n))
+                self._retry(
+                    table,
+                    partition,
+                    [k for _, ks in rest for k in ks],
+                    exc,
+                    attempt,
+                    functools.partial(part_done, len(rest)),
+                )
                 return
             fut.add_done_callback(lambda f, k=keys: delivered(f, k))
 
-    def _retry(self, table: DirectTable, partition: int, keys: list[bytes], exc: BaseException,
-               attempt: int, on_durable: Callable[[], Any]) -> None:
+    def _retry(
+        self,
+        table: DirectTable,
+        partition: int,
+        keys: list[bytes],
+        exc: BaseException,
+        attempt: int,
+        on_durable: Callable[[], Any],
+    ) -> None:
         """Send `keys` again, with their current values, after a pause; `on_durable` once on the broker."""
         self.failures += 1
         delay = self.backoff.delay(attempt)
-        log.warning("changelog of %s[%d]: %d records not published (%s: %s); retrying in %.1fs",
-                    table.name, partition, len(keys), type(exc).__name__, exc, delay)
+        log.warning(
+            "changelog of %s[%d]: %d records not published (%s: %s); retrying in %.1fs",
+            table.name,
+            partition,
+            len(keys),
+            type(exc).__name__,
+            exc,
+            delay,
+        )
 
         async def again() -> None:
             await self.sleep(delay)
@@ -87,10 +122,10 @@ class ChangelogSender:
         task.add_done_callback(self._retries.discard)
 
 
-def _build(producer: Any, changes: Mapping[bytes, Optional[bytes]]) -> list[tuple[Any, list[bytes]]]:
+def _build(producer: Any, changes: Mapping[bytes, bytes | None]) -> list[tuple[Any, list[bytes]]]:
     """aiokafka record batches holding `changes`, with the keys of each."""
     batches: list[tuple[Any, list[bytes]]] = []
-    batch, keys = producer.create_batch(), []
+    batch, keys = producer.create_batch(), list[bytes]()
     for key, value in changes.items():
         if batch.append(key=key, value=value, timestamp=None) is None:  # full: start another
             batches.append((batch, keys))

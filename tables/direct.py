@@ -13,9 +13,10 @@ the value as JSON (the tables' serializer), the partition that of the event (fau
 are co-partitioned with their source topics). So faust's recovery, its standby replicas, the
 expiry sweep and the web views' `table.get` read what is written here unchanged.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import orjson
 from faust.types import TP
@@ -42,10 +43,10 @@ class DirectTable:
         """RocksDB's estimate of the keys in one partition's database (no scan)."""
         return int(self._db(partition).property_int_value("rocksdb.estimate-num-keys") or 0)
 
-    def raw(self, partition: int, key: bytes) -> Optional[bytes]:
+    def raw(self, partition: int, key: bytes) -> bytes | None:
         return self._db(partition).get(key)
 
-    def get(self, partition: int, key: bytes) -> Optional[Any]:
+    def get(self, partition: int, key: bytes) -> Any | None:
         raw = self.raw(partition, key)
         return None if raw is None else orjson.loads(raw)
 

@@ -7,10 +7,12 @@ Two halves, as faust's maintainers suggest (robinhood/faust#216):
 - a timer deletes expired entries from the local store of the partitions this worker owns
   and writes a tombstone to the changelog, so compaction removes them at once.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from faust.types import TP
 

@@ -9,12 +9,14 @@ stay here (gauge `redditstream_redis_mirror_pending`), and the flush retries wit
 If more than `max_pending` posts pile up, the pending set is dropped and, once Redis answers
 again, the mirror is rebuilt from the table's local partitions (`resync`).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -51,10 +53,17 @@ def mirror_fields(state: Mapping[str, Any]) -> dict[str, str]:
 
 
 class RedisMirror:
-    def __init__(self, client: aioredis.Redis, ttl_seconds: float, *, batch_size: int = 1000,
-                 interval: float = 0.2, max_pending: int = 200_000,
-                 on_pending: Callable[[int], None] = lambda n: None,
-                 on_flush: Callable[[int], None] = lambda n: None) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        ttl_seconds: float,
+        *,
+        batch_size: int = 1000,
+        interval: float = 0.2,
+        max_pending: int = 200_000,
+        on_pending: Callable[[int], None] = lambda n: None,
+        on_flush: Callable[[int], None] = lambda n: None,
+    ) -> None:
         self.client = client
         self.ttl = ttl_seconds
         self.batch_size = batch_size
@@ -73,8 +82,9 @@ class RedisMirror:
     def put(self, post_id: str, state: Mapping[str, Any]) -> None:
         self.pending[post_id] = dict(state)
         if len(self.pending) > self.max_pending:
-            log.warning("redis mirror: %d entries pending, dropping them for a resync from the table",
-                        len(self.pending))
+            log.warning(
+                "redis mirror: %d entries pending, dropping them for a resync from the table", len(self.pending)
+            )
             self.pending.clear()
             self.needs_resync = True
         self.on_pending(len(self.pending))
@@ -133,8 +143,12 @@ class RedisMirror:
             self.needs_resync = True
         self.run_id = run_id
 
-    async def run(self, table_items: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]],
-                  stopped: Callable[[], bool], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    async def run(
+        self,
+        table_items: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]],
+        stopped: Callable[[], bool],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         """Flush loop: until `stopped()`, flush pending entries; back off while Redis fails."""
         attempt = 0
         while not stopped():
@@ -150,10 +164,11 @@ class RedisMirror:
                 self.healthy, attempt = True, 0
                 if wrote < self.batch_size:
                     await sleep(self.interval)
-            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, RedisError, OSError) as exc:
                 if self.healthy:
-                    log.warning("redis mirror: Redis unavailable (%s); %d entries pending, retrying",
-                                exc, len(self.pending))
+                    log.warning(
+                        "redis mirror: Redis unavailable (%s); %d entries pending, retrying", exc, len(self.pending)
+                    )
                 self.healthy = False
                 await sleep(RETRY.delay(attempt))
                 attempt += 1

@@ -1,10 +1,11 @@
 """Per-post state: velocity baselines and the sentiment cache (RocksDB, changelog-backed)."""
+
 from __future__ import annotations
 
 import time
 
-from streams.app import app, settings
 from streams.analytics.velocity import VelocityState, is_expired
+from streams.app import app, settings
 from tables.expiry import changelog_config, sweep
 
 VELOCITY_TTL_S = settings.velocity_ttl_hours * 3600.0
@@ -15,15 +16,21 @@ SENTIMENT_TTL_S = max(settings.refresh_tiers[-1][0] * 3600.0, VELOCITY_TTL_S) * 
 # views) hashes a key to the same partition the producer did.
 # post id -> VelocityState.to_dict()
 velocity_table = app.Table(
-    "velocity", default=None, key_type=bytes,
-    partitions=settings.topic_partitions, extra_topic_configs=changelog_config(VELOCITY_TTL_S),
+    "velocity",
+    default=None,
+    key_type=bytes,
+    partitions=settings.topic_partitions,
+    extra_topic_configs=changelog_config(VELOCITY_TTL_S),
     help="Velocity baseline per post (last score, comments, observed_at and velocities).",
 )
 
 # post id -> {"s": compound, "t": observed_at of the first observation}
 sentiment_table = app.Table(
-    "sentiment", default=None, key_type=bytes,
-    partitions=settings.topic_partitions, extra_topic_configs=changelog_config(SENTIMENT_TTL_S),
+    "sentiment",
+    default=None,
+    key_type=bytes,
+    partitions=settings.topic_partitions,
+    extra_topic_configs=changelog_config(SENTIMENT_TTL_S),
     help="VADER compound per post, computed once.",
 )
 

@@ -11,6 +11,7 @@ not one per event); `agents/stats.py` folds them into both tables. The stats are
 in one documented way: a worker killed with -9 loses at most its last second of sums, and a
 redelivered event may be counted twice.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,8 +39,9 @@ class StatsAccumulator:
     def __init__(self) -> None:
         self._sums: dict[tuple[str, float], list] = {}
 
-    def add(self, subreddit: str, observed_at: float, *, new_post: bool, sentiment: float,
-            score_velocity: float) -> None:
+    def add(
+        self, subreddit: str, observed_at: float, *, new_post: bool, sentiment: float, score_velocity: float
+    ) -> None:
         bucket = (subreddit, observed_at - observed_at % 60.0)
         s = self._sums.get(bucket)
         if s is None:
@@ -52,9 +54,17 @@ class StatsAccumulator:
 
     def drain(self) -> list[StatsDelta]:
         sums, self._sums = self._sums, {}
-        return [StatsDelta(subreddit=sub, observed_at=minute, posts=s[0], sentiment_sum=s[1],
-                           score_velocity_sum=s[2], observations=s[3])
-                for (sub, minute), s in sums.items()]
+        return [
+            StatsDelta(
+                subreddit=sub,
+                observed_at=minute,
+                posts=s[0],
+                sentiment_sum=s[1],
+                score_velocity_sum=s[2],
+                observations=s[3],
+            )
+            for (sub, minute), s in sums.items()
+        ]
 
     def __len__(self) -> int:
         return len(self._sums)
@@ -62,19 +72,35 @@ class StatsAccumulator:
 
 stats_topic = app.topic(
     # JSON keys: the windowed tables' router hashes the JSON-serialized key
-    f"{settings.app_id}-subreddit-stats", key_type=str, value_type=StatsDelta, key_serializer="json",
-    partitions=settings.topic_partitions, internal=True,
+    f"{settings.app_id}-subreddit-stats",
+    key_type=str,
+    value_type=StatsDelta,
+    key_serializer="json",
+    partitions=settings.topic_partitions,
+    internal=True,
 )
 
-minute_stats = app.Table(
-    "subreddit_stats_1m", default=lambda: dict(EMPTY), key_type=str,
-    partitions=settings.topic_partitions,
-).tumbling(timedelta(minutes=1), expires=timedelta(hours=2)).relative_to_field(StatsDelta.observed_at)
+minute_stats = (
+    app.Table(
+        "subreddit_stats_1m",
+        default=lambda: dict(EMPTY),
+        key_type=str,
+        partitions=settings.topic_partitions,
+    )
+    .tumbling(timedelta(minutes=1), expires=timedelta(hours=2))
+    .relative_to_field(StatsDelta.observed_at)  # type: ignore[arg-type]  # faust takes a timestamp too
+)
 
-hour_stats = app.Table(
-    "subreddit_stats_1h", default=lambda: dict(EMPTY), key_type=str,
-    partitions=settings.topic_partitions,
-).tumbling(timedelta(hours=1), expires=timedelta(hours=48)).relative_to_field(StatsDelta.observed_at)
+hour_stats = (
+    app.Table(
+        "subreddit_stats_1h",
+        default=lambda: dict(EMPTY),
+        key_type=str,
+        partitions=settings.topic_partitions,
+    )
+    .tumbling(timedelta(hours=1), expires=timedelta(hours=48))
+    .relative_to_field(StatsDelta.observed_at)  # type: ignore[arg-type]  # faust takes a timestamp too
+)
 
 
 def fold(current: dict, delta: StatsDelta) -> dict:

@@ -1,13 +1,15 @@
 """The JSON API (DESIGN §6): stats, posts (keyset pages), a post with its history, trending,
 subreddits. Every bad parameter is a 400 naming it (web.params), an unknown post a 404, a
 database that does not answer a 503 (web.db)."""
+
 from __future__ import annotations
 
 from streams.app import app, settings
 from web import queries
 from web.cache import CachedValue
 from web.errors import NotFound
-from web.params import Query, post_id as valid_post_id
+from web.params import Query
+from web.params import post_id as valid_post_id
 from web.resources import database, redis
 
 JSON = "application/json"
@@ -22,20 +24,24 @@ stats_cache = CachedValue(redis, f"{settings.app_id}:api:stats", settings.stats_
 
 
 @app.page("/api/stats/")
-async def stats(web, request):  # noqa: ANN001 - faust view signature
+async def stats(web, request):
     Query(request, ())
     return web.json(await stats_cache.get())
 
 
 @app.page("/api/posts/")
-async def posts(web, request):  # noqa: ANN001
+async def posts(web, request):
     q = Query(request, ("subreddit", "limit", "cursor"))
-    return web.bytes(await queries.posts_page(database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200),
-                                              after=q.text("cursor")), content_type=JSON)
+    return web.bytes(
+        await queries.posts_page(
+            database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200), after=q.text("cursor")
+        ),
+        content_type=JSON,
+    )
 
 
 @app.page("/api/posts/{post_id}/")
-async def post(web, request, post_id: str):  # noqa: ANN001
+async def post(web, request, post_id: str):
     Query(request, ())
     found = await queries.post_detail(database, valid_post_id(post_id))
     if found is None:
@@ -44,13 +50,17 @@ async def post(web, request, post_id: str):  # noqa: ANN001
 
 
 @app.page("/api/trending/")
-async def trending(web, request):  # noqa: ANN001
+async def trending(web, request):
     q = Query(request, ("subreddit", "limit"))
-    return web.bytes(await queries.trending(database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200),
-                                            ttl_seconds=TTL_S), content_type=JSON)
+    return web.bytes(
+        await queries.trending(
+            database, subreddit=q.subreddit(), limit=q.integer("limit", 50, 1, 200), ttl_seconds=TTL_S
+        ),
+        content_type=JSON,
+    )
 
 
 @app.page("/api/subreddits/")
-async def subreddits(web, request):  # noqa: ANN001
+async def subreddits(web, request):
     Query(request, ())
     return web.json(await queries.subreddits(database, ttl_seconds=TTL_S))

@@ -3,6 +3,7 @@
 403 when no token is configured (the admin actions are off), 401 when the header is missing or
 wrong; the comparison is constant-time (`hmac.compare_digest`).
 """
+
 from __future__ import annotations
 
 import hmac

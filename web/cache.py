@@ -9,6 +9,7 @@ once. A cold cache is filled by one computation only:
 Redis down: the value is computed from the database (still once per worker at a time) and
 answered with `cached: false`; a Redis error never fails the request.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,14 +17,18 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
-CACHE = Counter("redditstream_web_cache_total", "Cached API values served, by cache and outcome "
-                "(hit | computed | waited | redis_down)", ["cache", "outcome"])
+CACHE = Counter(
+    "redditstream_web_cache_total",
+    "Cached API values served, by cache and outcome (hit | computed | waited | redis_down)",
+    ["cache", "outcome"],
+)
 # compare-and-delete: release the lock only if it is still ours
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -45,8 +50,16 @@ class SingleFlight:
 
 
 class CachedValue:
-    def __init__(self, redis: Any, key: str, ttl: int, compute: Callable[[], Awaitable[dict]], *,
-                 lock_seconds: float = 15.0, poll_seconds: float = 0.02) -> None:
+    def __init__(
+        self,
+        redis: Any,
+        key: str,
+        ttl: int,
+        compute: Callable[[], Awaitable[dict]],
+        *,
+        lock_seconds: float = 15.0,
+        poll_seconds: float = 0.02,
+    ) -> None:
         self.redis, self.key, self.ttl, self.compute = redis, key, ttl, compute
         self.lock_key = key + ":lock"
         self.lock_seconds, self.poll_seconds = lock_seconds, poll_seconds

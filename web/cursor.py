@@ -4,17 +4,19 @@ A cursor is `[kind, *key]`; `decode` checks the kind and the key's types, so a c
 route cannot be used on another and a tampered one is a 400 naming `cursor`, never a query
 with a wrong type in it.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from web.errors import BadRequest
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def micros(ts: datetime) -> int:
@@ -25,6 +27,7 @@ def micros(ts: datetime) -> int:
 
 def from_micros(us: int) -> datetime:
     from datetime import timedelta
+
     return EPOCH + timedelta(microseconds=us)
 
 
@@ -46,7 +49,7 @@ def decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
     if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
         raise bad
     key = value[1:]
-    for v, t in zip(key, types):
+    for v, t in zip(key, types, strict=True):
         if type(v) is not t:  # exact: a bool is not an int here
             raise bad
     return key

@@ -6,6 +6,7 @@ counters (events processed, dead letters, rows committed) since the previous eve
 uPlot, installed by `make install` from tools/dashboard/package-lock.json into its
 node_modules and served from there (`/vendor/…`); if it is missing the page says so.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,13 @@ from web.params import Query
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = Path(__file__).resolve().parent.parent / "tools" / "dashboard" / "node_modules" / "uplot" / "dist"
 VENDOR_FILES = {"uPlot.iife.min.js", "uPlot.min.css"}
-TYPES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".png": "image/png",
-         ".svg": "image/svg+xml"}
+TYPES = {
+    ".html": "text/html",
+    ".js": "application/javascript",
+    ".css": "text/css",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 LIVE_INTERVAL = 2.0
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -32,25 +38,28 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 def _file(path: Path) -> aioweb.Response:
     if not path.is_file():
         raise NotFound(f"no file {path.name}")
-    return aioweb.Response(body=path.read_bytes(), content_type=TYPES.get(path.suffix, "application/octet-stream"),
-                           headers={"Cache-Control": "no-cache"})
+    return aioweb.Response(
+        body=path.read_bytes(),
+        content_type=TYPES.get(path.suffix, "application/octet-stream"),
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @app.page("/")
-async def index(web, request):  # noqa: ANN001 - faust view signature
+async def index(web, request):
     Query(request, ())
     return _file(STATIC / "index.html")
 
 
 @app.page("/static/{name}")
-async def static(web, request, name: str):  # noqa: ANN001
+async def static(web, request, name: str):
     if not _NAME.match(name) or name.startswith("."):
         raise NotFound(f"no file {name[:64]}")
     return _file(STATIC / name)
 
 
 @app.page("/vendor/{name}")
-async def vendor(web, request, name: str):  # noqa: ANN001
+async def vendor(web, request, name: str):
     if name not in VENDOR_FILES:
         raise NotFound(f"no file {name[:64]}")
     if not (VENDOR / name).is_file():
@@ -82,12 +91,13 @@ def rates(before: dict[str, float], after: dict[str, float], seconds: float) -> 
 
 
 @app.page("/api/live/")
-async def live(view, request):  # noqa: ANN001 - view.web: faust's web server (a mode Service)
+async def live(view, request):
     """Server-sent events: `{"at", "events_per_s", "dead_letters_per_s", "rows_per_s", "events",
     "dead_letters", "rows"}` every LIVE_INTERVAL s, until the client goes away."""
     Query(request, ())
-    response = aioweb.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                              "X-Accel-Buffering": "no"})
+    response = aioweb.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
     await response.prepare(request)
     before, t0 = totals(), time.monotonic()
     try:

@@ -4,12 +4,14 @@ Every statement goes through `fetch`/`fetch_one`, which count it by name
 (`redditstream_web_queries_total{query}`): how the stats cache's single flight is checked, and
 what an operator reads to see which API route loads the database.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Any, AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import psycopg
 from prometheus_client import Counter
@@ -30,9 +32,12 @@ DOWN = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, OSError, 
 class WebDatabase:
     """A lazily opened pool (the web server starts before any request needs it)."""
 
-    def __init__(self, url: str, *, max_size: int, min_size: int = 1, timeout: float = 5.0,
-                 prepare_threshold: int | None = 5) -> None:
-        self.pool = make_pool(url, min_size=min_size, max_size=max_size, name="web", prepare_threshold=prepare_threshold)
+    def __init__(
+        self, url: str, *, max_size: int, min_size: int = 1, timeout: float = 5.0, prepare_threshold: int | None = 5
+    ) -> None:
+        self.pool = make_pool(
+            url, min_size=min_size, max_size=max_size, name="web", prepare_threshold=prepare_threshold
+        )
         self.timeout = timeout
         self._opened = False
 
@@ -60,7 +65,7 @@ class WebDatabase:
         return rows[0] if rows else None
 
     @contextlib.asynccontextmanager
-    async def transaction(self, name: str) -> AsyncIterator[psycopg.AsyncCursor]:
+    async def transaction(self, name: str) -> AsyncIterator[psycopg.AsyncCursor[dict[str, Any]]]:
         """A cursor (rows as dicts) in one transaction: committed when the block ends, rolled back
         when it raises; a database that fails is a 503 like `fetch`'s."""
         await self._open()

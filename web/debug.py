@@ -2,6 +2,7 @@
 
 `GET /debug/partitions/`: the consumer's view of its partitions; `GET /debug/tasks/`: where
 every asyncio task waits; `POST /debug/rebalance/`: a rebalance on demand."""
+
 from __future__ import annotations
 
 import gc
@@ -9,16 +10,17 @@ import gc
 from faust.web import Request, Response, View
 
 from streams.app import app, settings
+from streams.runtime.consumer import ordered_consumer
 from web.auth import require_admin
 
 
 @app.page("/debug/partitions/")
-async def partitions(web, request):  # noqa: ANN001
+async def partitions(web, request):
     require_admin(request, settings.admin_token)
-    return web.json({**app.consumer.debug_state(), "flow_active": app.flow_control.is_active()})
+    return web.json({**ordered_consumer(app).debug_state(), "flow_active": app.flow_control.is_active()})
 
 
-def _await_chain(coro) -> list[str]:  # noqa: ANN001
+def _await_chain(coro) -> list[str]:
     """The frames a suspended coroutine is waiting in, outermost first (follows `cr_await`)."""
     out: list[str] = []
     while coro is not None and len(out) < 40:
@@ -32,8 +34,12 @@ def _await_chain(coro) -> list[str]:  # noqa: ANN001
             nxt = inner[0] if inner else nxt
         if nxt is None and frame is None:
             break
-        if nxt is not None and not hasattr(nxt, "cr_frame") and not hasattr(nxt, "gi_frame") \
-                and not hasattr(nxt, "ag_frame"):
+        if (
+            nxt is not None
+            and not hasattr(nxt, "cr_frame")
+            and not hasattr(nxt, "gi_frame")
+            and not hasattr(nxt, "ag_frame")
+        ):
             out.append(f"awaiting {type(nxt).__name__}: {str(nxt)[:160]}")
             break
         coro = nxt
@@ -41,7 +47,7 @@ def _await_chain(coro) -> list[str]:  # noqa: ANN001
 
 
 @app.page("/debug/tasks/")
-async def debug_tasks(web, request):  # noqa: ANN001
+async def debug_tasks(web, request):
     """Where every asyncio task of the worker's main loop is waiting (outermost frame first)."""
     import asyncio
 
@@ -58,5 +64,5 @@ class Rebalance(View):
 
     async def post(self, request: Request) -> Response:
         require_admin(request, settings.admin_token)
-        await app.consumer.request_rejoin()
+        await ordered_consumer(app).request_rejoin()
         return self.json({"rejoining": True}, status=202)

@@ -15,6 +15,7 @@ the broker but the commit fails (the database went away in between) — the rows
 and a later replay publishes them again; the sink's upserts and the velocity fold absorb such a
 duplicate (same `observed_at`), so it changes no row.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,15 +43,20 @@ ACK_TIMEOUT_S = 30.0
 TOPIC_NAME = r"[A-Za-z0-9._\-]{1,249}"
 ERROR_TYPE = r"[A-Za-z_][A-Za-z0-9_.]{0,199}"
 
-COLUMNS = ("id, source_topic, \"partition\", \"offset\", key, payload, payload_encoding, error_type, error, "
-           "failed_at, attempt, replayed_at")
-DEAD_LETTER_JSON = ("json_build_object('id', id, 'source_topic', source_topic, 'partition', \"partition\", "
-                    "'offset', \"offset\", 'key', key, 'payload', payload, 'payload_encoding', payload_encoding, "
-                    "'error_type', error_type, 'error', error, 'failed_at', " + iso_sql("failed_at") + ", "
-                    "'attempt', attempt, 'replayed_at', " + iso_sql("replayed_at") + ")")
+COLUMNS = (
+    'id, source_topic, "partition", "offset", key, payload, payload_encoding, error_type, error, '
+    "failed_at, attempt, replayed_at"
+)
+DEAD_LETTER_JSON = (
+    "json_build_object('id', id, 'source_topic', source_topic, 'partition', \"partition\", "
+    "'offset', \"offset\", 'key', key, 'payload', payload, 'payload_encoding', payload_encoding, "
+    "'error_type', error_type, 'error', error, 'failed_at', " + iso_sql("failed_at") + ", "
+    "'attempt', attempt, 'replayed_at', " + iso_sql("replayed_at") + ")"
+)
 
-PAGE = keyset_page_sql(columns=COLUMNS, table="dlq_events", time_col="failed_at", id_col="id",
-                       json_obj=DEAD_LETTER_JSON)
+PAGE = keyset_page_sql(
+    columns=COLUMNS, table="dlq_events", time_col="failed_at", id_col="id", json_obj=DEAD_LETTER_JSON
+)
 
 STATS = """
 SELECT (SELECT count(*) FROM dlq_events) AS total,
@@ -74,7 +80,7 @@ def _filters(q: Query, where: list[str], params: dict[str, Any]) -> None:
 
 
 @app.page("/dlq/")
-async def dead_letters(web, request):  # noqa: ANN001 - faust view signature
+async def dead_letters(web, request):
     q = Query(request, ("source_topic", "error_type", "replayed", "limit", "cursor"))
     where: list[str] = []
     params: dict[str, Any] = {"limit": q.integer("limit", 50, 1, 200)}
@@ -94,7 +100,7 @@ async def dead_letters(web, request):  # noqa: ANN001 - faust view signature
 
 
 @app.page("/dlq/stats/")
-async def dlq_stats(web, request):  # noqa: ANN001
+async def dlq_stats(web, request):
     Query(request, ())
     row = await database.fetch_one("dlq_stats", STATS)
     return web.json(row)
@@ -102,16 +108,23 @@ async def dlq_stats(web, request):  # noqa: ANN001
 
 # ------------------------------------------------------------------ replay
 
+
 @functools.cache
 def _topic(name: str) -> Any:
-    return app.topic(name, key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions,
-                     internal=True)
+    return app.topic(
+        name, key_serializer="raw", value_serializer="raw", partitions=settings.topic_partitions, internal=True
+    )
 
 
 def replay_targets() -> set[str]:
     """The topics a dead letter may be replayed to: this app's sources and the sink's."""
-    return {settings.topic_posts, settings.topic_refresh, settings.topic_backfill, settings.topic_observations,
-            settings.topic_dlq}
+    return {
+        settings.topic_posts,
+        settings.topic_refresh,
+        settings.topic_backfill,
+        settings.topic_observations,
+        settings.topic_dlq,
+    }
 
 
 async def _replay_rows(rows: list[dict]) -> tuple[list[int], dict[str, int]]:
@@ -133,8 +146,10 @@ async def _replay_rows(rows: list[dict]) -> tuple[list[int], dict[str, int]]:
                     skipped["undecodable payload"] = skipped.get("undecodable payload", 0) + 1
                     continue
                 key = row["key"].encode() if row["key"] is not None else None
-                headers = [(ATTEMPT_HEADER, str(row["attempt"] + 1).encode()),
-                           (REPLAY_OF_HEADER, str(row["id"]).encode())]
+                headers = [
+                    (ATTEMPT_HEADER, str(row["attempt"] + 1).encode()),
+                    (REPLAY_OF_HEADER, str(row["id"]).encode()),
+                ]
                 fut = await _topic(row["source_topic"]).send(key=key, value=value, headers=headers, force=True)
                 sent.append((row["id"], fut))
         if sent:
@@ -153,8 +168,10 @@ async def _replay_rows(rows: list[dict]) -> tuple[list[int], dict[str, int]]:
 
 
 CLAIM_ONE = f"SELECT {COLUMNS} FROM dlq_events WHERE id = %(id)s FOR UPDATE"
-CLAIM = f"SELECT {COLUMNS} FROM dlq_events WHERE replayed_at IS NULL AND {{where}} ORDER BY id LIMIT %(chunk)s " \
-        "FOR UPDATE SKIP LOCKED"
+CLAIM = (
+    f"SELECT {COLUMNS} FROM dlq_events WHERE replayed_at IS NULL AND {{where}} ORDER BY id LIMIT %(chunk)s "
+    "FOR UPDATE SKIP LOCKED"
+)
 MARK = "UPDATE dlq_events SET replayed_at = now() WHERE id = ANY(%(ids)s)"
 
 
@@ -173,12 +190,14 @@ class ReplayMatching(View):
         where: list[str] = []
         params: dict[str, Any] = {"chunk": CHUNK}
         _filters(q, where, params)
-        replayed, skipped, claimed_skips = 0, {}, set()
+        replayed, skipped, claimed_skips = 0, {}, set()  # type: ignore[var-annotated]
         more = True
         while more and replayed + sum(skipped.values()) < MAX_PER_REQUEST:
             async with database.transaction("dlq_replay") as cur:
-                await cur.execute(CLAIM.format(where=" AND ".join(where + ["NOT (id = ANY(%(seen)s))"])),
-                                  {**params, "seen": list(claimed_skips)})
+                await cur.execute(
+                    CLAIM.format(where=" AND ".join(where + ["NOT (id = ANY(%(seen)s))"])),
+                    {**params, "seen": list(claimed_skips)},
+                )
                 rows = await cur.fetchall()
                 more = len(rows) == CHUNK
                 ids, skips = await _replay_rows(rows)
@@ -195,7 +214,7 @@ class ReplayMatching(View):
 class ReplayOne(View):
     """`POST /dlq/replay/{id}/`: one dead letter (`replayed: 0` when it was replayed already)."""
 
-    async def post(self, request: Request, id: str) -> Response:  # noqa: A002 - the route's name
+    async def post(self, request: Request, id: str) -> Response:
         require_admin(request, settings.admin_token)
         Query(request, ())
         if not id.isdigit() or len(id) > 18:
@@ -206,8 +225,9 @@ class ReplayOne(View):
             if row is None:
                 raise NotFound(f"no dead letter {id}")
             if row["replayed_at"] is not None:
-                return self.json({"replayed": 0, "skipped": {"already replayed": 1},
-                                  "replayed_at": iso(row["replayed_at"])})
+                return self.json(
+                    {"replayed": 0, "skipped": {"already replayed": 1}, "replayed_at": iso(row["replayed_at"])}
+                )
             ids, skipped = await _replay_rows([row])
             if ids:
                 await cur.execute(MARK, {"ids": ids})

@@ -4,6 +4,7 @@ Views raise these (faust's `WebError` family: faust's `View.dispatch` turns one 
 `View.error(code, detail)`, i.e. `{"error": detail}` with the status); `web.middleware` turns
 everything else that can escape a handler into JSON too.
 """
+
 from __future__ import annotations
 
 from faust.web.exceptions import (  # noqa: F401 - re-exported for the views

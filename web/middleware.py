@@ -5,19 +5,21 @@ such route, method not allowed) become `{"error": ...}` like the API's; anything
 escape is logged with its traceback and answered `{"error": "internal error"}` — the client gets
 no traceback. Imports nothing of the app, so streams/app.py can use it.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import Histogram
 
 log = logging.getLogger(__name__)
 REQUEST_SECONDS = Histogram(
-    "redditstream_http_request_seconds", "Web requests by route template, method and status",
+    "redditstream_http_request_seconds",
+    "Web requests by route template, method and status",
     ["route", "method", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
@@ -33,9 +35,10 @@ def route_of(request: web.Request) -> str:
         return "unmatched"
 
 
-def _json_error(status: int, reason: str, headers=None) -> web.Response:  # noqa: ANN001
-    return web.Response(status=status, body=json.dumps({"error": reason}).encode(),
-                        content_type="application/json", headers=headers)
+def _json_error(status: int, reason: str, headers=None) -> web.Response:
+    return web.Response(
+        status=status, body=json.dumps({"error": reason}).encode(), content_type="application/json", headers=headers
+    )
 
 
 @web.middleware
@@ -51,10 +54,10 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         reason = {404: f"no route {request.path}", 405: f"{request.method} is not allowed on {request.path}"}.get(
-            exc.status, exc.reason)
-        return _json_error(exc.status, reason, headers={k: v for k, v in exc.headers.items()
-                                                        if k.lower() == "allow"})
-    except Exception:  # noqa: BLE001 - logged with its traceback; the client gets JSON
+            exc.status, exc.reason
+        )
+        return _json_error(exc.status, reason, headers={k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+    except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return _json_error(500, "internal error")
     finally:

@@ -4,6 +4,7 @@ The schemas are strict (every property required, no others), and tests/integrati
 test_openapi.py checks the real responses against them and the worker's routes against the
 paths, so this document cannot drift from the code.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,12 @@ def nullable(schema: dict) -> dict:
 
 
 def obj(props: dict[str, Any], *, optional: tuple[str, ...] = (), extra: bool = False, description: str = "") -> dict:
-    out: dict[str, Any] = {"type": "object", "properties": props,
-                           "required": [k for k in props if k not in optional], "additionalProperties": extra}
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": props,
+        "required": [k for k in props if k not in optional],
+        "additionalProperties": extra,
+    }
     if description:
         out["description"] = description
     return out
@@ -37,46 +42,105 @@ def array(items: dict) -> dict:
     return {"type": "array", "items": items}
 
 
-POST = obj({
-    "post_id": STR, "subreddit": STR, "title": STR, "author": nullable(STR), "created_utc": TS, "score": INT,
-    "num_comments": INT, "upvote_ratio": NUM, "sentiment": NUM, "score_velocity": NUM, "comment_velocity": NUM,
-    "trending_score": NUM, "is_trending": BOOL, "url": STR, "permalink": STR, "last_observed_at": TS,
-}, description="The latest observation of a post; velocities per minute")
-HISTORY = obj({"observed_at": TS, "score": INT, "num_comments": INT, "upvote_ratio": NUM,
-               "score_velocity": nullable(NUM), "comment_velocity": nullable(NUM)},
-              description="One observation; velocities null for a first or out-of-order one")
-DEAD_LETTER = obj({
-    "id": INT, "source_topic": STR, "partition": INT, "offset": INT, "key": nullable(STR), "payload": STR,
-    "payload_encoding": {"type": "string", "enum": ["utf-8", "base64"]}, "error_type": STR, "error": STR,
-    "failed_at": TS, "attempt": INT, "replayed_at": nullable(TS),
-})
+POST = obj(
+    {
+        "post_id": STR,
+        "subreddit": STR,
+        "title": STR,
+        "author": nullable(STR),
+        "created_utc": TS,
+        "score": INT,
+        "num_comments": INT,
+        "upvote_ratio": NUM,
+        "sentiment": NUM,
+        "score_velocity": NUM,
+        "comment_velocity": NUM,
+        "trending_score": NUM,
+        "is_trending": BOOL,
+        "url": STR,
+        "permalink": STR,
+        "last_observed_at": TS,
+    },
+    description="The latest observation of a post; velocities per minute",
+)
+HISTORY = obj(
+    {
+        "observed_at": TS,
+        "score": INT,
+        "num_comments": INT,
+        "upvote_ratio": NUM,
+        "score_velocity": nullable(NUM),
+        "comment_velocity": nullable(NUM),
+    },
+    description="One observation; velocities null for a first or out-of-order one",
+)
+DEAD_LETTER = obj(
+    {
+        "id": INT,
+        "source_topic": STR,
+        "partition": INT,
+        "offset": INT,
+        "key": nullable(STR),
+        "payload": STR,
+        "payload_encoding": {"type": "string", "enum": ["utf-8", "base64"]},
+        "error_type": STR,
+        "error": STR,
+        "failed_at": TS,
+        "attempt": INT,
+        "replayed_at": nullable(TS),
+    }
+)
 WINDOW = obj({"posts": INT, "observations": INT, "mean_sentiment": nullable(NUM), "score_velocity_sum": NUM})
 COUNTS = {"type": "object", "additionalProperties": INT}
 
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": STR}, description="Every 4xx/5xx answer"),
     "Post": POST,
-    "PostDetail": obj({**POST["properties"], "history": array(ref("HistoryPoint"))},
-                      description="A post and its observations, oldest first"),
+    "PostDetail": obj(
+        {**POST["properties"], "history": array(ref("HistoryPoint"))},
+        description="A post and its observations, oldest first",
+    ),
     "HistoryPoint": HISTORY,
     "PostsPage": obj({"posts": array(ref("Post")), "next_cursor": nullable(STR)}),
     "Trending": obj({"posts": array(ref("Post"))}),
-    "Stats": obj({
-        "total_posts": INT, "posts_last_24h": INT, "observations_last_24h": INT,
-        "avg_sentiment_24h": nullable(NUM), "trending_now": INT,
-        "top_subreddits": array(obj({"subreddit": STR, "posts": INT})),
-        "top_authors": array(obj({"author": STR, "posts": INT})), "generated_at": TS,
-        "cached": {"type": "boolean", "description": "true when served from the Redis cache"},
-    }),
-    "Subreddit": obj({
-        "subreddit": STR, "posts_24h": INT, "avg_sentiment_24h": nullable(NUM), "trending_now": INT,
-        "hourly": array(obj({"hour": TS, "observations": INT, "avg_score": nullable(NUM),
-                             "avg_score_velocity": nullable(NUM)})),
-    }),
+    "Stats": obj(
+        {
+            "total_posts": INT,
+            "posts_last_24h": INT,
+            "observations_last_24h": INT,
+            "avg_sentiment_24h": nullable(NUM),
+            "trending_now": INT,
+            "top_subreddits": array(obj({"subreddit": STR, "posts": INT})),
+            "top_authors": array(obj({"author": STR, "posts": INT})),
+            "generated_at": TS,
+            "cached": {"type": "boolean", "description": "true when served from the Redis cache"},
+        }
+    ),
+    "Subreddit": obj(
+        {
+            "subreddit": STR,
+            "posts_24h": INT,
+            "avg_sentiment_24h": nullable(NUM),
+            "trending_now": INT,
+            "hourly": array(
+                obj({"hour": TS, "observations": INT, "avg_score": nullable(NUM), "avg_score_velocity": nullable(NUM)})
+            ),
+        }
+    ),
     "SubredditWindows": obj({"subreddit": STR, "minute": WINDOW, "hour": WINDOW}),
-    "Velocity": obj({"post_id": STR, "score": INT, "comments": INT, "observed_at": NUM, "score_velocity": NUM,
-                     "comment_velocity": NUM, "sentiment": NUM}, optional=("sentiment",),
-                    description="Live from the velocity table (observed_at in epoch seconds)"),
+    "Velocity": obj(
+        {
+            "post_id": STR,
+            "score": INT,
+            "comments": INT,
+            "observed_at": NUM,
+            "score_velocity": NUM,
+            "comment_velocity": NUM,
+            "sentiment": NUM,
+        },
+        optional=("sentiment",),
+        description="Live from the velocity table (observed_at in epoch seconds)",
+    ),
     "DeadLetter": DEAD_LETTER,
     "DeadLettersPage": obj({"dead_letters": array(ref("DeadLetter")), "next_cursor": nullable(STR)}),
     "DlqStats": obj({"total": INT, "not_replayed": INT, "by_topic": COUNTS, "by_error_type": COUNTS}),
@@ -87,16 +151,22 @@ SCHEMAS: dict[str, Any] = {
 
 
 def param(name: str, schema: dict, description: str, where: str = "query", required: bool = False) -> dict:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": schema,
-            "description": description}
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "schema": schema,
+        "description": description,
+    }
 
 
 LIMIT = param("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size")
-SUBREDDIT = param("subreddit", {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_]{1,20}$"},
-                  "Only this subreddit (exact name)")
+SUBREDDIT = param(
+    "subreddit", {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_]{1,20}$"}, "Only this subreddit (exact name)"
+)
 CURSOR = param("cursor", STR, "`next_cursor` of the previous page (opaque)")
 POST_ID = param("post_id", {"type": "string", "pattern": "^[0-9a-z]{1,13}$"}, "Base-36 post id", "path")
-ADMIN = [{"admin": []}]
+ADMIN: list[dict[str, list[str]]] = [{"admin": []}]
 
 
 def json_response(schema: dict, description: str = "OK") -> dict:
@@ -104,90 +174,175 @@ def json_response(schema: dict, description: str = "OK") -> dict:
 
 
 def errors(*codes: int) -> dict:
-    text = {400: "A bad parameter (the reason names it)", 401: "Missing or wrong admin token",
-            403: "Admin actions are off (no ADMIN_TOKEN)", 404: "Unknown id",
-            503: "A dependency is down (the reason names it)"}
+    text = {
+        400: "A bad parameter (the reason names it)",
+        401: "Missing or wrong admin token",
+        403: "Admin actions are off (no ADMIN_TOKEN)",
+        404: "Unknown id",
+        503: "A dependency is down (the reason names it)",
+    }
     return {str(c): json_response(ref("Error"), text[c]) for c in codes}
 
 
 def get(summary: str, schema: dict, *params: dict, codes: tuple[int, ...] = (400, 503), **extra: Any) -> dict:
-    return {"get": {"summary": summary, "parameters": list(params),
-                    "responses": {"200": json_response(schema), **errors(*codes)}, **extra}}
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": list(params),
+            "responses": {"200": json_response(schema), **errors(*codes)},
+            **extra,
+        }
+    }
 
 
 PATHS: dict[str, Any] = {
     "/api/stats/": get("Figures of the last 24 hours (one SQL statement, cached STATS_CACHE_TTL s)", ref("Stats")),
-    "/api/posts/": get("Posts newest first, keyset-paginated on (created_utc, post_id)", ref("PostsPage"),
-                       SUBREDDIT, LIMIT, CURSOR),
+    "/api/posts/": get(
+        "Posts newest first, keyset-paginated on (created_utc, post_id)", ref("PostsPage"), SUBREDDIT, LIMIT, CURSOR
+    ),
     "/api/posts/{post_id}/": get("A post and its observations", ref("PostDetail"), POST_ID, codes=(400, 404, 503)),
-    "/api/posts/{post_id}/velocity/": get("Live velocity from the table (served by the key's owner)",
-                                          ref("Velocity"), POST_ID, codes=(400, 404, 503)),
-    "/api/trending/": get("Trending posts observed within the velocity TTL, highest trending_score first",
-                          ref("Trending"), SUBREDDIT, LIMIT),
+    "/api/posts/{post_id}/velocity/": get(
+        "Live velocity from the table (served by the key's owner)", ref("Velocity"), POST_ID, codes=(400, 404, 503)
+    ),
+    "/api/trending/": get(
+        "Trending posts observed within the velocity TTL, highest trending_score first",
+        ref("Trending"),
+        SUBREDDIT,
+        LIMIT,
+    ),
     "/api/subreddits/": get("Per subreddit: 24-hour figures and the hourly series", array(ref("Subreddit"))),
     "/api/subreddits/{name}/stats/": get(
-        "The current 1-minute and 1-hour windows (served by the key's owner)", ref("SubredditWindows"),
-        param("name", SUBREDDIT["schema"], "Subreddit", "path")),
-    "/dlq/": get("Dead letters newest first, keyset-paginated", ref("DeadLettersPage"),
-                 param("source_topic", STR, "Only this source topic"), param("error_type", STR, "Only this error type"),
-                 param("replayed", BOOL, "Only replayed (true) or not yet replayed (false) ones"), LIMIT, CURSOR),
+        "The current 1-minute and 1-hour windows (served by the key's owner)",
+        ref("SubredditWindows"),
+        param("name", SUBREDDIT["schema"], "Subreddit", "path"),
+    ),
+    "/dlq/": get(
+        "Dead letters newest first, keyset-paginated",
+        ref("DeadLettersPage"),
+        param("source_topic", STR, "Only this source topic"),
+        param("error_type", STR, "Only this error type"),
+        param("replayed", BOOL, "Only replayed (true) or not yet replayed (false) ones"),
+        LIMIT,
+        CURSOR,
+    ),
     "/dlq/stats/": get("Dead-letter counts", ref("DlqStats")),
-    "/dlq/replay/": {"post": {
-        "summary": "Replay every not-yet-replayed dead letter that matches (original key and bytes to the source)",
-        "security": ADMIN,
-        "parameters": [param("source_topic", STR, "Only this source topic"),
-                       param("error_type", STR, "Only this error type")],
-        "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 503)}}},
-    "/dlq/replay/{id}/": {"post": {
-        "summary": "Replay one dead letter (idempotent: published once)", "security": ADMIN,
-        "parameters": [param("id", INT, "dlq_events.id", "path")],
-        "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 404, 503)}}},
-    "/": {"get": {"summary": "The live dashboard page", "responses": {
-        "200": {"description": "OK", "content": {"text/html": {"schema": STR}}}, **errors(400)}}},
-    "/static/{name}": {"get": {"summary": "The dashboard's own files", "parameters": [
-        param("name", STR, "File name", "path")], "responses": {
-        "200": {"description": "OK", "content": {"application/javascript": {"schema": STR},
-                                                 "text/css": {"schema": STR}, "text/html": {"schema": STR}}},
-        **errors(404)}}},
-    "/vendor/{name}": {"get": {"summary": "uPlot, as installed by `make install`", "parameters": [
-        param("name", {"type": "string", "enum": ["uPlot.iife.min.js", "uPlot.min.css"]}, "File name", "path")],
-        "responses": {"200": {"description": "OK", "content": {"application/javascript": {"schema": STR},
-                                                               "text/css": {"schema": STR}}}, **errors(404)}}},
-    "/api/live/": {"get": {"summary": "Server-sent events: this worker's rates every 2 s (`data: {at, "
-                                      "events_per_s, dead_letters_per_s, rows_per_s, events, dead_letters, rows}`)",
-                           "responses": {"200": {"description": "An event stream",
-                                                 "content": {"text/event-stream": {"schema": STR}}},
-                                         **errors(400)}}},
+    "/dlq/replay/": {
+        "post": {
+            "summary": "Replay every not-yet-replayed dead letter that matches (original key and bytes to the source)",
+            "security": ADMIN,
+            "parameters": [
+                param("source_topic", STR, "Only this source topic"),
+                param("error_type", STR, "Only this error type"),
+            ],
+            "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 503)},
+        }
+    },
+    "/dlq/replay/{id}/": {
+        "post": {
+            "summary": "Replay one dead letter (idempotent: published once)",
+            "security": ADMIN,
+            "parameters": [param("id", INT, "dlq_events.id", "path")],
+            "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 404, 503)},
+        }
+    },
+    "/": {
+        "get": {
+            "summary": "The live dashboard page",
+            "responses": {"200": {"description": "OK", "content": {"text/html": {"schema": STR}}}, **errors(400)},
+        }
+    },
+    "/static/{name}": {
+        "get": {
+            "summary": "The dashboard's own files",
+            "parameters": [param("name", STR, "File name", "path")],
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        "application/javascript": {"schema": STR},
+                        "text/css": {"schema": STR},
+                        "text/html": {"schema": STR},
+                    },
+                },
+                **errors(404),
+            },
+        }
+    },
+    "/vendor/{name}": {
+        "get": {
+            "summary": "uPlot, as installed by `make install`",
+            "parameters": [
+                param("name", {"type": "string", "enum": ["uPlot.iife.min.js", "uPlot.min.css"]}, "File name", "path")
+            ],
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/javascript": {"schema": STR}, "text/css": {"schema": STR}},
+                },
+                **errors(404),
+            },
+        }
+    },
+    "/api/live/": {
+        "get": {
+            "summary": "Server-sent events: this worker's rates every 2 s (`data: {at, "
+            "events_per_s, dead_letters_per_s, rows_per_s, events, dead_letters, rows}`)",
+            "responses": {
+                "200": {"description": "An event stream", "content": {"text/event-stream": {"schema": STR}}},
+                **errors(400),
+            },
+        }
+    },
     "/health/": get("Liveness", ref("Health"), codes=()),
-    "/ready/": {"get": {"summary": "Readiness: broker assignment and recovery, database, Redis",
-                        "responses": {"200": json_response(ref("Ready")),
-                                      "503": json_response(ref("Ready"), "Not ready: the body says which")}}},
-    "/metrics": {"get": {"summary": "Prometheus exposition", "responses": {
-        "200": {"description": "OK", "content": {"text/plain": {"schema": STR}}}}}},
-    "/openapi.json": {"get": {"summary": "This document", "responses": {
-        "200": json_response({"type": "object"})}}},
-    "/debug/partitions/": get("The consumer's partitions (admin)", {"type": "object"}, codes=(401, 403),
-                              security=ADMIN),
-    "/debug/tasks/": get("Where every asyncio task waits (admin)", {"type": "object"}, codes=(401, 403),
-                         security=ADMIN),
-    "/debug/rebalance/": {"post": {"summary": "Rejoin the group: a rebalance on demand (admin)", "security": ADMIN,
-                                   "responses": {"202": json_response({"type": "object"}), **errors(401, 403)}}},
+    "/ready/": {
+        "get": {
+            "summary": "Readiness: broker assignment and recovery, database, Redis",
+            "responses": {
+                "200": json_response(ref("Ready")),
+                "503": json_response(ref("Ready"), "Not ready: the body says which"),
+            },
+        }
+    },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus exposition",
+            "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": STR}}}},
+        }
+    },
+    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": json_response({"type": "object"})}}},
+    "/debug/partitions/": get(
+        "The consumer's partitions (admin)", {"type": "object"}, codes=(401, 403), security=ADMIN
+    ),
+    "/debug/tasks/": get(
+        "Where every asyncio task waits (admin)", {"type": "object"}, codes=(401, 403), security=ADMIN
+    ),
+    "/debug/rebalance/": {
+        "post": {
+            "summary": "Rejoin the group: a rebalance on demand (admin)",
+            "security": ADMIN,
+            "responses": {"202": json_response({"type": "object"}), **errors(401, 403)},
+        }
+    },
 }
 
 
 def document() -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "redditstream", "version": "1",
-                 "description": "Real-time Reddit analytics: the API of every worker (DESIGN §6). Errors are "
-                                "`{\"error\": reason}`; timestamps ISO 8601 UTC."},
+        "info": {
+            "title": "redditstream",
+            "version": "1",
+            "description": "Real-time Reddit analytics: the API of every worker (DESIGN §6). Errors are "
+            '`{"error": reason}`; timestamps ISO 8601 UTC.',
+        },
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"admin": {"type": "http", "scheme": "bearer",
-                                                     "description": "ADMIN_TOKEN"}}},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"admin": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"}},
+        },
     }
 
 
 @app.page("/openapi.json")
-async def openapi(web, request):  # noqa: ANN001 - faust view signature
+async def openapi(web, request):
     return web.json(document())

@@ -4,10 +4,12 @@
 must not silently return the default page) and a parameter given twice; the typed getters say
 which parameter is wrong and why.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from web.errors import BadRequest
 
@@ -60,8 +62,9 @@ class Query:
     def subreddit(self, name: str = "subreddit") -> str | None:
         value = self.text(name)
         if value is not None and not SUBREDDIT.match(value):
-            raise BadRequest(f"{name} must be a subreddit name (letters, digits, _; 2-21 characters), "
-                             f"not {value[:40]!r}")
+            raise BadRequest(
+                f"{name} must be a subreddit name (letters, digits, _; 2-21 characters), not {value[:40]!r}"
+            )
         return value
 
     def matching(self, name: str, pattern: str, what: str) -> str | None:

@@ -4,17 +4,20 @@ Every function takes a `WebDatabase` (web.db) and returns JSON-ready dicts: time
 8601 UTC strings. Only `posts`, `post_metrics_history`, `dlq_events` and `post_metrics_hourly`
 are used, so the TimescaleDB and the plain-PostgreSQL paths answer the same.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from web import cursor
 from web.db import WebDatabase
 
-POST_COLUMNS = ("post_id, subreddit, title, author, created_utc, score, num_comments, upvote_ratio, sentiment, "
-                "score_velocity, comment_velocity, trending_score, is_trending, url, permalink, last_observed_at")
+POST_COLUMNS = (
+    "post_id, subreddit, title, author, created_utc, score, num_comments, upvote_ratio, sentiment, "
+    "score_velocity, comment_velocity, trending_score, is_trending, url, permalink, last_observed_at"
+)
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -22,7 +25,7 @@ def iso(ts: datetime | None) -> str | None:
     `iso_sql`)."""
     if ts is None:
         return None
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def iso_sql(column: str) -> str:
@@ -32,15 +35,35 @@ def iso_sql(column: str) -> str:
 
 # A post object built by PostgreSQL: pages of posts travel as one JSON text, never as Python rows
 # (building 50 dicts of 16 values and serializing them again cost most of a request's CPU).
-POST_JSON = "json_build_object(" + ", ".join(
-    f"'{c}', {iso_sql(c) if c in ('created_utc', 'last_observed_at') else c}"
-    for c in POST_COLUMNS.split(", ")) + ")"
+POST_JSON = (
+    "json_build_object("
+    + ", ".join(
+        f"'{c}', {iso_sql(c) if c in ('created_utc', 'last_observed_at') else c}" for c in POST_COLUMNS.split(", ")
+    )
+    + ")"
+)
 
 
 def post_json(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: row[k] for k in ("post_id", "subreddit", "title", "author", "score", "num_comments", "upvote_ratio",
-                               "sentiment", "score_velocity", "comment_velocity", "trending_score", "is_trending",
-                               "url", "permalink")}
+    out = {
+        k: row[k]
+        for k in (
+            "post_id",
+            "subreddit",
+            "title",
+            "author",
+            "score",
+            "num_comments",
+            "upvote_ratio",
+            "sentiment",
+            "score_velocity",
+            "comment_velocity",
+            "trending_score",
+            "is_trending",
+            "url",
+            "permalink",
+        )
+    }
     out["created_utc"] = iso(row["created_utc"])
     out["last_observed_at"] = iso(row["last_observed_at"])
     return out
@@ -80,15 +103,19 @@ async def stats(db: WebDatabase, *, ttl_seconds: float, top: int = 10) -> dict[s
     assert row is not None
     avg = row["avg_sentiment_24h"]
     return {
-        "total_posts": row["total_posts"], "posts_last_24h": row["posts_last_24h"],
+        "total_posts": row["total_posts"],
+        "posts_last_24h": row["posts_last_24h"],
         "observations_last_24h": row["observations_last_24h"],
         "avg_sentiment_24h": None if avg is None else float(avg),
-        "trending_now": row["trending_now"], "top_subreddits": row["top_subreddits"],
-        "top_authors": row["top_authors"], "generated_at": iso(row["generated_at"]),
+        "trending_now": row["trending_now"],
+        "top_subreddits": row["top_subreddits"],
+        "top_authors": row["top_authors"],
+        "generated_at": iso(row["generated_at"]),
     }
 
 
 # ------------------------------------------------------------------ /api/posts/
+
 
 def keyset_page_sql(*, columns: str, table: str, time_col: str, id_col: str, json_obj: str) -> str:
     """A page newest first on (`time_col`, `id_col`) as one JSON text (`items`), whether a next
@@ -117,8 +144,9 @@ def page_body(field: str, row: dict[str, Any], kind: str) -> bytes:
 # Keyset pagination, newest first on (created_utc, post_id): the row comparison is an index
 # condition on ix_posts_keyset / ix_posts_subreddit_keyset, so a page costs its LIMIT rows
 # whatever its depth, and ties on created_utc are broken by post_id (no duplicates, no skips).
-PAGE = keyset_page_sql(columns=POST_COLUMNS, table="posts", time_col="created_utc", id_col="post_id",
-                       json_obj=POST_JSON)
+PAGE = keyset_page_sql(
+    columns=POST_COLUMNS, table="posts", time_col="created_utc", id_col="post_id", json_obj=POST_JSON
+)
 
 
 def _page_sql(subreddit: str | None, after: bool) -> str:
@@ -205,6 +233,13 @@ SELECT s.subreddit, coalesce(r.posts_24h, 0) AS posts_24h, r.avg_sentiment_24h,
 
 async def subreddits(db: WebDatabase, *, ttl_seconds: float) -> list[dict[str, Any]]:
     rows = await db.fetch("subreddits", SUBREDDITS, {"ttl": ttl_seconds})
-    return [{"subreddit": r["subreddit"], "posts_24h": r["posts_24h"],
-             "avg_sentiment_24h": None if r["avg_sentiment_24h"] is None else float(r["avg_sentiment_24h"]),
-             "trending_now": r["trending_now"], "hourly": r["hourly"]} for r in rows]
+    return [
+        {
+            "subreddit": r["subreddit"],
+            "posts_24h": r["posts_24h"],
+            "avg_sentiment_24h": None if r["avg_sentiment_24h"] is None else float(r["avg_sentiment_24h"]),
+            "trending_now": r["trending_now"],
+            "hourly": r["hourly"],
+        }
+        for r in rows
+    ]

@@ -5,6 +5,7 @@ aiohttp refuses a second GET route there; the dashboard (web/dashboard.py) owns 
 as the `redditstream` driver through faust's `faust.web.drivers` entry point (pyproject.toml)
 and chosen with faust's `web="redditstream://"` setting (streams/app.py).
 """
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -1,21 +1,24 @@
 """`GET /api/subreddits/{name}/stats/`: the windowed per-subreddit stats (1-minute and 1-hour)."""
+
 from __future__ import annotations
 
 from streams.app import app
+from tables.subreddit_stats import hour_stats, minute_stats, summary
 from web.errors import BadRequest
 from web.params import SUBREDDIT, Query
 from web.routing import routed
-from tables.subreddit_stats import hour_stats, minute_stats, summary
 
 
 @app.page("/api/subreddits/{name}/stats/")
 @routed(minute_stats, "name")
-async def subreddit_stats(web, request, name: str):  # noqa: ANN001
+async def subreddit_stats(web, request, name: str):
     Query(request, ())
     if not SUBREDDIT.match(name):
         raise BadRequest(f"name must be a subreddit name (letters, digits, _; 2-21 characters), not {name[:40]!r}")
-    return web.json({
-        "subreddit": name,
-        "minute": summary(minute_stats[name].now()),
-        "hour": summary(hour_stats[name].now()),
-    })
+    return web.json(
+        {
+            "subreddit": name,
+            "minute": summary(minute_stats[name].now()),
+            "hour": summary(hour_stats[name].now()),
+        }
+    )

@@ -1,16 +1,18 @@
 """`GET /api/posts/{post_id}/velocity/`: live velocity from the table, served by the key's owner."""
+
 from __future__ import annotations
 
 from streams.app import app
-from web.errors import NotFound
-from web.params import Query, post_id as valid_post_id
-from web.routing import routed
 from tables.state import velocity_table
+from web.errors import NotFound
+from web.params import Query
+from web.params import post_id as valid_post_id
+from web.routing import routed
 
 
 @app.page("/api/posts/{post_id}/velocity/")
 @routed(velocity_table, "post_id")
-async def post_velocity(web, request, post_id: str):  # noqa: ANN001
+async def post_velocity(web, request, post_id: str):
     Query(request, ())
     state = velocity_table.get(valid_post_id(post_id))
     if state is None:

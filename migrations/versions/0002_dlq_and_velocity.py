@@ -4,6 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2025-01-01
 """
+
 from __future__ import annotations
 
 from alembic import op
@@ -55,8 +56,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS dlq_events")
-    op.execute("ALTER TABLE post_metrics_history DROP COLUMN IF EXISTS score_velocity, "
-               "DROP COLUMN IF EXISTS comment_velocity")
+    op.execute(
+        "ALTER TABLE post_metrics_history DROP COLUMN IF EXISTS score_velocity, DROP COLUMN IF EXISTS comment_velocity"
+    )
     op.execute("DROP INDEX IF EXISTS ix_posts_trending")
-    op.execute("ALTER TABLE posts DROP COLUMN IF EXISTS score_velocity, DROP COLUMN IF EXISTS comment_velocity, "
-               "DROP COLUMN IF EXISTS trending_score, DROP COLUMN IF EXISTS is_trending")
+    op.execute(
+        "ALTER TABLE posts DROP COLUMN IF EXISTS score_velocity, DROP COLUMN IF EXISTS comment_velocity, "
+        "DROP COLUMN IF EXISTS trending_score, DROP COLUMN IF EXISTS is_trending"
+    )

@@ -13,6 +13,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2025-01-01
 """
+
 from __future__ import annotations
 
 import os
@@ -43,20 +44,27 @@ HOURLY_SELECT = """
 
 def _setting(name: str) -> int:
     from streams.settings import Settings, environment
+
     return getattr(Settings.from_mapping(environment()), name)
 
 
-def _timescale_available(bind) -> bool:  # noqa: ANN001
+def _timescale_available(bind) -> bool:
     if os.environ.get("REDDITSTREAM_TIMESCALEDB", "auto").lower() in ("0", "off", "false", "no"):
         return False
-    return bool(bind.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')")).scalar())
+    return bool(
+        bind.execute(text("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')")).scalar()
+    )
 
 
-def _uses_timescale(bind) -> bool:  # noqa: ANN001
-    return bool(bind.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') "
-        "AND to_regclass('timeseries_maintenance') IS NULL")).scalar())
+def _uses_timescale(bind) -> bool:
+    return bool(
+        bind.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') "
+                "AND to_regclass('timeseries_maintenance') IS NULL"
+            )
+        ).scalar()
+    )
 
 
 def upgrade() -> None:
@@ -71,15 +79,22 @@ def _upgrade_timescale() -> None:
     retention_days = _setting("retention_days")
     lookback_hours = _setting("rollup_lookback_hours")
     op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    op.execute("SELECT create_hypertable('post_metrics_history', 'observed_at', "
-               "chunk_time_interval => INTERVAL '1 day', migrate_data => true)")
+    op.execute(
+        "SELECT create_hypertable('post_metrics_history', 'observed_at', "
+        "chunk_time_interval => INTERVAL '1 day', migrate_data => true)"
+    )
     op.execute(f"SELECT add_retention_policy('post_metrics_history', INTERVAL '{int(retention_days)} days')")
     # WITH NO DATA: allowed inside the migration's transaction; the policy fills it.
-    op.execute("CREATE MATERIALIZED VIEW post_metrics_hourly WITH (timescaledb.continuous) AS"
-               + HOURLY_SELECT + " WITH NO DATA")
-    op.execute("SELECT add_continuous_aggregate_policy('post_metrics_hourly', "
-               f"start_offset => INTERVAL '{int(lookback_hours)} hours', end_offset => INTERVAL '1 hour', "
-               "schedule_interval => INTERVAL '30 minutes')")
+    op.execute(
+        "CREATE MATERIALIZED VIEW post_metrics_hourly WITH (timescaledb.continuous) AS"
+        + HOURLY_SELECT
+        + " WITH NO DATA"
+    )
+    op.execute(
+        "SELECT add_continuous_aggregate_policy('post_metrics_hourly', "
+        f"start_offset => INTERVAL '{int(lookback_hours)} hours', end_offset => INTERVAL '1 hour', "
+        "schedule_interval => INTERVAL '30 minutes')"
+    )
     op.execute("CREATE INDEX ix_post_metrics_hourly_subreddit ON post_metrics_hourly (subreddit, bucket DESC)")
 
 
@@ -116,8 +131,10 @@ def downgrade() -> None:
         op.execute("DROP MATERIALIZED VIEW IF EXISTS post_metrics_hourly CASCADE")
         op.execute("SELECT remove_retention_policy('post_metrics_history', if_exists => true)")
         # A hypertable cannot be turned back into a table in place: copy it into a plain one.
-        op.execute("CREATE TABLE post_metrics_history_plain (LIKE post_metrics_history INCLUDING DEFAULTS "
-                   "INCLUDING CONSTRAINTS)")
+        op.execute(
+            "CREATE TABLE post_metrics_history_plain (LIKE post_metrics_history INCLUDING DEFAULTS "
+            "INCLUDING CONSTRAINTS)"
+        )
         op.execute("INSERT INTO post_metrics_history_plain SELECT * FROM post_metrics_history")
         op.execute("DROP TABLE post_metrics_history")
         op.execute("ALTER TABLE post_metrics_history_plain RENAME TO post_metrics_history")

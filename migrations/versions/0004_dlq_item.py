@@ -8,6 +8,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 from alembic import op
@@ -19,14 +20,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute('ALTER TABLE dlq_events ADD COLUMN item integer NOT NULL DEFAULT 0 CHECK (item >= 0)')
+    op.execute("ALTER TABLE dlq_events ADD COLUMN item integer NOT NULL DEFAULT 0 CHECK (item >= 0)")
     op.execute("ALTER TABLE dlq_events DROP CONSTRAINT uq_dlq_events_source")
-    op.execute('ALTER TABLE dlq_events ADD CONSTRAINT uq_dlq_events_source '
-               'UNIQUE (source_topic, "partition", "offset", item)')
+    op.execute(
+        'ALTER TABLE dlq_events ADD CONSTRAINT uq_dlq_events_source UNIQUE (source_topic, "partition", "offset", item)'
+    )
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM dlq_events WHERE item > 0")
     op.execute("ALTER TABLE dlq_events DROP CONSTRAINT uq_dlq_events_source")
-    op.execute('ALTER TABLE dlq_events ADD CONSTRAINT uq_dlq_events_source UNIQUE (source_topic, "partition", "offset")')
+    op.execute(
+        'ALTER TABLE dlq_events ADD CONSTRAINT uq_dlq_events_source UNIQUE (source_topic, "partition", "offset")'
+    )
     op.execute("ALTER TABLE dlq_events DROP COLUMN item")

@@ -10,6 +10,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 from alembic import op
@@ -21,10 +22,15 @@ branch_labels = None
 depends_on = None
 
 
-def _is_cagg(bind) -> bool:  # noqa: ANN001
-    return bool(bind.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') "
-        "AND to_regclass('timeseries_maintenance') IS NULL AND to_regclass('post_metrics_hourly') IS NOT NULL")).scalar())
+def _is_cagg(bind) -> bool:
+    return bool(
+        bind.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') "
+                "AND to_regclass('timeseries_maintenance') IS NULL AND to_regclass('post_metrics_hourly') IS NOT NULL"
+            )
+        ).scalar()
+    )
 
 
 def upgrade() -> None:

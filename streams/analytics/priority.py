@@ -11,15 +11,17 @@ A lookup table of tiers ``(max_age_hours, interval_seconds)`` in increasing age 
 | 24 h – 48 h   | 3600 s          | 1800 s                                          |
 | ≥ 48 h        | no longer tracked                                                |
 """
+
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 Tiers = Sequence[tuple[float, float]]
 
 
-def refresh_interval(age_seconds: float, tiers: Tiers, trending: bool = False,
-                     trending_factor: float = 0.5) -> Optional[float]:
+def refresh_interval(
+    age_seconds: float, tiers: Tiers, trending: bool = False, trending_factor: float = 0.5
+) -> float | None:
     """Seconds between two refreshes of a post of this age; None once it is past the last tier."""
     age_hours = max(age_seconds, 0.0) / 3600.0
     for max_age_hours, every in tiers:
@@ -28,8 +30,9 @@ def refresh_interval(age_seconds: float, tiers: Tiers, trending: bool = False,
     return None
 
 
-def is_trending(prev_score: Optional[int], prev_at: Optional[float], score: int, at: float,
-                velocity_threshold: float) -> bool:
+def is_trending(
+    prev_score: int | None, prev_at: float | None, score: int, at: float, velocity_threshold: float
+) -> bool:
     """Score velocity (upvotes/minute, DESIGN §4 units) between two observations ≥ the threshold."""
     if prev_score is None or prev_at is None or at <= prev_at:
         return False

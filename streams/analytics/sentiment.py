@@ -2,6 +2,7 @@
 
 Computed once per post id (the agents cache it in a table); refreshes never recompute it.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -8,6 +8,7 @@ Each term is saturated at 1 and the weights sum to 1 (checked when settings load
 score spans the whole [0, 1] range. `is_trending = trending_score >= THRESHOLD`.
 Velocity is in upvotes per minute, the unit the thresholds are written in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,10 +26,16 @@ class TrendingConfig:
     threshold: float = 0.5
 
     @classmethod
-    def from_settings(cls, s: Any) -> "TrendingConfig":
-        return cls(s.trending_velocity_high, s.trending_comments_high, s.trending_sentiment_high,
-                   s.trending_weight_velocity, s.trending_weight_comments, s.trending_weight_sentiment,
-                   s.trending_threshold)
+    def from_settings(cls, s: Any) -> TrendingConfig:
+        return cls(
+            s.trending_velocity_high,
+            s.trending_comments_high,
+            s.trending_sentiment_high,
+            s.trending_weight_velocity,
+            s.trending_weight_comments,
+            s.trending_weight_sentiment,
+            s.trending_threshold,
+        )
 
 
 def _saturate(value: float, high: float) -> float:
@@ -36,9 +43,11 @@ def _saturate(value: float, high: float) -> float:
 
 
 def trending_score(score_velocity: float, num_comments: int, sentiment: float, cfg: TrendingConfig) -> float:
-    score = (cfg.weight_velocity * _saturate(score_velocity, cfg.velocity_high)
-             + cfg.weight_comments * _saturate(float(num_comments), cfg.comments_high)
-             + cfg.weight_sentiment * _saturate(abs(sentiment), cfg.sentiment_high))
+    score = (
+        cfg.weight_velocity * _saturate(score_velocity, cfg.velocity_high)
+        + cfg.weight_comments * _saturate(float(num_comments), cfg.comments_high)
+        + cfg.weight_sentiment * _saturate(abs(sentiment), cfg.sentiment_high)
+    )
     return min(max(score, 0.0), 1.0)
 
 

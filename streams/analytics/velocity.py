@@ -9,21 +9,23 @@ no new velocity. An observation with the same `observed_at` as the baseline is t
 observation delivered again (at-least-once redelivery): nothing changes and the stored
 velocity is returned, so replays are idempotent.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping, Optional
+from typing import Any
 
 MIN_MINUTES = 1.0 / 60.0
 
 
 class Outcome(str, Enum):
-    FIRST = "first"            # no (fresh) baseline: this observation is the baseline
-    EXPIRED = "expired"        # the baseline was older than the TTL: replaced, velocity 0
-    UPDATED = "updated"        # a new velocity was computed and the baseline moved
+    FIRST = "first"  # no (fresh) baseline: this observation is the baseline
+    EXPIRED = "expired"  # the baseline was older than the TTL: replaced, velocity 0
+    UPDATED = "updated"  # a new velocity was computed and the baseline moved
     OUT_OF_ORDER = "out_of_order"  # older than the baseline: ignored
-    DUPLICATE = "duplicate"    # the baseline's own observation again: ignored
+    DUPLICATE = "duplicate"  # the baseline's own observation again: ignored
 
 
 @dataclass(frozen=True)
@@ -37,18 +39,28 @@ class VelocityState:
     comment_velocity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "comments": self.comments, "observed_at": self.observed_at,
-                "score_velocity": self.score_velocity, "comment_velocity": self.comment_velocity}
+        return {
+            "score": self.score,
+            "comments": self.comments,
+            "observed_at": self.observed_at,
+            "score_velocity": self.score_velocity,
+            "comment_velocity": self.comment_velocity,
+        }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "VelocityState":
-        return cls(int(d["score"]), int(d["comments"]), float(d["observed_at"]),
-                   float(d.get("score_velocity", 0.0)), float(d.get("comment_velocity", 0.0)))
+    def from_dict(cls, d: Mapping[str, Any]) -> VelocityState:
+        return cls(
+            int(d["score"]),
+            int(d["comments"]),
+            float(d["observed_at"]),
+            float(d.get("score_velocity", 0.0)),
+            float(d.get("comment_velocity", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
 class VelocityResult:
-    state: VelocityState      # the state to keep (unchanged for OUT_OF_ORDER / DUPLICATE)
+    state: VelocityState  # the state to keep (unchanged for OUT_OF_ORDER / DUPLICATE)
     outcome: Outcome
 
     @property
@@ -73,8 +85,9 @@ def is_expired(state: VelocityState, now: float, ttl_seconds: float) -> bool:
     return now - state.observed_at > ttl_seconds
 
 
-def update(prev: Optional[VelocityState], score: int, comments: int, observed_at: float,
-           ttl_seconds: float) -> VelocityResult:
+def update(
+    prev: VelocityState | None, score: int, comments: int, observed_at: float, ttl_seconds: float
+) -> VelocityResult:
     """Fold one observation into the stored state."""
     if prev is None:
         return VelocityResult(VelocityState(score, comments, observed_at), Outcome.FIRST)
@@ -86,8 +99,12 @@ def update(prev: Optional[VelocityState], score: int, comments: int, observed_at
         return VelocityResult(VelocityState(score, comments, observed_at), Outcome.EXPIRED)
     minutes = max((observed_at - prev.observed_at) / 60.0, MIN_MINUTES)
     return VelocityResult(
-        VelocityState(score, comments, observed_at,
-                      score_velocity=(score - prev.score) / minutes,
-                      comment_velocity=(comments - prev.comments) / minutes),
+        VelocityState(
+            score,
+            comments,
+            observed_at,
+            score_velocity=(score - prev.score) / minutes,
+            comment_velocity=(comments - prev.comments) / minutes,
+        ),
         Outcome.UPDATED,
     )

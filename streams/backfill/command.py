@@ -5,6 +5,7 @@ Reads dump files (`.zst`, `.gz`, `.ndjson` / `.jsonl`) and produces `PostSnapsho
 to PostgreSQL through the sink. Needs no worker to run. Exit code 0 when every file was read
 (bad lines are counted, never fatal), 1 when stopped by a signal, 2 on bad arguments.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import json
 import logging
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from faust.cli import argument, option
@@ -33,10 +34,11 @@ def parse_when(value: str | None, name: str) -> float | None:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise SystemExit(f"redditstream backfill: {name} {value!r} is not a date (YYYY-MM-DD[THH:MM:SS]) "
-                         "or epoch seconds") from None
+        raise SystemExit(
+            f"redditstream backfill: {name} {value!r} is not a date (YYYY-MM-DD[THH:MM:SS]) or epoch seconds"
+        ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 
@@ -48,8 +50,9 @@ def parse_when(value: str | None, name: str) -> float | None:
     option("--dry-run", is_flag=True, default=False, help="Read and map, produce nothing."),
     option("--resume", is_flag=True, default=False, help="Continue from the checkpoint of an earlier run."),
 )
-async def backfill(self, paths: tuple[str, ...], subreddits: str, since: str | None, until: str | None,
-                   dry_run: bool, resume: bool) -> None:
+async def backfill(
+    self, paths: tuple[str, ...], subreddits: str, since: str | None, until: str | None, dry_run: bool, resume: bool
+) -> None:
     """Backfill history from Reddit dump files (Arctic Shift / Pushshift) into the pipeline."""
     from streams.admin import bootstrap_servers, ensure_topics
     from streams.backfill.mapping import Filter
@@ -75,21 +78,33 @@ async def backfill(self, paths: tuple[str, ...], subreddits: str, since: str | N
     if not dry_run:
         bootstrap = bootstrap_servers(settings.kafka_broker_url)
         config = {**producer_config(settings, bootstrap), "client_id": f"{settings.app_id}-backfill"}
-        producer = BufferedProducer(config, settings.ingest_buffer_records, settings.ingest_retry_base_seconds,
-                                    settings.ingest_retry_max_seconds,
-                                    declare=lambda: ensure_topics(bootstrap, [settings.topic_backfill],
-                                                                  settings.topic_partitions,
-                                                                  settings.topic_replication))
+        producer = BufferedProducer(
+            config,
+            settings.ingest_buffer_records,
+            settings.ingest_retry_base_seconds,
+            settings.ingest_retry_max_seconds,
+            declare=lambda: ensure_topics(
+                bootstrap, [settings.topic_backfill], settings.topic_partitions, settings.topic_replication
+            ),
+        )
         await producer.start()
     stop = stop_event()
     started = time.monotonic()
 
     async def run() -> None:
         for path in files:
-            await backfill_file(path, put=producer.put if producer else None,
-                                drain=lambda: producer.drain(float("inf")) if producer else None,
-                                topic=settings.topic_backfill, filt=filt, counts=counts, checkpoint=checkpoint,
-                                selftext_max=settings.selftext_max_chars, resume=resume)
+            await backfill_file(
+                path,
+                put=producer.put if producer else None,
+                drain=lambda: producer.drain(float("inf")) if producer else None,
+                topic=settings.topic_backfill,
+                filt=filt,
+                counts=counts,
+                checkpoint=checkpoint,
+                selftext_max=settings.selftext_max_chars,
+                resume=resume,
+            )
+
     job = asyncio.create_task(run(), name="backfill")
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({job, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -105,10 +120,18 @@ async def backfill(self, paths: tuple[str, ...], subreddits: str, since: str | N
         if producer is not None:
             await producer.drain(settings.ingest_shutdown_timeout)
             await producer.stop()
-    summary = {**counts.summary(time.monotonic() - started), "dry_run": dry_run, "interrupted": interrupted,
-               "topic": settings.topic_backfill}
-    log.info("backfill %s: %s", "interrupted" if interrupted else "done", json.dumps(summary),
-             extra={"fields": {"event": "backfill summary", **summary}})
+    summary = {
+        **counts.summary(time.monotonic() - started),
+        "dry_run": dry_run,
+        "interrupted": interrupted,
+        "topic": settings.topic_backfill,
+    }
+    log.info(
+        "backfill %s: %s",
+        "interrupted" if interrupted else "done",
+        json.dumps(summary),
+        extra={"fields": {"event": "backfill summary", **summary}},
+    )
     print(json.dumps(summary), file=sys.stdout, flush=True)
     if interrupted:
         raise SystemExit(1)

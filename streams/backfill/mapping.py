@@ -14,6 +14,7 @@ Both dump generations map the same way:
 A line that cannot be mapped raises `BadLine` whose `reason` is one of a few fixed words, so
 the summary can count bad lines by reason.
 """
+
 from __future__ import annotations
 
 import math
@@ -128,8 +129,9 @@ class Filter:
     """`--subreddits` (case-insensitive, as Reddit treats names), `--since` / `--until` on
     created_utc (since inclusive, until exclusive)."""
 
-    def __init__(self, subreddits: tuple[str, ...] = (), since: float | None = None,
-                 until: float | None = None) -> None:
+    def __init__(
+        self, subreddits: tuple[str, ...] = (), since: float | None = None, until: float | None = None
+    ) -> None:
         self.subreddits = {s.lower() for s in subreddits}
         self.since, self.until = since, until
 

@@ -1,4 +1,5 @@
 """What a backfill run keeps track of: the delivery watermark, the per-file checkpoint, the counts."""
+
 from __future__ import annotations
 
 import collections
@@ -89,7 +90,14 @@ class Counts:
             log.warning("more bad lines: not logged one by one any more (counted in the summary)")
 
     def summary(self, seconds: float) -> dict[str, Any]:
-        return {"lines_read": self.lines, "skipped_by_resume": self.skipped_resume, "posts_matched": self.matched,
-                "produced": self.produced, "bad_lines": dict(self.bad), "bad_lines_total": sum(self.bad.values()),
-                "seconds": round(seconds, 2), "lines_per_s": round(self.lines / seconds) if seconds else None,
-                "mb_per_s": round(self.compressed_bytes / 1e6 / seconds, 2) if seconds else None}
+        return {
+            "lines_read": self.lines,
+            "skipped_by_resume": self.skipped_resume,
+            "posts_matched": self.matched,
+            "produced": self.produced,
+            "bad_lines": dict(self.bad),
+            "bad_lines_total": sum(self.bad.values()),
+            "seconds": round(seconds, 2),
+            "lines_per_s": round(self.lines / seconds) if seconds else None,
+            "mb_per_s": round(self.compressed_bytes / 1e6 / seconds, 2) if seconds else None,
+        }

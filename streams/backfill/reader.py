@@ -4,12 +4,14 @@ Never holds more than one chunk and one partial line in memory. Lines are split 
 `\\n`, which never occurs inside a multi-byte UTF-8 sequence, so a chunk border in the middle of
 a character or of a line cannot corrupt either: the partial line is carried to the next chunk.
 """
+
 from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -22,14 +24,14 @@ MAX_WINDOW = 2**31
 class CountingFile(io.RawIOBase):
     """A file that counts the (compressed) bytes read from it: progress against the file's size."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: Any) -> None:  # a binary file opened for reading
         self.raw = raw
         self.bytes_read = 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001
+    def readinto(self, buffer) -> int:
         n = self.raw.readinto(buffer)
         self.bytes_read += n or 0
         return n
@@ -53,7 +55,7 @@ def kind_of(path: Path) -> str:
 def _decompressed(path: Path, counted: CountingFile) -> BinaryIO:
     kind = kind_of(path)
     if kind == "zst":
-        return zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(counted, read_size=CHUNK)
+        return zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(counted, read_size=CHUNK)  # type: ignore[arg-type]  # a raw binary file
     if kind == "gz":
         return gzip.GzipFile(fileobj=counted)  # type: ignore[return-value]
     return counted  # type: ignore[return-value]

@@ -5,14 +5,17 @@ a bounded buffer): when the broker is slow the buffer fills and `put` waits, so 
 down instead of memory growing. The checkpoint moves with the delivery watermark (every line
 whose record is acknowledged), at most once a second and at the end of each file.
 """
+
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -29,14 +32,14 @@ class Progress:
     """A tqdm bar on a terminal (compressed bytes of the file's size, lines/s, matched); one log
     line every `every` s otherwise."""
 
-    def __init__(self, reader: DumpReader, counts: Counts, every: float = 5.0,
-                 tty: bool | None = None) -> None:
+    def __init__(self, reader: DumpReader, counts: Counts, every: float = 5.0, tty: bool | None = None) -> None:
         self.reader, self.counts, self.every = reader, counts, every
         self.bar = None
         self._last = time.monotonic()
         self._shown = 0
         if sys.stderr.isatty() if tty is None else tty:
             from tqdm import tqdm
+
             self.bar = tqdm(total=reader.size, unit="B", unit_scale=True, desc=reader.path.name, leave=True)
 
     def tick(self) -> None:
@@ -47,9 +50,15 @@ class Progress:
             self._shown = read
             self.bar.set_postfix(lines=self.counts.lines, matched=self.counts.matched, refresh=False)
         elif now - self._last >= self.every:
-            log.info("backfill %s: %.1f%% of %d bytes, %d lines, %d matched, %d produced", self.reader.path,
-                     100.0 * self.reader.compressed_read / max(self.reader.size, 1), self.reader.size,
-                     self.counts.lines, self.counts.matched, self.counts.produced)
+            log.info(
+                "backfill %s: %.1f%% of %d bytes, %d lines, %d matched, %d produced",
+                self.reader.path,
+                100.0 * self.reader.compressed_read / max(self.reader.size, 1),
+                self.reader.size,
+                self.counts.lines,
+                self.counts.matched,
+                self.counts.produced,
+            )
             self._last = now
 
     def close(self) -> None:
@@ -58,9 +67,19 @@ class Progress:
             self.bar.close()
 
 
-async def backfill_file(path: Path, *, put: Callable[[Record], Any] | None, drain: Callable[[], Any],
-                        topic: str, filt: Filter, counts: Counts, checkpoint: Checkpoint | None,
-                        selftext_max: int, resume: bool, tty: bool | None = None) -> None:
+async def backfill_file(
+    path: Path,
+    *,
+    put: Callable[[Record], Any] | None,
+    drain: Callable[[], Any],
+    topic: str,
+    filt: Filter,
+    counts: Counts,
+    checkpoint: Checkpoint | None,
+    selftext_max: int,
+    resume: bool,
+    tty: bool | None = None,
+) -> None:
     """One file. `put=None` is a dry run (read and map, produce nothing)."""
     start, finished = checkpoint.lines_done(path) if (checkpoint and resume) else (0, False)
     if finished:
@@ -90,8 +109,14 @@ async def backfill_file(path: Path, *, put: Callable[[Record], Any] | None, drai
                 counts.matched += 1
                 if put is not None:
                     token = mark.sent(number)
-                    await put(Record(topic, fields["id"], orjson.dumps(fields),
-                                     on_delivered=lambda _rec, t=token: (Watermark.delivered(t), _produced(counts))))
+                    await put(
+                        Record(
+                            topic,
+                            fields["id"],
+                            orjson.dumps(fields),
+                            on_delivered=functools.partial(_delivered, token, counts),
+                        )
+                    )
             mark.read_up_to = number  # read: done once its record, if any, is delivered
         if put is not None:
             await drain()
@@ -122,5 +147,7 @@ def wanted(line: bytes, number: int, path: Path, filt: Filter, counts: Counts, s
     return fields if filt.wants(fields) else None
 
 
-def _produced(counts: Counts) -> None:
+def _delivered(token: Any, counts: Counts, _record: Any) -> None:
+    """A record is on the broker: its line counts as done (the watermark) and as produced."""
+    Watermark.delivered(token)
     counts.produced += 1

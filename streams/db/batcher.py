@@ -6,12 +6,14 @@ forever while the buffer stays full: the agent stops pulling events (backpressur
 stream buffer fills and the consumer pauses those partitions; nothing is dropped, and writing
 resumes by itself once the database answers again.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable, Generic, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 from streams.retry import Backoff
 

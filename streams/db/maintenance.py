@@ -6,6 +6,7 @@
   that only the window is touched -- the same contract as the continuous aggregate's policy.
 - `apply_retention`: deletes history older than RETENTION_DAYS, in bounded chunks.
 """
+
 from __future__ import annotations
 
 import psycopg
@@ -48,14 +49,15 @@ DELETE FROM post_metrics_history
 async def is_plain(conn: psycopg.AsyncConnection) -> bool:
     """True when the plain-PostgreSQL path of revision 0003 is installed (not TimescaleDB)."""
     cur = await conn.execute("SELECT to_regclass('timeseries_maintenance') IS NOT NULL")
-    return bool((await cur.fetchone())[0])
+    row = await cur.fetchone()
+    return bool(row and row[0])
 
 
 async def refresh_hourly(conn: psycopg.AsyncConnection, lookback_hours: int) -> int:
     """Recompute the recent hourly buckets; returns how many (bucket, subreddit) rows were written."""
     async with conn.transaction():
         cur = await conn.execute(ROLLUP_WINDOW, {"lookback": lookback_hours})
-        lo, now = await cur.fetchone()  # lo as text: it may be '-infinity'
+        lo, now = await cur.fetchone() or (None, None)  # lo as text: it may be '-infinity'
         await conn.execute(ROLLUP_DELETE, {"lo": lo})
         cur = await conn.execute(ROLLUP_INSERT, {"lo": lo})
         n = cur.rowcount
@@ -71,8 +73,11 @@ async def apply_retention(conn: psycopg.AsyncConnection, days: int, chunk: int =
             cur = await conn.execute(RETENTION_CHUNK, {"days": days, "chunk": chunk})
             n = cur.rowcount
             if n < chunk:
-                await conn.execute("UPDATE timeseries_maintenance SET done_until = now(), last_run_at = now(), "
-                                   "last_row_count = %s WHERE job = 'retention'", (total + max(n, 0),))
+                await conn.execute(
+                    "UPDATE timeseries_maintenance SET done_until = now(), last_run_at = now(), "
+                    "last_row_count = %s WHERE job = 'retention'",
+                    (total + max(n, 0),),
+                )
         total += max(n, 0)
         if n < chunk:
             return total

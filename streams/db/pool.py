@@ -1,5 +1,6 @@
 """The connection pools of the worker's database I/O (psycopg 3, async), by name (the sink's,
 the web views'): `pools()` lists them for the metrics (web.metrics)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,15 @@ from psycopg_pool import AsyncConnectionPool
 _POOLS: dict[str, AsyncConnectionPool] = {}
 
 
-def make_pool(url: str, *, min_size: int = 1, max_size: int = 5, prepare_threshold: int | None = 5,
-              name: str = "redditstream", **kwargs: Any) -> AsyncConnectionPool:
+def make_pool(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 5,
+    prepare_threshold: int | None = 5,
+    name: str = "redditstream",
+    **kwargs: Any,
+) -> AsyncConnectionPool:
     """A pool that is *not opened yet* (call `await pool.open(wait=False)`).
 
     No per-checkout health check (it would cost a round trip per flush): a connection broken by
@@ -19,8 +27,13 @@ def make_pool(url: str, *, min_size: int = 1, max_size: int = 5, prepare_thresho
     (needed by the PGlite wire server of the TimescaleDB tests).
     """
     pool = _POOLS[name] = AsyncConnectionPool(
-        url, min_size=min_size, max_size=max_size, open=False, name=name,
-        timeout=10.0, reconnect_timeout=24 * 3600.0,
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        name=name,
+        timeout=10.0,
+        reconnect_timeout=24 * 3600.0,
         kwargs={"autocommit": True, "connect_timeout": 5, "prepare_threshold": prepare_threshold, **kwargs},
     )
     return pool
@@ -28,8 +41,9 @@ def make_pool(url: str, *, min_size: int = 1, max_size: int = 5, prepare_thresho
 
 def sink_pool(settings: Any) -> AsyncConnectionPool:
     """The worker's pool for its writing agents (the sink, the DLQ persister), made once."""
-    return _POOLS.get("sink") or make_pool(settings.database_url, min_size=settings.db_pool_min,
-                                           max_size=settings.db_pool_max, name="sink")
+    return _POOLS.get("sink") or make_pool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, name="sink"
+    )
 
 
 def pools() -> dict[str, AsyncConnectionPool]:

@@ -2,11 +2,13 @@
 
 No I/O here, so all of it is unit-tested (tests/unit/test_sink_rows.py).
 """
+
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any, NamedTuple, Optional, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -18,10 +20,21 @@ T = TypeVar("T")
 
 # The snapshot fields that are columns of `posts` / `post_metrics_history` (after `post_id`, the
 # snapshot's `id`), then every enrichment field: names and types from streams.records.
-ROW_SNAPSHOT_FIELDS = ("subreddit", "title", "author", "created_utc", "observed_at", "score", "num_comments",
-                       "upvote_ratio", "url", "permalink", "over_18")
-ObservationRow = NamedTuple("ObservationRow", [  # type: ignore[misc]  # noqa: UP014 - fields derived at import
-    ("post_id", str), *((n, SNAPSHOT_FIELDS[n]) for n in ROW_SNAPSHOT_FIELDS), *ENRICHMENT_FIELDS.items()])
+ROW_SNAPSHOT_FIELDS = (
+    "subreddit",
+    "title",
+    "author",
+    "created_utc",
+    "observed_at",
+    "score",
+    "num_comments",
+    "upvote_ratio",
+    "url",
+    "permalink",
+    "over_18",
+)
+_ROW_FIELDS = [("post_id", str), *((n, SNAPSHOT_FIELDS[n]) for n in ROW_SNAPSHOT_FIELDS), *ENRICHMENT_FIELDS.items()]
+ObservationRow = NamedTuple("ObservationRow", _ROW_FIELDS)  # type: ignore[misc]  # derived: mypy takes literals only
 ObservationRow.__doc__ = "One enriched observation, flattened into the columns of `posts` / `post_metrics_history`."
 
 
@@ -31,7 +44,7 @@ class DeadRow(NamedTuple):
     source_topic: str
     partition: int
     offset: int
-    key: Optional[str]
+    key: str | None
     payload: str
     payload_encoding: str
     error_type: str
@@ -80,23 +93,47 @@ def row_from_data(data: Any) -> ObservationRow:
         snap, enrichment = observation_fields(data)
     except InvalidMessage as exc:
         raise BadObservation(str(exc)) from None
-    return ObservationRow(snap["id"], *[snap[n] for n in ROW_SNAPSHOT_FIELDS], *enrichment)
+    return ObservationRow(snap["id"], *[snap[n] for n in ROW_SNAPSHOT_FIELDS], *enrichment)  # type: ignore[call-arg]
 
 
-def dead_row(*, topic: str, partition: int, offset: int, key: bytes | str | None, raw: bytes | str | None,
-             exc: BaseException, failed_at: float, worker: str, attempt: int = 1, item: int = 0) -> DeadRow:
+def dead_row(
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | str | None,
+    raw: bytes | str | None,
+    exc: BaseException,
+    failed_at: float,
+    worker: str,
+    attempt: int = 1,
+    item: int = 0,
+) -> DeadRow:
     payload, encoding = payload_text(raw)
     encoding = "base64" if encoding == "base64" else "utf-8"  # a tombstone: an empty payload
     if isinstance(key, (bytes, bytearray)):
         key = bytes(key).decode("utf-8", "replace")
     if key is not None:
         key = key.replace("\x00", "")
-    return DeadRow(topic, partition, offset, key, payload, encoding, type(exc).__name__,
-                   (str(exc).strip() or repr(exc)).replace("\x00", "")[:2000], failed_at, attempt, worker, item)
+    return DeadRow(
+        topic,
+        partition,
+        offset,
+        key,
+        payload,
+        encoding,
+        type(exc).__name__,
+        (str(exc).strip() or repr(exc)).replace("\x00", "")[:2000],
+        failed_at,
+        attempt,
+        worker,
+        item,
+    )
 
 
-def dead_row_from_envelope(raw: bytes | str | None, *, topic: str, partition: int, offset: int,
-                           failed_at: float, worker: str) -> DeadRow:
+def dead_row_from_envelope(
+    raw: bytes | str | None, *, topic: str, partition: int, offset: int, failed_at: float, worker: str
+) -> DeadRow:
     """A `DeadLetter` envelope (JSON, DESIGN §3) → its `dlq_events` row.
 
     An envelope that is itself broken is kept too: as a dead letter of the DLQ topic, payload intact.
@@ -117,15 +154,29 @@ def dead_row_from_envelope(raw: bytes | str | None, *, topic: str, partition: in
         if "\x00" in payload:
             payload, enc = base64.b64encode(payload.encode("utf-8", "surrogateescape")).decode(), "base64"
         return DeadRow(
-            str(d["source_topic"]), int(d["partition"]), int(d["offset"]),
-            None if key is None else str(key).replace("\x00", ""), payload, enc,
-            str(d.get("error_type") or "Unknown").replace("\x00", ""), str(d.get("error") or "").replace("\x00", ""),
-            float(d.get("failed_at") or failed_at), max(1, int(d.get("attempt") or 1)),
-            str(d.get("worker") or "").replace("\x00", ""))
+            str(d["source_topic"]),
+            int(d["partition"]),
+            int(d["offset"]),
+            None if key is None else str(key).replace("\x00", ""),
+            payload,
+            enc,
+            str(d.get("error_type") or "Unknown").replace("\x00", ""),
+            str(d.get("error") or "").replace("\x00", ""),
+            float(d.get("failed_at") or failed_at),
+            max(1, int(d.get("attempt") or 1)),
+            str(d.get("worker") or "").replace("\x00", ""),
+        )
     except (ValueError, KeyError, TypeError) as exc:
-        return dead_row(topic=topic, partition=partition, offset=offset, key=None, raw=raw,
-                        exc=MalformedDeadLetter(str(exc)),
-                        failed_at=failed_at, worker=worker)
+        return dead_row(
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            key=None,
+            raw=raw,
+            exc=MalformedDeadLetter(str(exc)),
+            failed_at=failed_at,
+            worker=worker,
+        )
 
 
 def halves(items: Sequence[T]) -> tuple[Sequence[T], Sequence[T]]:
@@ -136,10 +187,11 @@ def halves(items: Sequence[T]) -> tuple[Sequence[T], Sequence[T]]:
 
 # ------------------------------------------------------------- the rows as the SQL takes them
 
+
 def rows_json(rows: Sequence[ObservationRow]) -> str:
     """The rows as one JSON array of objects (fields by name), for `json_to_recordset` in the SQL."""
     return orjson.dumps([r._asdict() for r in rows]).decode()
 
 
 def dead_columns(rows: Sequence[DeadRow]) -> list[list]:
-    return [list(c) for c in zip(*rows)] if rows else [[] for _ in DeadRow._fields]
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in DeadRow._fields]

@@ -12,23 +12,29 @@ written again with each half in a savepoint, recursively, so that only the rejec
 split out; they become dead letters in the same transaction. Any other error (connection lost,
 server down, timeout, a missing table) propagates: the caller retries the whole batch.
 """
+
 from __future__ import annotations
 
 import time
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from types import UnionType
+from typing import Any
 
 import psycopg
 
 from streams.db.rows import DeadRow, ObservationRow, dead_columns, halves, rows_json
 
+
 def recordset_columns(row_type: type = ObservationRow) -> str:
     """The column definitions of `json_to_recordset` for the rows: every field of the row type
     (streams.db.rows, derived from the records' schema) with its PostgreSQL type."""
     pg = {str: "text", float: "float8", int: "int", bool: "bool"}
-    return ", ".join(f"{name} {pg[typing.get_args(t)[0] if typing.get_origin(t) is typing.Union else t]}"
-                     for name, t in typing.get_type_hints(row_type).items())
+    return ", ".join(
+        f"{name} {pg[typing.get_args(t)[0] if typing.get_origin(t) in (typing.Union, UnionType) else t]}"
+        for name, t in typing.get_type_hints(row_type).items()
+    )
 
 
 UPSERT_POSTS = """
@@ -98,8 +104,9 @@ class WriteResult:
     statements: int = 0
 
 
-async def _write_rows(conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult,
-                      keep_after: float) -> None:
+async def _write_rows(
+    conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult, keep_after: float
+) -> None:
     params = {"rows": rows_json(rows), "keep_after": keep_after}
     await conn.execute(UPSERT_POSTS, params)
     await conn.execute(INSERT_HISTORY, params)
@@ -110,14 +117,15 @@ async def write_dead(conn: psycopg.AsyncConnection, dead: Sequence[DeadRow]) -> 
     await conn.execute(INSERT_DEAD, dead_columns(dead))
 
 
-async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: WriteResult, now: float,
-                   keep_after: float) -> None:
+async def _isolate(
+    conn: psycopg.AsyncConnection, items: Sequence[Item], res: WriteResult, now: float, keep_after: float
+) -> None:
     """Write `items`' rows, each half in a savepoint; the rows PostgreSQL rejects become dead letters."""
     if not items:
         return
     try:
         async with conn.transaction():  # a savepoint inside the flush's transaction
-            await _write_rows(conn, [i.row for i in items], res, keep_after)
+            await _write_rows(conn, [i.row for i in items if i.row is not None], res, keep_after)
         res.rows += len(items)
         return
     except CONTENT_ERRORS as exc:
@@ -134,19 +142,30 @@ async def _isolate(conn: psycopg.AsyncConnection, items: Sequence[Item], res: Wr
 
 def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
     from streams.db.rows import dead_row, element_bytes
+
     m = item.meta
     # an element of a batch message is dead-lettered with its own JSON, not the whole batch's
     raw = element_bytes(m["element"]) if "element" in m else m.get("raw")
     # batch messages have no key of their own: the element's post id is its key (a replay keeps
     # the post's observations in one partition)
-    key = m.get("key") or (item.row.post_id if item.row is not None else None)
-    return dead_row(topic=m.get("topic", ""), partition=m.get("partition", -1), offset=m.get("offset", -1),
-                    key=key, raw=raw, exc=exc, failed_at=now, worker=m.get("worker", ""),
-                    attempt=m.get("attempt", 1), item=m.get("item", 0))
+    key = m.get("key") or (item.row._asdict()["post_id"] if item.row is not None else None)
+    return dead_row(
+        topic=m.get("topic", ""),
+        partition=m.get("partition", -1),
+        offset=m.get("offset", -1),
+        key=key,
+        raw=raw,
+        exc=exc,
+        failed_at=now,
+        worker=m.get("worker", ""),
+        attempt=m.get("attempt", 1),
+        item=m.get("item", 0),
+    )
 
 
-async def write_batch(conn: psycopg.AsyncConnection, items: Sequence[Item], *,
-                      retention_days: float | None = None) -> WriteResult:
+async def write_batch(
+    conn: psycopg.AsyncConnection, items: Sequence[Item], *, retention_days: float | None = None
+) -> WriteResult:
     """Commit `items` (rows and dead letters) in one transaction; split out rows PostgreSQL rejects.
 
     With `retention_days`, an observation older than that goes to `posts` (if it is the post's

@@ -1,7 +1,8 @@
 """What an API error means for ingest: retry (with streams.retry.Backoff), wait out a 429, or drop (pure)."""
+
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from asyncprawcore import exceptions as praw_exc
 
@@ -24,13 +25,12 @@ def classify(exc: BaseException) -> str:
     """RATE_LIMITED (429), DROP (the subreddit does not exist or is closed to us), or RETRY."""
     if isinstance(exc, praw_exc.TooManyRequests):
         return RATE_LIMITED
-    if isinstance(exc, (praw_exc.NotFound, praw_exc.Forbidden, praw_exc.Redirect,
-                        praw_exc.UnavailableForLegalReasons)):
+    if isinstance(exc, (praw_exc.NotFound, praw_exc.Forbidden, praw_exc.Redirect, praw_exc.UnavailableForLegalReasons)):
         return DROP
     return RETRY
 
 
-def outcome(exc: Optional[BaseException]) -> str:
+def outcome(exc: BaseException | None) -> str:
     """The label of `redditstream_ingest_api_requests_total{outcome}`."""
     if exc is None:
         return "ok"

@@ -4,12 +4,13 @@ asyncprawcore keeps a rate limiter per session; :func:`streams.ingest.reddit.ope
 replaces it with :class:`BudgetLimiter`, so every request of every task goes through
 :meth:`Budget.acquire` and every response updates the one :class:`Budget`.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from streams.ingest.metrics import RATELIMIT_REMAINING, RATELIMIT_SLEEPS
 
@@ -20,8 +21,8 @@ class Budget:
     def __init__(self, reserve: int = 5, clock=time.monotonic) -> None:
         self.reserve = reserve
         self.clock = clock
-        self.remaining: Optional[float] = None
-        self.used: Optional[int] = None
+        self.remaining: float | None = None
+        self.used: int | None = None
         self.reset_at: float = 0.0
         self.blocked_until: float = 0.0
 

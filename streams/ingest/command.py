@@ -3,6 +3,7 @@
 Stops on SIGTERM/SIGINT in order: the pollers stop, every pending record is delivered
 (up to INGEST_SHUTDOWN_TIMEOUT), the delivered ids are saved, then the process exits.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,11 +20,11 @@ async def ingest(self) -> None:
     import redis.asyncio as aioredis
     from prometheus_client import start_http_server
 
+    from streams.admin import bootstrap_servers, ensure_topics
     from streams.commands import setup_logging, stop_event
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
     from streams.ingest.producer import BufferedProducer, producer_config
-    from streams.admin import bootstrap_servers, ensure_topics
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
 
@@ -33,31 +34,47 @@ async def ingest(self) -> None:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
     bootstrap = bootstrap_servers(settings.kafka_broker_url)
     producer = BufferedProducer(
-        producer_config(settings, bootstrap), settings.ingest_buffer_records,
-        settings.ingest_retry_base_seconds, settings.ingest_retry_max_seconds,
-        declare=lambda: ensure_topics(bootstrap, [settings.topic_posts, settings.topic_refresh],
-                                      settings.topic_partitions, settings.topic_replication))
+        producer_config(settings, bootstrap),
+        settings.ingest_buffer_records,
+        settings.ingest_retry_base_seconds,
+        settings.ingest_retry_max_seconds,
+        declare=lambda: ensure_topics(
+            bootstrap,
+            [settings.topic_posts, settings.topic_refresh],
+            settings.topic_partitions,
+            settings.topic_replication,
+        ),
+    )
     budget = Budget(settings.ingest_ratelimit_reserve)
     client = RedditClient(open_reddit(settings, budget))
-    store = KnownStore(aioredis.Redis.from_url(settings.redis_url), f"{settings.app_id}:ingest",
-                       settings.ingest_seen_ttl_hours * 3600)
+    store = KnownStore(
+        aioredis.Redis.from_url(settings.redis_url), f"{settings.app_id}:ingest", settings.ingest_seen_ttl_hours * 3600
+    )
     job = Ingest(settings, client, store, producer, budget, stop)
     try:
         job.tracked = await store.load_tracked()
-    except Exception:  # noqa: BLE001 - Redis down at start: begin with nothing tracked
+    except Exception:
         log.exception("could not load tracked posts from Redis")
     await producer.start()
     tasks = [asyncio.create_task(job.poll_forever(sub), name=f"poll-{sub}") for sub in settings.subreddits]
     tasks.append(asyncio.create_task(job.refresh_forever(), name="refresh"))
     saver = asyncio.create_task(job.persist_forever(), name="persist")
-    log.info("ingest started: %d subreddits, api %s, topics %s / %s, %d tracked posts",
-             len(settings.subreddits), settings.reddit_api_url or "https://oauth.reddit.com",
-             settings.topic_posts, settings.topic_refresh, len(job.tracked))
+    log.info(
+        "ingest started: %d subreddits, api %s, topics %s / %s, %d tracked posts",
+        len(settings.subreddits),
+        settings.reddit_api_url or "https://oauth.reddit.com",
+        settings.topic_posts,
+        settings.topic_refresh,
+        len(job.tracked),
+    )
     try:
         await stop.wait()
     finally:
-        log.info("ingest stopping: %d records pending", producer.pending,
-                 extra={"fields": {"event": "ingest stopping", "pending": producer.pending}})
+        log.info(
+            "ingest stopping: %d records pending",
+            producer.pending,
+            extra={"fields": {"event": "ingest stopping", "pending": producer.pending}},
+        )
         # pollers blocked in put() (full buffer) or mid-request are cancelled: what they
         # already handed to the producer is delivered below.
         for t in tasks:
@@ -67,12 +84,23 @@ async def ingest(self) -> None:
         await saver
         try:
             await job.persist()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("could not save the delivered ids to Redis: they may be emitted again")
         await producer.stop()
         await client.close()
         await store.redis.aclose()
-        log.info("ingest stopped: enqueued=%d delivered=%d pending=%d%s", producer.enqueued, producer.delivered,
-                 producer.pending, "" if drained else " (shutdown timeout: pending records NOT delivered)",
-                 extra={"fields": {"event": "ingest stopped", "enqueued": producer.enqueued,
-                                   "delivered": producer.delivered, "pending": producer.pending}})
+        log.info(
+            "ingest stopped: enqueued=%d delivered=%d pending=%d%s",
+            producer.enqueued,
+            producer.delivered,
+            producer.pending,
+            "" if drained else " (shutdown timeout: pending records NOT delivered)",
+            extra={
+                "fields": {
+                    "event": "ingest stopped",
+                    "enqueued": producer.enqueued,
+                    "delivered": producer.delivered,
+                    "pending": producer.pending,
+                }
+            },
+        )

@@ -1,4 +1,5 @@
 """An asyncpraw Submission (or the raw `t3` JSON `data`) → `PostSnapshot` (pure)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,12 +7,13 @@
 - `tracked` (hash, id → JSON of created_utc, last score, last observed_at): the posts that
   are re-polled for refreshes.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 import redis.asyncio as aioredis
 
@@ -22,16 +23,24 @@ class Tracked:
     created_utc: float
     score: int
     observed_at: float
-    prev_score: Optional[int] = None
-    prev_at: Optional[float] = None
+    prev_score: int | None = None
+    prev_at: float | None = None
     next_due: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps({"c": self.created_utc, "s": self.score, "at": self.observed_at,
-                           "ps": self.prev_score, "pat": self.prev_at, "due": self.next_due})
+        return json.dumps(
+            {
+                "c": self.created_utc,
+                "s": self.score,
+                "at": self.observed_at,
+                "ps": self.prev_score,
+                "pat": self.prev_at,
+                "due": self.next_due,
+            }
+        )
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> "Tracked":
+    def from_json(cls, raw: str | bytes) -> Tracked:
         d = json.loads(raw)
         return cls(d["c"], d["s"], d["at"], d.get("ps"), d.get("pat"), d.get("due", 0.0))
 
@@ -50,7 +59,7 @@ class KnownStore:
         if not fresh:
             return []
         scores = await self.redis.zmscore(self.seen_key, fresh)
-        return [i for i, s in zip(fresh, scores) if s is None]
+        return [i for i, s in zip(fresh, scores, strict=True) if s is None]
 
     def claim(self, post_id: str) -> None:
         self.local.add(post_id)

@@ -5,19 +5,20 @@ leaves the buffer when aiokafka accepts it; if its delivery fails (broker down, 
 expired) it goes back to the buffer's front and is sent again after a backoff: nothing
 fetched is dropped. `drain` waits until every record is acknowledged (used on SIGTERM).
 """
+
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from streams.retry import Backoff
 from streams.ingest.metrics import BUFFERED
+from streams.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class Record:
     topic: str
     key: str
     value: bytes
-    on_delivered: Optional[Callable[["Record"], None]] = None
+    on_delivered: Callable[[Record], None] | None = None
     attempts: int = 0
 
 
@@ -46,8 +47,14 @@ def producer_config(settings, bootstrap: str) -> dict:
 
 
 class BufferedProducer:
-    def __init__(self, config: dict, capacity: int, retry_base: float = 0.5, retry_max: float = 30.0,
-                 declare: Optional[Callable[[], Awaitable[object]]] = None) -> None:
+    def __init__(
+        self,
+        config: dict,
+        capacity: int,
+        retry_base: float = 0.5,
+        retry_max: float = 30.0,
+        declare: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self.config = config
         self.declare = declare
         self.capacity = capacity
@@ -56,8 +63,8 @@ class BufferedProducer:
         self._space = asyncio.Condition()
         self._ready = asyncio.Event()
         self._inflight = 0
-        self._producer: Optional[AIOKafkaProducer] = None
-        self._sender: Optional[asyncio.Task] = None
+        self._producer: AIOKafkaProducer | None = None
+        self._sender: asyncio.Task | None = None
         self.enqueued = 0
         self.delivered = 0
 
@@ -90,8 +97,7 @@ class BufferedProducer:
             except (KafkaError, OSError) as exc:
                 await producer.stop()
                 delay = self.backoff.delay(attempt)
-                log.warning("broker unreachable (%s); retrying in %.1fs, %d records buffered", exc, delay,
-                            self.pending)
+                log.warning("broker unreachable (%s); retrying in %.1fs, %d records buffered", exc, delay, self.pending)
                 attempt += 1
                 await asyncio.sleep(delay)
 
@@ -118,12 +124,13 @@ class BufferedProducer:
         self._queue.appendleft(rec)
         self._ready.set()
         if rec.attempts in (1, 5) or rec.attempts % 20 == 0:
-            log.warning("delivery of %s/%s failed (%r), attempt %d; kept in the buffer", rec.topic, rec.key, exc,
-                        rec.attempts)
+            log.warning(
+                "delivery of %s/%s failed (%r), attempt %d; kept in the buffer", rec.topic, rec.key, exc, rec.attempts
+            )
 
     def _done(self, rec: Record, fut: asyncio.Future) -> None:
         if fut.cancelled() or fut.exception() is not None:
-            self._requeue(rec, fut.exception() if not fut.cancelled() else asyncio.CancelledError())
+            self._requeue(rec, fut.exception() or asyncio.CancelledError())
             return
         self._inflight -= 1
         self.delivered += 1
@@ -144,7 +151,7 @@ class BufferedProducer:
             if self._producer is not None:
                 try:
                     await asyncio.wait_for(self._producer.flush(), max(deadline - loop.time(), 0.01))
-                except (asyncio.TimeoutError, KafkaError):
+                except (TimeoutError, KafkaError):
                     pass
             await asyncio.sleep(0.05)
         return self.pending == 0

@@ -4,11 +4,12 @@
 - asyncprawcore's own retries are off and its rate limiter is the shared
   :class:`~streams.ingest.budget.Budget` (streams.runtime.reddit).
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import asyncpraw
 
@@ -19,7 +20,7 @@ from streams.runtime.reddit import use_limiter_without_retries
 @dataclass
 class Page:
     posts: list[Any]
-    after: Optional[str]
+    after: str | None
     observed_at: float
 
 
@@ -29,9 +30,14 @@ def open_reddit(settings, budget: Budget) -> asyncpraw.Reddit:
         url = settings.reddit_api_url.rstrip("/")
         kwargs.update(oauth_url=url, reddit_url=url, short_url=url)
     reddit = asyncpraw.Reddit(
-        client_id=settings.reddit_client_id or "unset", client_secret=settings.reddit_client_secret or "unset",
-        user_agent=settings.reddit_user_agent, timeout=settings.ingest_request_timeout,
-        check_for_updates=False, check_for_async=False, **kwargs)
+        client_id=settings.reddit_client_id or "unset",
+        client_secret=settings.reddit_client_secret or "unset",
+        user_agent=settings.reddit_user_agent,
+        timeout=settings.ingest_request_timeout,
+        check_for_updates=False,
+        check_for_async=False,
+        **kwargs,
+    )
     use_limiter_without_retries(reddit, BudgetLimiter(budget))
     return reddit
 
@@ -42,7 +48,7 @@ class RedditClient:
     def __init__(self, reddit: asyncpraw.Reddit) -> None:
         self.reddit = reddit
 
-    async def new_page(self, subreddit: str, after: Optional[str], limit: int = 100) -> Page:
+    async def new_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page:
         params: dict[str, Any] = {"limit": limit}
         if after:
             params["after"] = after

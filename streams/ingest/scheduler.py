@@ -5,17 +5,19 @@ wait for the advertised reset (for every task), on 5xx / timeouts / network erro
 jittered exponential backoff, and on 404/403 the subreddit is dropped (logged once).
 A poller only ever waits for its own calls, so a slow or failing subreddit delays no other.
 """
+
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import time
-from typing import Awaitable, Callable, Optional, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from streams.analytics.priority import is_trending, refresh_interval
 from streams.ingest import backoff
-from streams.retry import Backoff
 from streams.ingest.budget import Budget
 from streams.ingest.convert import to_snapshot
 from streams.ingest.known import KnownStore, Tracked
@@ -23,6 +25,7 @@ from streams.ingest.metrics import API_REQUESTS, POSTS_EMITTED, REFRESHES_EMITTE
 from streams.ingest.producer import BufferedProducer, Record
 from streams.ingest.reddit import RedditClient
 from streams.records import encode
+from streams.retry import Backoff
 
 log = logging.getLogger("streams.ingest")
 T = TypeVar("T")
@@ -42,8 +45,15 @@ def _info(msg: str, **fields) -> None:
 
 
 class Ingest:
-    def __init__(self, settings, client: RedditClient, store: KnownStore, producer: BufferedProducer,
-                 budget: Budget, stop: asyncio.Event) -> None:
+    def __init__(
+        self,
+        settings,
+        client: RedditClient,
+        store: KnownStore,
+        producer: BufferedProducer,
+        budget: Budget,
+        stop: asyncio.Event,
+    ) -> None:
         self.s = settings
         self.retry = Backoff(base=settings.ingest_retry_base_seconds, cap=settings.ingest_retry_max_seconds)
         self.client = client
@@ -63,7 +73,7 @@ class Ingest:
                 result = await fn()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - classified below; nothing crashes the command
+            except Exception as exc:
                 API_REQUESTS.labels(endpoint, backoff.outcome(exc)).inc()
                 kind = backoff.classify(exc)
                 if kind == backoff.DROP:
@@ -74,7 +84,9 @@ class Ingest:
                     log.warning("%s: 429, every task waits %.1fs", what, wait)
                     continue  # the budget makes the next attempt wait
                 delay = self.retry.delay(attempt)
-                log.warning("%s: %s (%s); retry %d in %.2fs", what, type(exc).__name__, str(exc)[:120], attempt + 1, delay)
+                log.warning(
+                    "%s: %s (%s); retry %d in %.2fs", what, type(exc).__name__, str(exc)[:120], attempt + 1, delay
+                )
                 if await self._sleep(delay):
                     break
                 continue
@@ -87,7 +99,7 @@ class Ingest:
         try:
             await asyncio.wait_for(self.stop.wait(), seconds)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     # ------------------------------------------------------------------ new posts
@@ -103,19 +115,23 @@ class Ingest:
                 log.error("subreddit %s dropped: %s (not found or forbidden); it is not polled again", subreddit, exc)
                 return
             except GaveUp as exc:
-                log.warning("poll round of %s gave up (%s); next round in %.1fs", subreddit, exc, self.s.ingest_poll_seconds)
-            except Exception:  # noqa: BLE001 - a bug or an outage (e.g. Redis) must not end the poller
+                log.warning(
+                    "poll round of %s gave up (%s); next round in %.1fs", subreddit, exc, self.s.ingest_poll_seconds
+                )
+            except Exception:
                 log.exception("poll round of %s failed", subreddit)
             if await self._sleep(self.s.ingest_poll_seconds):
                 return
 
     async def poll_round(self, subreddit: str, round_no: int = 0) -> int:
         t0, round_at = time.monotonic(), time.time()
-        after: Optional[str] = None
+        after: str | None = None
         new: list[tuple[object, float]] = []
         pages = seen = 0
         while pages < self.s.ingest_max_pages:
-            page = await self.call("new", f"r/{subreddit}/new", lambda: self.client.new_page(subreddit, after))
+            page = await self.call(
+                "new", f"r/{subreddit}/new", functools.partial(self.client.new_page, subreddit, after)
+            )
             pages += 1
             ids = [p.id for p in page.posts]
             fresh = set(await self.store.unseen(ids))
@@ -128,8 +144,16 @@ class Ingest:
             await self._emit_new(post, observed_at, round_at)
         duration = time.monotonic() - t0
         ROUND_SECONDS.labels(subreddit).observe(duration)
-        _info("poll round", subreddit=subreddit, round=round_no, pages=pages, new=len(new), seen=seen,
-              duration_ms=round(duration * 1000, 1), buffered=self.producer.pending)
+        _info(
+            "poll round",
+            subreddit=subreddit,
+            round=round_no,
+            pages=pages,
+            new=len(new),
+            seen=seen,
+            duration_ms=round(duration * 1000, 1),
+            buffered=self.producer.pending,
+        )
         return len(new)
 
     async def _emit_new(self, post, observed_at: float, round_at: float) -> None:
@@ -137,8 +161,7 @@ class Ingest:
         self.store.claim(snap.id)
         interval = refresh_interval(observed_at - snap.created_utc, self.s.refresh_tiers)
         if interval is not None:
-            self.tracked[snap.id] = Tracked(snap.created_utc, snap.score, observed_at,
-                                            next_due=round_at + interval)
+            self.tracked[snap.id] = Tracked(snap.created_utc, snap.score, observed_at, next_due=round_at + interval)
         await self.producer.put(Record(self.s.topic_posts, snap.id, encode(snap), self._on_new_delivered))
 
     def _on_new_delivered(self, rec: Record) -> None:
@@ -155,7 +178,7 @@ class Ingest:
                 n += 1
                 if n % 600 == 0:
                     await self.store.prune()
-            except Exception:  # noqa: BLE001 - Redis down: retried next time, ids stay in memory
+            except Exception:
                 log.exception("saving ingest state to Redis failed; retrying")
             if stopping:
                 return
@@ -174,20 +197,24 @@ class Ingest:
 
     async def due(self, now: float) -> list[str]:
         """The tracked posts due now, most overdue first; posts past the last tier are untracked."""
-        gone = [pid for pid, t in self.tracked.items()
-                if refresh_interval(now - t.created_utc, self.s.refresh_tiers) is None]
+        gone = [
+            pid
+            for pid, t in self.tracked.items()
+            if refresh_interval(now - t.created_utc, self.s.refresh_tiers) is None
+        ]
         for pid in gone:
             del self.tracked[pid]
         if gone:
             await self.store.untrack(gone)
-        return sorted((pid for pid, t in self.tracked.items() if t.next_due <= now),
-                      key=lambda pid: self.tracked[pid].next_due)
+        return sorted(
+            (pid for pid, t in self.tracked.items() if t.next_due <= now), key=lambda pid: self.tracked[pid].next_due
+        )
 
     async def refresh_forever(self) -> None:
         while not self.stop.is_set():
             try:
                 await self.refresh_round()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("refresh round failed")
             if await self._sleep(self.s.ingest_refresh_check_seconds):
                 return
@@ -201,9 +228,11 @@ class Ingest:
         ok_requests = refreshed = 0
         missing: list[str] = []
         for i in range(0, len(due), 100):
-            chunk = due[i:i + 100]
+            chunk = due[i : i + 100]
             try:
-                page = await self.call("info", f"/api/info ({len(chunk)} ids)", lambda: self.client.info(chunk))
+                page = await self.call(
+                    "info", f"/api/info ({len(chunk)} ids)", functools.partial(self.client.info, chunk)
+                )
             except GaveUp as exc:
                 log.warning("refresh batch gave up (%s); those posts stay due", exc)
                 continue
@@ -218,9 +247,16 @@ class Ingest:
         if missing:
             await self.store.untrack(missing)
         duration = time.monotonic() - t0
-        _info("refresh round", posts=len(due), refreshed=refreshed, requests=ok_requests,
-              expected_requests=math.ceil(len(due) / 100), missing=len(missing),
-              duration_ms=round(duration * 1000, 1), tracked=len(self.tracked))
+        _info(
+            "refresh round",
+            posts=len(due),
+            refreshed=refreshed,
+            requests=ok_requests,
+            expected_requests=math.ceil(len(due) / 100),
+            missing=len(missing),
+            duration_ms=round(duration * 1000, 1),
+            tracked=len(self.tracked),
+        )
         return refreshed
 
     async def _emit_refresh(self, post, observed_at: float, round_at: float) -> int:
@@ -229,8 +265,9 @@ class Ingest:
         if t is None:
             return 0
         trending = is_trending(t.score, t.observed_at, snap.score, observed_at, self.s.refresh_trending_velocity)
-        interval = refresh_interval(observed_at - snap.created_utc, self.s.refresh_tiers, trending,
-                                    self.s.refresh_trending_factor)
+        interval = refresh_interval(
+            observed_at - snap.created_utc, self.s.refresh_tiers, trending, self.s.refresh_trending_factor
+        )
         if interval is None:
             del self.tracked[snap.id]
         else:
@@ -250,4 +287,4 @@ def _subreddit_of(value: bytes) -> str:
     if start < 0:
         return "unknown"
     start += len(b'"subreddit":"')
-    return value[start:value.find(b'"', start)].decode(errors="replace")
+    return value[start : value.find(b'"', start)].decode(errors="replace")

@@ -7,6 +7,7 @@ verified versions: streams.runtime.versions):
 - the transport's consumer is `OrderedConsumer` (streams.runtime.consumer): no offsets skipped
   after a rebalance.
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,11 +24,11 @@ class App(faust.App):
 
     def _new_transport(self) -> Any:
         transport = super()._new_transport()
-        transport.Consumer = OrderedConsumer
+        transport.Consumer = OrderedConsumer  # type: ignore[misc]  # faust's documented way to swap it
         return transport
 
 
 def kafka_producer(app: faust.App) -> Any:
     """The aiokafka producer under faust's (started with the app): for record batches
     (`create_batch`/`send_batch`, tables.changelog), which faust's producer does not offer."""
-    return app.producer._ensure_producer()
+    return app.producer._ensure_producer()  # type: ignore[attr-defined]  # the aiokafka driver's

@@ -16,11 +16,13 @@ and the partition is seeked to the expected offset, so the skipped records are f
 A gap that is still there after that re-fetch is real (e.g. a transaction marker): the record
 is then let through.
 """
+
 from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any, cast
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
@@ -30,16 +32,19 @@ from streams.offsets import GapTracker, is_ordered
 from streams.runtime.fetch_loop import FetchLoop
 
 log = logging.getLogger(__name__)
-RESEEKS = Counter("redditstream_consumer_gap_reseeks_total",
-                  "Records that arrived past the expected offset (stale prefetch after a rebalance); "
-                  "the partition was re-seeked to the expected offset", ["topic"])
+RESEEKS = Counter(
+    "redditstream_consumer_gap_reseeks_total",
+    "Records that arrived past the expected offset (stale prefetch after a rebalance); "
+    "the partition was re-seeked to the expected offset",
+    ["topic"],
+)
 
 
 class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
     """faust's aiokafka consumer with `GapTracker` in front of its stale-record handling (and
     the cheaper fetch loop of streams.runtime.fetch_loop)."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.gaps = GapTracker()
 
@@ -93,14 +98,19 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
 
     def debug_state(self) -> dict[str, Any]:
         """The partitions as faust and aiokafka see them, for `/debug/partitions/` (web.debug)."""
+
         def names(tps: Any) -> list[str]:
             return sorted(f"{tp.topic}[{tp.partition}]" for tp in tps)
+
         aio_state: dict[str, Any] = {}
         try:
             for tp, st in self.assignment_states().items():
                 aio_state[f"{tp.topic}[{tp.partition}]"] = {
-                    "paused": st.paused, "position": st._position, "status": str(st._status),
-                    "reset": st._reset_strategy}
+                    "paused": st.paused,
+                    "position": st._position,
+                    "status": str(st._status),
+                    "reset": st._reset_strategy,
+                }
         except Exception as exc:  # noqa: BLE001 - diagnostics only
             aio_state = {"unavailable": repr(exc)}
         return {
@@ -109,7 +119,9 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
             "paused": names(self._paused_partitions or ()),
             "aiokafka": aio_state,
             "unacked_messages": len(self._unacked_messages),
-            "acked_not_committed": {f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in self._acked.items() if offs},
+            "acked_not_committed": {
+                f"{tp.topic}[{tp.partition}]": len(offs) for tp, offs in self._acked.items() if offs
+            },
             "committed": {f"{tp.topic}[{tp.partition}]": off for tp, off in self._committed_offset.items()},
         }
 
@@ -120,6 +132,7 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
         async def call() -> Any:
             result = fn(aio)
             return await result if inspect.isawaitable(result) else result
+
         return await self._thread.call_thread(call)
 
     async def perform_seek(self) -> None:
@@ -136,7 +149,7 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
         await super().seek(partition, offset)
         self.gaps.reset(partition, offset)
 
-    async def on_partitions_revoked(self, revoked) -> None:  # noqa: ANN001
+    async def on_partitions_revoked(self, revoked) -> None:
         self.gaps.forget(revoked)
         await super().on_partitions_revoked(revoked)
 
@@ -148,10 +161,22 @@ class OrderedConsumer(FetchLoop, faust_aiokafka.Consumer):
             if is_ordered(tp.topic):
                 seek_to = self.gaps.admit(tp, message.offset)
                 if seek_to is not None:
-                    log.warning("%s[%d]: got offset %d while expecting %d (stale record after a rebalance); "
-                                "re-fetching from %d", tp.topic, tp.partition, message.offset, seek_to, seek_to)
+                    log.warning(
+                        "%s[%d]: got offset %d while expecting %d (stale record after a rebalance); "
+                        "re-fetching from %d",
+                        tp.topic,
+                        tp.partition,
+                        message.offset,
+                        seek_to,
+                        seek_to,
+                    )
                     RESEEKS.labels(tp.topic).inc()
                     await self.seek(tp, seek_to)
                     reseeked.add(tp)
                     continue
             yield tp, message
+
+
+def ordered_consumer(app: Any) -> OrderedConsumer:
+    """The app's consumer, typed as what streams.runtime.application makes it."""
+    return cast(OrderedConsumer, app.consumer)

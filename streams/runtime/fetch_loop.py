@@ -12,15 +12,17 @@ blocks: it puts the event on the stream's queue and returns.
 the delivery coroutine is first run eagerly, as Python 3.12's eager tasks do; only when it
 suspends is the rest of it handed to `wait_first` as before, with the same semantics.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Coroutine, Optional
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 from faust.transport.consumer import CONSUMER_FETCHING
 
 
-def run_eagerly(coro: Coroutine) -> Optional[Awaitable]:
+def run_eagerly(coro: Coroutine) -> Awaitable | None:
     """Run `coro` up to its first suspension. None if it finished; else an awaitable of the rest
     (its result or exception is the coroutine's)."""
     try:
@@ -36,7 +38,7 @@ async def _finish(coro: Coroutine, yielded: Any) -> Any:
         try:
             if yielded is None:  # a bare yield (asyncio.sleep(0))
                 await asyncio.sleep(0)
-            else:                # the future it waits on; it reads the outcome itself when resumed
+            else:  # the future it waits on; it reads the outcome itself when resumed
                 yielded._asyncio_future_blocking = False  # taken over, as a Task does
                 await yielded
         except asyncio.CancelledError as exc:
@@ -46,7 +48,7 @@ async def _finish(coro: Coroutine, yielded: Any) -> Any:
                 except StopIteration as stop:
                     return stop.value
                 continue
-        except Exception:  # noqa: BLE001, S110 - the coroutine gets it from the future's result
+        except Exception:  # noqa: BLE001 - the coroutine gets it from the future's result
             pass
         try:
             yielded = coro.send(None)

@@ -4,6 +4,7 @@ streams.runtime.versions).
 asyncprawcore's own retries (2 on 5xx, with sleeps) are turned off, since the scheduler owns
 backoff (streams.ingest.backoff) and one failing call must be one request; its rate limiter is
 replaced by ingest's shared budget (streams.ingest.budget)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,19 +11,24 @@
   that topic"). That happens when the changelog topics were deleted or recreated, or the data
   directory holds another cluster's state.
 """
+
 from __future__ import annotations
 
 import logging
 import shutil
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from faust.stores import rocksdb
 from faust.types import TP
 from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
-DISCARDED = Counter("redditstream_table_partitions_discarded_total",
-                    "Local table partitions discarded because they were ahead of their changelog", ["table"])
+DISCARDED = Counter(
+    "redditstream_table_partitions_discarded_total",
+    "Local table partitions discarded because they were ahead of their changelog",
+    ["table"],
+)
 
 
 def partition_db(table: Any, partition: int) -> Any:
@@ -31,7 +36,7 @@ def partition_db(table: Any, partition: int) -> Any:
     return table.data._db_for_partition(partition)
 
 
-def open_partition_dbs(table: Any) -> Optional[dict[int, Any]]:
+def open_partition_dbs(table: Any) -> dict[int, Any] | None:
     """partition -> database of the partitions `table` has open; None for a non-RocksDB store."""
     dbs = getattr(table.data, "_dbs", None)
     return None if dbs is None else dict(dbs)
@@ -47,12 +52,15 @@ def forget_key(table: Any, raw_key: bytes) -> None:
     table.data._key_index.pop(raw_key, None)
 
 
-def ahead_of_changelog(persisted: Mapping[TP, Optional[int]], end_offsets: Mapping[TP, Optional[int]]) -> list[TP]:
+def ahead_of_changelog(persisted: Mapping[TP, int | None], end_offsets: Mapping[TP, int | None]) -> list[TP]:
     """The partitions whose last applied changelog offset is at or past the topic's end offset
     (the next offset to be written): a store cannot have applied a record the topic never had."""
-    return sorted((tp for tp, offset in persisted.items()
-                   if offset is not None and end_offsets.get(tp) is not None and offset >= end_offsets[tp]),
-                  key=lambda tp: (tp.topic, tp.partition))
+    ahead = []
+    for tp, offset in persisted.items():
+        end = end_offsets.get(tp)
+        if offset is not None and end is not None and offset >= end:
+            ahead.append(tp)
+    return sorted(ahead, key=lambda tp: (tp.topic, tp.partition))
 
 
 class Store(rocksdb.Store):
@@ -66,12 +74,18 @@ class Store(rocksdb.Store):
             return
         end_offsets = await self.app.consumer.highwaters(*[tp for tp, o in persisted.items() if o is not None])
         for tp in ahead_of_changelog(persisted, end_offsets):
-            self.discard_partition(tp, persisted[tp], end_offsets[tp])
+            self.discard_partition(tp, persisted[tp] or 0, end_offsets[tp])
 
     def discard_partition(self, tp: TP, persisted: int, end_offset: int) -> None:
-        log.warning("table %s: the local store of %s[%d] has applied changelog offset %d but the topic ends at "
-                    "%d (deleted or recreated?); discarding it and restoring from the changelog",
-                    self.table_name, tp.topic, tp.partition, persisted, end_offset)
+        log.warning(
+            "table %s: the local store of %s[%d] has applied changelog offset %d but the topic ends at "
+            "%d (deleted or recreated?); discarding it and restoring from the changelog",
+            self.table_name,
+            tp.topic,
+            tp.partition,
+            persisted,
+            end_offset,
+        )
         DISCARDED.labels(self.table_name).inc()
         db = self._dbs.pop(tp.partition, None)
         if db is not None:
@@ -79,4 +93,3 @@ class Store(rocksdb.Store):
         self._key_index.clear()
         shutil.rmtree(self.partition_path(tp.partition), ignore_errors=True)
         self._db_for_partition(tp.partition)  # reopen, empty
-

@@ -7,10 +7,11 @@ stalled partition), so the app refuses to start with one line instead. To upgrad
 its pin (tools/lock.sh --upgrade-package NAME), run the contract tests and the suite, and
 update `VERIFIED`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable, Optional
 
 VERIFIED: dict[str, str] = {
     "faust-streaming": "0.15.3",
@@ -21,28 +22,30 @@ VERIFIED: dict[str, str] = {
 }
 
 
-def _installed(name: str) -> Optional[str]:
+def _installed(name: str) -> str | None:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
 
 
-def mismatches(installed: Callable[[str], Optional[str]] = _installed) -> list[str]:
+def mismatches(installed: Callable[[str], str | None] = _installed) -> list[str]:
     """One phrase per library whose installed version is not the verified one."""
     out = []
     for name, verified in VERIFIED.items():
         version = installed(name)
         if version != verified:
-            out.append(f"{name} {version or '(not installed)'} is installed, streams.runtime is verified "
-                       f"with {verified} only")
+            out.append(
+                f"{name} {version or '(not installed)'} is installed, streams.runtime is verified with {verified} only"
+            )
     return out
 
 
-def require_verified(installed: Callable[[str], Optional[str]] = _installed) -> None:
+def require_verified(installed: Callable[[str], str | None] = _installed) -> None:
     """Exit with status 2 and one line when a library is not at its verified version."""
     problems = mismatches(installed)
     if problems:
         import sys
+
         print(f"redditstream: {'; '.join(problems)} (install requirements.lock: make install)", file=sys.stderr)
         raise SystemExit(2)

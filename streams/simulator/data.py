@@ -5,6 +5,7 @@ gap (so creation times are strictly increasing in ``k``). Its final score is hea
 (log-normal); score and comments grow towards their final values over the first day
 (``1 - exp(-age / 4h)``). Titles mix positive, negative and neutral wording.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,12 +16,30 @@ from dataclasses import dataclass
 GROWTH_SECONDS = 4 * 3600.0
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
-_TOPICS = ("Python 3.13", "Kafka", "stream processing", "my first open-source project", "this new GPU",
-           "the release notes", "type hints", "async code", "the benchmark", "remote work")
-_POSITIVE = ("I love {}: it is brilliant", "{} is amazing and makes me happy", "Great news about {}!",
-             "Thank you, {} is wonderful")
-_NEGATIVE = ("{} is terrible and broke everything", "I hate how awful {} is", "Worst experience with {}",
-             "{} crashed again, so frustrating")
+_TOPICS = (
+    "Python 3.13",
+    "Kafka",
+    "stream processing",
+    "my first open-source project",
+    "this new GPU",
+    "the release notes",
+    "type hints",
+    "async code",
+    "the benchmark",
+    "remote work",
+)
+_POSITIVE = (
+    "I love {}: it is brilliant",
+    "{} is amazing and makes me happy",
+    "Great news about {}!",
+    "Thank you, {} is wonderful",
+)
+_NEGATIVE = (
+    "{} is terrible and broke everything",
+    "I hate how awful {} is",
+    "Worst experience with {}",
+    "{} crashed again, so frustrating",
+)
 _NEUTRAL = ("A question about {}", "Notes on {}", "How does {} work?", "{}: weekly discussion thread")
 
 
@@ -93,11 +112,22 @@ def post_json(seed: int, subreddit: str, k: int, anchor: float, gap: float, now:
     score = max(grown(t.final_score, age), 1 if age >= 0 else 0)
     permalink = f"/r/{subreddit}/comments/{t.id}/post_{k}/"
     return {
-        "id": t.id, "name": f"t3_{t.id}", "subreddit": subreddit, "subreddit_name_prefixed": f"r/{subreddit}",
-        "title": t.title, "selftext": t.selftext, "author": t.author or "[deleted]",
-        "created_utc": created, "score": score, "ups": score, "num_comments": grown(t.final_comments, age),
-        "upvote_ratio": t.upvote_ratio, "over_18": t.over_18, "permalink": permalink,
-        "url": f"https://www.reddit.com{permalink}", "is_self": bool(t.selftext),
+        "id": t.id,
+        "name": f"t3_{t.id}",
+        "subreddit": subreddit,
+        "subreddit_name_prefixed": f"r/{subreddit}",
+        "title": t.title,
+        "selftext": t.selftext,
+        "author": t.author or "[deleted]",
+        "created_utc": created,
+        "score": score,
+        "ups": score,
+        "num_comments": grown(t.final_comments, age),
+        "upvote_ratio": t.upvote_ratio,
+        "over_18": t.over_18,
+        "permalink": permalink,
+        "url": f"https://www.reddit.com{permalink}",
+        "is_self": bool(t.selftext),
     }
 
 

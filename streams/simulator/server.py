@@ -9,6 +9,7 @@ Control:     POST /_sim/faults  {"target": sub|"info"|"*", "statuses": [429, 503
              GET  /_sim/requests?since=n   every API request served (kind, target, status, ids)
              GET  /_sim/posts?subreddit=s  the ids of every post that exists now
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,8 +59,12 @@ class World:
         return 3600.0 / self.posts_per_hour
 
     def now(self, sub: str) -> float:
-        return (self.anchor + (time.monotonic() - self.started) * self.speed
-                + self.advanced.get("*", 0.0) + self.advanced.get(sub.lower(), 0.0))
+        return (
+            self.anchor
+            + (time.monotonic() - self.started) * self.speed
+            + self.advanced.get("*", 0.0)
+            + self.advanced.get(sub.lower(), 0.0)
+        )
 
     def existing(self, sub: str) -> list[int]:
         """Indexes of the posts that exist now, newest first."""
@@ -84,8 +89,11 @@ class World:
         if ok:
             self.used += 1
         reset = max(0, math.ceil(self.window - (now - self.window_start)))
-        return ok, {"x-ratelimit-remaining": f"{float(self.budget - self.used):.1f}",
-                    "x-ratelimit-used": str(self.used), "x-ratelimit-reset": str(reset)}
+        return ok, {
+            "x-ratelimit-remaining": f"{float(self.budget - self.used):.1f}",
+            "x-ratelimit-used": str(self.used),
+            "x-ratelimit-reset": str(reset),
+        }
 
     def take_fault(self, target: str) -> Fault | None:
         for key in (target.lower(), "*"):
@@ -100,14 +108,23 @@ class World:
 
 
 def _listing(children: list[dict], after: str | None) -> dict:
-    return {"kind": "Listing", "data": {"after": after, "before": None, "dist": len(children),
-                                        "modhash": None, "children": children}}
+    return {
+        "kind": "Listing",
+        "data": {"after": after, "before": None, "dist": len(children), "modhash": None, "children": children},
+    }
 
 
 def _error(status: int, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"message": {404: "Not Found", 403: "Forbidden", 429: "Too Many Requests",
-                                          400: "Bad Request"}.get(status, "Server Error"), "error": status},
-                             status=status, headers=headers)
+    return web.json_response(
+        {
+            "message": {404: "Not Found", 403: "Forbidden", 429: "Too Many Requests", 400: "Bad Request"}.get(
+                status, "Server Error"
+            ),
+            "error": status,
+        },
+        status=status,
+        headers=headers,
+    )
 
 
 async def _api(request: web.Request, world: World, kind: str, target: str, handler) -> web.Response:
@@ -118,7 +135,7 @@ async def _api(request: web.Request, world: World, kind: str, target: str, handl
     ok, headers = world.spend()
     n_ids = 0
     status = fault.statuses[0] if fault and fault.statuses else 0
-    if status == 429:
+    if status == 429 and fault:
         headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": str(fault.reset)})
         resp = _error(429, headers)
     elif status:
@@ -128,8 +145,16 @@ async def _api(request: web.Request, world: World, kind: str, target: str, handl
     else:
         resp, n_ids = handler()
         resp.headers.update(headers)
-    world.requests.append({"seq": len(world.requests), "t": time.time(), "kind": kind, "target": target,
-                           "status": resp.status, "ids": n_ids})
+    world.requests.append(
+        {
+            "seq": len(world.requests),
+            "t": time.time(),
+            "kind": kind,
+            "target": target,
+            "status": resp.status,
+            "ids": n_ids,
+        }
+    )
     return resp
 
 
@@ -140,10 +165,12 @@ def build_app(world: World) -> web.Application:
     async def token(request: web.Request) -> web.Response:
         if not request.headers.get("Authorization", "").startswith("Basic "):
             return web.json_response({"error": 401, "message": "Unauthorized"}, status=401)
-        world.requests.append({"seq": len(world.requests), "t": time.time(), "kind": "token", "target": "",
-                               "status": 200, "ids": 0})
-        return web.json_response({"access_token": "simulated-token", "token_type": "bearer",
-                                  "expires_in": 86400, "scope": "*"})
+        world.requests.append(
+            {"seq": len(world.requests), "t": time.time(), "kind": "token", "target": "", "status": 200, "ids": 0}
+        )
+        return web.json_response(
+            {"access_token": "simulated-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+        )
 
     @routes.get("/r/{sub}/new")
     async def new(request: web.Request) -> web.Response:
@@ -163,10 +190,12 @@ def build_app(world: World) -> web.Application:
             if after:
                 pos = {data.post_id(world.seed, sub, k): i for i, k in enumerate(ks)}.get(after)
                 start = len(ks) if pos is None else pos + 1
-            page = ks[start:start + limit]
+            page = ks[start : start + limit]
             children = [world.post(sub, k) for k in page]
             more = start + limit < len(ks)
-            return web.json_response(_listing(children, children[-1]["data"]["name"] if more and children else None)), len(page)
+            return web.json_response(
+                _listing(children, children[-1]["data"]["name"] if more and children else None)
+            ), len(page)
 
         return await _api(request, world, "new", sub_raw, answer)
 
@@ -192,8 +221,11 @@ def build_app(world: World) -> web.Application:
     async def set_fault(request: web.Request) -> web.Response:
         body = await request.json()
         target = str(body.get("target", "*")).lower()
-        world.faults[target] = Fault(statuses=[int(x) for x in body.get("statuses", [])],
-                                     latency=float(body.get("latency", 0.0)), reset=int(body.get("reset", 1)))
+        world.faults[target] = Fault(
+            statuses=[int(x) for x in body.get("statuses", [])],
+            latency=float(body.get("latency", 0.0)),
+            reset=int(body.get("reset", 1)),
+        )
         log.info("sim fault set target=%s %s", target, world.faults[target])
         return web.json_response({"ok": True})
 
@@ -225,8 +257,13 @@ def build_app(world: World) -> web.Application:
     async def log_requests(request: web.Request, handler) -> web.StreamResponse:
         t0 = time.monotonic()
         resp = await handler(request)
-        log.info("sim %s %s status=%s ms=%.1f", request.method, request.path_qs[:160], resp.status,
-                 (time.monotonic() - t0) * 1000)
+        log.info(
+            "sim %s %s status=%s ms=%.1f",
+            request.method,
+            request.path_qs[:160],
+            resp.status,
+            (time.monotonic() - t0) * 1000,
+        )
         return resp
 
     app = web.Application(middlewares=[log_requests])
