@@ -1,4 +1,4 @@
-"""Persist every dead letter of the DLQ topic into `dlq_events` (durable, queryable; DESIGN §5, §9).
+"""Persist every dead letter of the DLQ topic into `dlq_events` (durable, queryable; docs/design.md §5, §9).
 
 Same delivery contract as the sink: manual acks after the batch's transaction commits; the
 insert is idempotent on (source_topic, partition, offset), so a redelivered envelope is stored

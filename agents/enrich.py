@@ -1,4 +1,4 @@
-"""The enrichment path shared by the posts and refresh agents (DESIGN §4).
+"""The enrichment path shared by the posts and refresh agents (docs/design.md §4).
 
 decode → sentiment (computed once per post) → velocity (table) → trending → observation to the
 sink (batched per partition, streams.outbox), sums to the per-subreddit stats, state to the Redis
@@ -30,6 +30,7 @@ from streams.app import app, settings
 from streams.delivery import DurableSender
 from streams.outbox import Change, Outbox
 from streams.records import InvalidMessage, decode_snapshot_fields, encode_observation
+from streams.retry import Backoff
 from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
 from tables.changelog import ChangelogSender
@@ -39,6 +40,7 @@ from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
 from tables.subreddit_stats import StatsAccumulator, stats_topic
 
 log = logging.getLogger(__name__)
+RETRY = Backoff(base=0.5, cap=10.0)  # processing paused by an environmental failure
 EVENTS = Counter("redditstream_events_total", "Messages consumed, by topic and outcome", ["topic", "outcome"])
 DEAD_LETTERS = Counter(
     "redditstream_dead_letters_total",
@@ -151,29 +153,53 @@ async def handle(event, topic_name: str, process=enrich) -> None:
     """Process one event with `process` (`enrich`, or `historical` for the backfill topic)."""
     started = time.perf_counter()
     partition = event.message.partition
-    try:
-        observation, changes = process(decode_snapshot_fields(event.value), partition)
-    except Exception as exc:
-        outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
-        if outcome == "error":
-            log.exception("processing %s[%d]@%d failed", topic_name, partition, event.message.offset)
-        dl = deadletter.envelope(
-            topic=topic_name,
-            partition=partition,
-            offset=event.message.offset,
-            key=event.key,
-            value=event.value,
-            error=exc,
-            attempt=deadletter.attempt_of(event.message.headers),
-        )
-        await deadletter.publish(dead_letters, dl, event.ack)
-        DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
-        EVENTS.labels(topic_name, outcome).inc()
-        return
+    attempt = 0
+    while True:
+        try:
+            observation, changes = process(decode_snapshot_fields(event.value), partition)
+            break
+        except Exception as exc:  # noqa: BLE001 - dead-lettered or retried: none crashes the stream
+            if not deadletter.is_environmental(exc):
+                await dead_letter(event, topic_name, partition, exc)
+                return
+            # the worker's own resources failed (a full disk, an I/O error), not the event: the
+            # partition's processing waits and retries; nothing is dead-lettered or acked meanwhile
+            delay = RETRY.delay(attempt)
+            if attempt % 10 == 0:
+                log.error(
+                    "processing %s[%d]@%d: %s; paused, retrying in %.1fs (attempt %d)",
+                    topic_name,
+                    partition,
+                    event.message.offset,
+                    exc,
+                    delay,
+                    attempt + 1,
+                )
+            attempt += 1
+            await asyncio.sleep(delay)
     await outbox.add(partition, observation, event.ack, changes)
     ok, seconds = _ok_metrics(topic_name)
     ok.inc()
     seconds.observe(time.perf_counter() - started)
+
+
+async def dead_letter(event, topic_name: str, partition: int, exc: Exception) -> None:
+    """The event as a dead letter, acked once the dead letter is on the broker."""
+    outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
+    if outcome == "error":
+        log.error("processing %s[%d]@%d failed", topic_name, partition, event.message.offset, exc_info=exc)
+    dl = deadletter.envelope(
+        topic=topic_name,
+        partition=partition,
+        offset=event.message.offset,
+        key=event.key,
+        value=event.value,
+        error=exc,
+        attempt=deadletter.attempt_of(event.message.headers),
+    )
+    await deadletter.publish(dead_letters, dl, event.ack)
+    DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
+    EVENTS.labels(topic_name, outcome).inc()
 
 
 async def send_stats() -> None:

@@ -1,4 +1,4 @@
-"""The sink: enriched observations → PostgreSQL, at least once, in micro-batches (DESIGN §5).
+"""The sink: enriched observations → PostgreSQL, at least once, in micro-batches (docs/design.md §5).
 
 Reads the observations topic as raw bytes (a message that is not an Observation is
 dead-lettered with its bytes instead of crashing the agent in faust's deserializer), buffers

@@ -1,4 +1,4 @@
-"""The Faust app: one object that agents, tables and views register on (DESIGN §1).
+"""The Faust app: one object that agents, tables and views register on (docs/design.md §1).
 
 Importing this module builds the app and reads the settings (a bad one ends the process with
 one line); nothing else in the project does so on import. `faust -A streams` reaches it

@@ -1,4 +1,4 @@
-"""Dead-letter envelopes (DESIGN §3) and their publication.
+"""Dead-letter envelopes (docs/design.md §3) and their publication.
 
 The envelope keeps the original bytes (as text when they are valid UTF-8, else base64), the
 source coordinates and the error. Publishing does not stop the stream for the broker's ack:
@@ -42,6 +42,13 @@ def attempt_of(headers: Any) -> int:
             except (ValueError, UnicodeDecodeError):
                 return 1
     return 1
+
+
+def is_environmental(exc: BaseException) -> bool:
+    """A failure of the worker's own resources rather than of the event: an OSError, or one of
+    RocksDB's I/O errors (rocksdict raises them as plain exceptions, "IO error: No space left on
+    device: ..."). Retried, never dead-lettered: a dead letter is for what the event holds."""
+    return isinstance(exc, OSError) or str(exc).startswith("IO error")
 
 
 def payload_text(raw: bytes | str | None) -> tuple[str, str]:

@@ -1,8 +1,10 @@
-"""The records on the wire (DESIGN §3) and their strict decoding.
+"""The records on the wire (docs/design.md §3) and their strict decoding.
 
-Topics carry raw bytes; agents call :func:`decode_snapshot` themselves so that a message
-that cannot be decoded or validated is dead-lettered with its original bytes instead of
-crashing the stream inside faust's deserializer.
+Topics carry raw bytes; the agents decode them themselves (:func:`decode_snapshot_fields`, the
+sink :func:`observation_fields`) so that a message that cannot be decoded or validated is
+dead-lettered with its original bytes instead of crashing the stream inside faust's
+deserializer. The records below are the one definition of the fields; everything else that
+lists them is derived from them.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class Observation(faust.Record, serializer="json", include_metadata=False):
 
 
 class DeadLetter(faust.Record, serializer="json", include_metadata=False):
-    """The envelope of a message that failed (DESIGN §3)."""
+    """The envelope of a message that failed (docs/design.md §3)."""
 
     source_topic: str
     partition: int

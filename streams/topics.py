@@ -1,4 +1,4 @@
-"""The topics (DESIGN §3). Values are raw bytes: agents decode them strictly."""
+"""The topics (docs/design.md §3). Values are raw bytes: agents decode them strictly."""
 
 from __future__ import annotations
 

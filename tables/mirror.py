@@ -42,7 +42,7 @@ return n
 
 
 def mirror_fields(state: Mapping[str, Any]) -> dict[str, str]:
-    """The hash fields of one velocity state (DESIGN: score, comments, ts, velocities)."""
+    """The hash fields of one velocity state (score, comments, ts, velocities)."""
     return {
         "score": str(int(state["score"])),
         "comments": str(int(state["comments"])),

@@ -11,7 +11,10 @@ from tables.state import VELOCITY_TTL_S, velocity_table
 
 MIRROR_PENDING = Gauge("redditstream_redis_mirror_pending", "Velocity entries not yet mirrored to Redis")
 MIRROR_FLUSHED = Counter("redditstream_redis_mirror_written_total", "Velocity entries written to Redis")
-MIRROR_ROUND_TRIPS = Counter("redditstream_redis_mirror_round_trips_total", "Pipelined Redis round trips of the mirror")
+MIRROR_ROUND_TRIPS = Counter(
+    "redditstream_redis_mirror_round_trips_total",
+    "Redis round trips of the mirror (one script call per batch of entries)",
+)
 
 mirror = RedisMirror(
     aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10),

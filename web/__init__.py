@@ -1,1 +1,1 @@
-"""Faust web views (DESIGN §6)."""
+"""Faust web views (docs/design.md §6)."""

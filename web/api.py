@@ -1,4 +1,4 @@
-"""The JSON API (DESIGN §6): stats, posts (keyset pages), a post with its history, trending,
+"""The JSON API (docs/design.md §6): stats, posts (keyset pages), a post with its history, trending,
 subreddits. Every bad parameter is a 400 naming it (web.params), an unknown post a 404, a
 database that does not answer a 503 (web.db)."""
 

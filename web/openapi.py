@@ -332,7 +332,7 @@ def document() -> dict:
         "info": {
             "title": "redditstream",
             "version": "1",
-            "description": "Real-time Reddit analytics: the API of every worker (DESIGN §6). Errors are "
+            "description": "Real-time Reddit analytics: the API of every worker (docs/design.md §6). Errors are "
             '`{"error": reason}`; timestamps ISO 8601 UTC.',
         },
         "paths": PATHS,

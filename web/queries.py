@@ -1,4 +1,4 @@
-"""The API's SQL (DESIGN §5, §6): each read one statement, on what both storage paths provide.
+"""The API's SQL (docs/design.md §5, §6): each read one statement, on what both storage paths provide.
 
 Every function takes a `WebDatabase` (web.db) and returns JSON-ready dicts: timestamps as ISO
 8601 UTC strings. Only `posts`, `post_metrics_history`, `dlq_events` and `post_metrics_hourly`

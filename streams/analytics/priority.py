@@ -1,4 +1,4 @@
-"""Refresh priority (DESIGN §4): how often a tracked post is re-polled.
+"""Refresh priority (docs/design.md §4): how often a tracked post is re-polled.
 
 A lookup table of tiers ``(max_age_hours, interval_seconds)`` in increasing age order
 (setting ``REFRESH_TIERS``, default ``1:120,6:300,24:900,48:3600``):
@@ -33,7 +33,7 @@ def refresh_interval(
 def is_trending(
     prev_score: int | None, prev_at: float | None, score: int, at: float, velocity_threshold: float
 ) -> bool:
-    """Score velocity (upvotes/minute, DESIGN §4 units) between two observations ≥ the threshold."""
+    """Score velocity (upvotes/minute, docs/design.md §4 units) between two observations ≥ the threshold."""
     if prev_score is None or prev_at is None or at <= prev_at:
         return False
     minutes = max((at - prev_at) / 60.0, 1 / 60)

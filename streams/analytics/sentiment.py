@@ -1,4 +1,4 @@
-"""VADER sentiment of a post (DESIGN §4): the `compound` score in [-1, 1].
+"""VADER sentiment of a post (docs/design.md §4): the `compound` score in [-1, 1].
 
 Computed once per post id (the agents cache it in a table); refreshes never recompute it.
 """

@@ -1,4 +1,4 @@
-"""Trending score in [0, 1] (DESIGN §4).
+"""Trending score in [0, 1] (docs/design.md §4).
 
     trending_score = W_VELOCITY  * min(max(score_velocity, 0) / VELOCITY_HIGH, 1)
                    + W_COMMENTS  * min(num_comments / COMMENTS_HIGH, 1)

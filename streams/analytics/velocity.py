@@ -1,4 +1,4 @@
-"""Engagement velocity between two observations of a post (DESIGN §4), per minute.
+"""Engagement velocity between two observations of a post (docs/design.md §4), per minute.
 
     score_velocity = (score - prev_score) / max(minutes between observed_at, 1/60)
 

@@ -134,7 +134,7 @@ def dead_row(
 def dead_row_from_envelope(
     raw: bytes | str | None, *, topic: str, partition: int, offset: int, failed_at: float, worker: str
 ) -> DeadRow:
-    """A `DeadLetter` envelope (JSON, DESIGN §3) → its `dlq_events` row.
+    """A `DeadLetter` envelope (JSON, docs/design.md §3) → its `dlq_events` row.
 
     An envelope that is itself broken is kept too: as a dead letter of the DLQ topic, payload intact.
     """

@@ -16,7 +16,7 @@ log = logging.getLogger("streams.ingest")
 
 @app.command()
 async def ingest(self) -> None:
-    """Poll the subreddits' new posts and refresh tracked posts into Kafka (DESIGN §1)."""
+    """Poll the subreddits' new posts and refresh tracked posts into Kafka (docs/design.md §1)."""
     import redis.asyncio as aioredis
     from prometheus_client import start_http_server
 

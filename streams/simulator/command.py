@@ -16,7 +16,7 @@ log = logging.getLogger("streams.simulator")
     option("--host", type=str, default=None, help="Address (default: SIMULATOR_HOST)."),
 )
 async def simulate(self, port: int | None, host: str | None) -> None:
-    """Run the Reddit API simulator (DESIGN §8)."""
+    """Run the Reddit API simulator (docs/design.md §8)."""
     from streams.commands import setup_logging, stop_event
     from streams.simulator.server import World, serve
 

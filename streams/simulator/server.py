@@ -1,4 +1,4 @@
-"""The simulator's aiohttp app: the Reddit API shapes of DESIGN §8, plus control endpoints.
+"""The simulator's aiohttp app: the Reddit API shapes of docs/design.md §8, plus control endpoints.
 
 Reddit API:  POST /api/v1/access_token · GET /r/{sub}/new · GET /api/info/?id=t3_a,…
 Control:     POST /_sim/faults  {"target": sub|"info"|"*", "statuses": [429, 503, …],

@@ -29,3 +29,12 @@ def test_envelope_round_trips_as_json():
     dl = envelope(topic="t", partition=1, offset=2, key="k", value=b"\xff", error=KeyError("y"))
     back = DeadLetter.from_data(json.loads(encode(dl)))
     assert original_bytes(back) == b"\xff" and back.error_type == "KeyError"
+
+
+def test_environmental_failures_are_retried_not_dead_lettered():
+    from streams.deadletter import is_environmental
+
+    assert is_environmental(OSError(28, "No space left on device"))
+    assert is_environmental(Exception("IO error: No space left on device: While appending to file: x.log"))
+    assert not is_environmental(ValueError("field 'score' must be int"))
+    assert not is_environmental(KeyError("id"))
