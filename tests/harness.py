@@ -100,18 +100,109 @@ def unique(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
+def faust(*args: str, env: Mapping[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `faust -A streams <args>` to its end, stdout and stderr captured apart (text)."""
+    return subprocess.run([str(BIN / "faust"), "-A", "streams", *args], cwd=cwd, env=dict(env), capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
 @dataclass
-class Worker:
-    """A `faust -A streams worker` process."""
+class Process:
+    """A long-running process of a test: `faust -A streams <args>` (or any `argv`), in a session
+    of its own, stdout and stderr in `workdir/<name>.log`. `stop()` is SIGTERM then, after a
+    timeout, SIGKILL of the whole session; `kill()` is SIGKILL at once.
+
+    The one process wrapper of the tests: `Worker` and the ingest / simulator wrappers
+    (tests/ingest_support.py) are subclasses."""
 
     env: dict[str, str]
     name: str
     workdir: Path
     proc: subprocess.Popen | None = None
+    args: tuple[str, ...] = ()  # faust's subcommand and its options, e.g. ("ingest",)
+    argv: tuple[str, ...] | None = None  # a whole command line instead of faust's
     log_path: Path = field(init=False)
+    killed: bool = field(init=False, default=False)  # stop() had to SIGKILL it
 
     def __post_init__(self) -> None:
-        self.log_path = self.workdir / f"{self.name}.log"
+        self.log_path = Path(self.workdir) / f"{self.name}.log"
+
+    def command(self) -> list[str]:
+        if self.argv is not None:
+            return list(self.argv)
+        return [str(BIN / "faust"), "-A", "streams", *self.args]
+
+    def start(self) -> "Process":
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(self.command(), cwd=self.workdir, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, f"{self.name} was never started"
+        return self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait(self, timeout: float) -> int:
+        """Wait for it to exit by itself: its exit code (AssertionError, with the log's tail, on timeout)."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} still running after {timeout:.0f}s\n{self.tail()}") from None
+
+    def stop(self, timeout: float = 90) -> int:
+        """SIGTERM, then SIGKILL after `timeout` s: the exit code (negative for a signal)."""
+        self.killed = False
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                self.kill()
+        return self.proc.returncode if self.proc is not None else 0
+
+    def kill(self) -> None:
+        """SIGKILL of the process and everything in its session."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def events(self, name: str) -> list[dict]:
+        """The JSON log lines (LOG_FORMAT=json) whose `event` is `name`, in order."""
+        out = []
+        for line in self.log_text().splitlines():
+            if line.startswith("{"):
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if rec.get("event") == name:
+                    out.append(rec)
+        return out
+
+    def tail(self, n: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:]) or "(no log)"
+
+
+@dataclass
+class Worker(Process):
+    """A `faust -A streams worker` process."""
+
+    args: tuple[str, ...] = ("worker", "-l", "info")
 
     @property
     def port(self) -> int:
@@ -122,12 +213,7 @@ class Worker:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait_ready: bool = True, timeout: float = 90) -> "Worker":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(BIN / "faust"), "-A", "streams", "worker", "-l", "info"],
-            cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        super().start()
         if wait_ready:
             self.wait_ready(timeout)
         return self
@@ -159,9 +245,6 @@ class Worker:
         with urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback
             return resp.read().decode()
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
     def wait_ready(self, timeout: float = 90) -> None:
         def ready() -> bool:
             if not self.alive():
@@ -191,27 +274,10 @@ class Worker:
                 total += float(m.group(3))
         return total
 
-    def stop(self, timeout: float = 60) -> bool:
+    def stop(self, timeout: float = 60) -> bool:  # type: ignore[override]
         """SIGTERM, then SIGKILL after `timeout` s. True if the worker exited by itself."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                return False
-        return True
-
-    def kill(self) -> None:
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def tail(self, n: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
+        super().stop(timeout)
+        return not self.killed
 
 
 def query(url: str, sql: str, params=None, **connect_args) -> list[tuple]:  # noqa: ANN001

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
 from pathlib import Path
 from typing import Iterator
 from urllib.request import Request, urlopen
@@ -17,50 +14,16 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from tests import harness
 
 
-class Proc:
-    """A `faust -A streams <command>` process with its own log file."""
+class Proc(harness.Process):
+    """A `faust -A streams <command>` process (ingest, simulate) with its own log file: the
+    tests' one process wrapper (tests/harness.py `Process`), built from a command name."""
 
     def __init__(self, command: str, env: dict[str, str], workdir: Path, name: str) -> None:
-        self.command, self.env, self.workdir, self.name = command, env, workdir, name
-        self.log_path = workdir / f"{name}.log"
-        self.proc: subprocess.Popen | None = None
+        super().__init__(env=env, name=name, workdir=workdir, args=(command,))
 
     def start(self) -> "Proc":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(harness.BIN / "faust"), "-A", "streams", self.command], cwd=self.workdir,
-                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        super().start()
         return self
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout: float = 90) -> int:
-        """SIGTERM, then wait: the exit code."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout)
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def events(self, name: str) -> list[dict]:
-        """The JSON log lines (LOG_FORMAT=json) whose `event` is `name`."""
-        out = []
-        for line in self.log_path.read_text(errors="replace").splitlines():
-            if line.startswith("{"):
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if rec.get("event") == name:
-                    out.append(rec)
-        return out
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
 class Simulator(Proc):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from typing import Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -10,21 +12,43 @@ from aiokafka.structs import TopicPartition
 from tests import harness
 
 
+async def produce_async(env: Mapping[str, str], topic: str, items: Iterable[tuple[str | None, bytes | None]], *,
+                        rate: float | None = None, chunk: int = 1000, **producer_args) -> list[float]:
+    """The tests' one way to produce: send (key, value) pairs (a None value is a tombstone), in
+    batches of `chunk` acknowledged together, or paced at `rate` records/s; return once every
+    record is acknowledged (acks=all), with the wall-clock time each one was sent."""
+    args = {"acks": "all", "linger_ms": 5, "max_batch_size": 256 * 1024, **producer_args}
+    producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), **args)
+    await producer.start()
+    sent: list[float] = []
+    try:
+        pending = []
+        t0 = time.monotonic()
+        for i, (key, value) in enumerate(items):
+            if rate:
+                wait = t0 + i / rate - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)  # the pace is the scenario
+            sent.append(time.time())
+            pending.append(await producer.send(topic, value=value, key=key.encode() if key is not None else None))
+            if len(pending) >= chunk:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
 def produce(env: Mapping[str, str], topic: str, items: Iterable[tuple[str | None, bytes | None]],
-            **producer_args) -> int:
-    """Send (key, value) pairs, batched; wait until all are acknowledged. Returns the count."""
-    async def run() -> int:
-        producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all",
-                                    linger_ms=20, max_batch_size=256 * 1024, **producer_args)
-        await producer.start()
-        try:
-            futures = [await producer.send(topic, value=v, key=k.encode() if k is not None else None)
-                       for k, v in items]
-            await asyncio.gather(*futures)
-            return len(futures)
-        finally:
-            await producer.stop()
-    return asyncio.run(run())
+            **kwargs) -> int:
+    """`produce_async` from synchronous code: the number of records sent and acknowledged."""
+    return len(asyncio.run(produce_async(env, topic, items, **kwargs)))
+
+
+def produce_json(env: Mapping[str, str], topic: str, docs: Iterable[Mapping], key: str = "id", **kwargs) -> int:
+    """Produce each dict as JSON, keyed by its `key` field."""
+    return produce(env, topic, ((d[key], json.dumps(d).encode()) for d in docs), **kwargs)
 
 
 def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: int | None = None) -> list:
@@ -110,3 +134,44 @@ def wait_committed(env: Mapping[str, str], group: str, topics: Iterable[str], wo
         harness.wait_for(all_committed, timeout, "every source partition committed to its end")
     except AssertionError as exc:
         raise AssertionError(f"{exc}: uncommitted {left}\n{worker.tail(30)}") from None
+
+
+# ------------------------------------------------------------------ the 3-broker cluster (tools/kafka/kafka.sh)
+
+CLUSTER_URL = "kafka://127.0.0.1:19092;127.0.0.1:19094;127.0.0.1:19096"
+CLUSTER_PORTS = {1: 19092, 2: 19094, 3: 19096}
+
+
+def kafka_sh(*args: str, timeout: float = 180) -> None:
+    """Run tools/kafka/kafka.sh (start-cluster, kill cluster/N, restart cluster/N, stop cluster/N)."""
+    import subprocess
+    proc = subprocess.run([str(harness.ROOT / "tools/kafka/kafka.sh"), *args], cwd=harness.ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"kafka.sh {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+def cluster_running() -> dict[int, bool]:
+    return {n: harness.port_open("127.0.0.1", p) for n, p in CLUSTER_PORTS.items()}
+
+
+def quorum_leader(alive: Iterable[int] = (1, 2, 3), timeout: float = 60) -> int:
+    """The node id of the KRaft controller quorum's leader (kafka-metadata-quorum describe --status,
+    asked of a live node)."""
+    import subprocess
+    libs = harness.ROOT / ".cache/kafka/libs"
+    last = ""
+
+    def ask() -> int | None:
+        nonlocal last
+        for n in alive:
+            proc = subprocess.run(["java", "-cp", f"{libs}/*", "org.apache.kafka.tools.MetadataQuorumCommand",
+                                   "--bootstrap-server", f"127.0.0.1:{CLUSTER_PORTS[n]}", "describe", "--status"],
+                                  capture_output=True, text=True, timeout=60)
+            last = proc.stdout + proc.stderr
+            for line in proc.stdout.splitlines():
+                if line.strip().startswith("LeaderId:"):
+                    leader = int(line.split(":", 1)[1])
+                    if leader in alive:
+                        return leader
+        return None
+    return harness.wait_for(ask, timeout, f"a quorum leader among {list(alive)} ({last[-300:]})", interval=1)

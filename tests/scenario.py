@@ -10,7 +10,7 @@ from typing import Mapping
 
 from streams.analytics.velocity import VelocityState, update
 from tests import harness
-from tests.kafka_tools import produce
+from tests.kafka_tools import produce_json
 
 TTL = 25 * 3600.0
 
@@ -84,7 +84,8 @@ def random_posts(now: float, n_posts: int, n_refresh: int, seed: int = 7, prefix
 
 
 def send(env: Mapping[str, str], topic: str, snaps: list[dict]) -> int:
-    return produce(env, topic, [(x["id"], json.dumps(x).encode()) for x in snaps])
+    """Produce snapshots keyed by post id (tests/kafka_tools.py `produce_json`)."""
+    return produce_json(env, topic, snaps)
 
 
 def matches(got: Mapping, want: VelocityState) -> bool:

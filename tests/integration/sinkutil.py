@@ -1,15 +1,13 @@
 """Helpers of the storage tests: Observation records, fast batched produce, row counts."""
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Iterable, Sequence
 
 import psycopg
-from aiokafka import AIOKafkaProducer
 
 from streams.records import Observation, PostSnapshot, encode
-from tests import harness
+from tests import kafka_tools
 
 # a whole second a week ago: inside RETENTION_DAYS (older history is not written), exact as a float
 BASE_T = float(int(time.time()) - 7 * 86400)
@@ -36,29 +34,10 @@ def stream_of(n: int, posts: int = 2000) -> list[tuple[str, Observation]]:
 
 async def produce(env: dict[str, str], topic: str, items: Iterable[tuple[str, bytes | Observation]],
                   rate: float | None = None, chunk: int = 1000) -> list[float]:
-    """Send keyed values (Observations are encoded); batched, or paced at `rate`/s. Returns send times."""
-    producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5,
-                                max_batch_size=256 * 1024)
-    await producer.start()
-    sent: list[float] = []
-    try:
-        pending = []
-        t0 = time.monotonic()
-        for i, (key, value) in enumerate(items):
-            raw = value if isinstance(value, (bytes, bytearray)) else encode(value)
-            if rate:
-                wait = t0 + i / rate - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            sent.append(time.time())
-            pending.append(await producer.send(topic, value=raw, key=key.encode()))
-            if len(pending) >= chunk:
-                await asyncio.gather(*pending)
-                pending.clear()
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
-    return sent
+    """Send keyed values, Observations encoded (tests/kafka_tools.py `produce_async`); batched,
+    or paced at `rate`/s. Returns send times."""
+    encoded = ((key, value if isinstance(value, (bytes, bytearray)) else encode(value)) for key, value in items)
+    return await kafka_tools.produce_async(env, topic, encoded, rate=rate, chunk=chunk)
 
 
 def scalar(url: str, sql: str, params: Sequence | None = None):

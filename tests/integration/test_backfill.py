@@ -5,9 +5,6 @@ beside live ingest (live answers unchanged, no live row overwritten), and `--res
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,8 +27,7 @@ pytestmark = pytest.mark.usefixtures("empty_tables")
 
 def backfill(env: dict[str, str], workdir: Path, *args: str, timeout: float = 300) -> dict:
     """Run the command to its end; its summary (the JSON line it prints last)."""
-    proc = subprocess.run([str(harness.BIN / "faust"), "-A", "streams", "backfill", *args], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = harness.faust("backfill", *args, env=env, cwd=workdir, timeout=timeout)
     assert proc.returncode == 0, f"backfill failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -111,8 +107,7 @@ def test_bad_arguments_stop_with_a_message(worker_env, tmp_path):
     dump = str(write_plain(tmp_path / "a.ndjson", []))
     for args, words in ((["/nonexistent.zst"], "no such file"), ([dump, "--since", "someday"], "--since"),
                         ([dump, "--subreddits", "no spaces"], "--subreddits"), ([dump, "--until", "2026-13-01"], "--until")):
-        proc = subprocess.run([str(harness.BIN / "faust"), "-A", "streams", "backfill", *args], cwd=tmp_path,
-                              env=worker_env, capture_output=True, text=True, timeout=120)
+        proc = harness.faust("backfill", *args, env=worker_env, cwd=tmp_path)
         assert proc.returncode != 0 and words in proc.stderr, (args, proc.stderr[-500:])
         assert "Traceback" not in proc.stderr
 
@@ -138,12 +133,10 @@ def test_backfill_beside_live_ingest_changes_no_live_answer(start_worker, worker
                for i, pid in enumerate(live.post_ids())]
     own = [submission(i, generation="old", sub="python", created=now - 2 * DAY + i, prefix="bk") for i in range(2000)]
     path = write_zst(tmp_path / "python_submissions.zst", own[:1000] + overlap + own[1000:])
-    runner = subprocess.Popen([str(harness.BIN / "faust"), "-A", "streams", "backfill", str(path)], cwd=tmp_path,
-                              env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runner = harness.Process(env=worker_env, name="backfill", workdir=tmp_path, args=("backfill", str(path))).start()
     later = [dict(s, observed_at=s["observed_at"] + 30, score=s["score"] + 5) for s in live.refreshes[-3:]]
     send(worker_env, worker_env["TOPIC_REFRESH"], later)
-    _, err = runner.communicate(timeout=300)
-    assert runner.returncode == 0, err[-3000:]
+    assert runner.wait(300) == 0, runner.tail(40)
     harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == len(before_rows) + 2000, 120,
                      "the backfilled posts")
     # the velocity table is exactly the live fold: the backfill changed nothing in it
@@ -172,19 +165,17 @@ def test_resume_after_kill_9_mid_file(start_worker, worker_env, tmp_path):
     # a small buffer and a long linger: the first run is slow enough to be killed mid-file
     env = {**worker_env, "BACKFILL_CHECKPOINT": str(checkpoint), "INGEST_BUFFER_RECORDS": "500",
            "PRODUCER_LINGER_MS": "100"}
-    proc = subprocess.Popen([str(harness.BIN / "faust"), "-A", "streams", "backfill", str(path), "--resume"],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = harness.Process(env=env, name="backfill-killed", workdir=tmp_path,
+                           args=("backfill", str(path), "--resume")).start()
 
     def done_so_far() -> int:
         try:
             return next(iter(json.loads(checkpoint.read_text())["files"].values()))["lines_done"]
         except (OSError, ValueError, StopIteration):
             return 0
-    harness.wait_for(lambda: done_so_far() > 5000 or proc.poll() is not None, 120, "the checkpoint to move")
-    assert proc.poll() is None, "the backfill finished before it could be killed: make the file larger"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    harness.wait_for(lambda: done_so_far() > 5000 or not proc.alive(), 120, "the checkpoint to move")
+    assert proc.alive(), f"the backfill finished before it could be killed: make the file larger\n{proc.tail()}"
+    proc.kill()
     killed_at = done_so_far()
     assert 0 < killed_at < n
     summary = backfill({**env, "INGEST_BUFFER_RECORDS": "10000", "PRODUCER_LINGER_MS": "20"}, tmp_path, str(path),

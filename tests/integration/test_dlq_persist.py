@@ -17,12 +17,16 @@ def envelope(i: int) -> DeadLetter:
 
 
 def test_dead_letters_are_persisted_idempotently(start_worker, worker_env, database):
-    start_worker(DATABASE_URL=database)
+    w = start_worker(DATABASE_URL=database)
     items = [(f"k{i}", encode(envelope(i))) for i in range(20)]
     items += items[:5]  # redelivered envelopes: stored once
     items.append(("x", b"not an envelope"))
     asyncio.run(produce(worker_env, worker_env["TOPIC_DLQ"], items))
-    harness.wait_for(lambda: scalar(database, "SELECT count(*) FROM dlq_events") >= 21, 60, "dead letters stored")
+    # wait until every message, the 5 redeliveries included, went through a committed write
+    # (the counter counts rows written, duplicates too): only then is the count final
+    harness.wait_for(lambda: w.metric("redditstream_dlq_persisted_total") >= len(items), 60,
+                     f"all {len(items)} DLQ messages written, redeliveries included\n{w.tail(20)}")
+    assert w.metric("redditstream_dlq_persisted_total") == len(items) == 26
     assert scalar(database, "SELECT count(*) FROM dlq_events") == 21
     with psycopg.connect(database) as conn:
         row = conn.execute("SELECT source_topic, \"partition\", \"offset\", key, payload, error_type, attempt, "

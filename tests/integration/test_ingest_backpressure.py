@@ -8,8 +8,8 @@ through the forwarder, so this covers a broker down at start-up, not one that di
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
-import time
 from collections import Counter
 
 from tests import harness
@@ -51,6 +51,16 @@ class Forwarder:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
+def _buffered(ingest) -> list[int]:
+    """The records buffered at each failed connect so far, from ingest's warnings."""
+    return [int(m.group(1)) for m in re.finditer(r"broker unreachable \(.*?\); retrying in [\d.]+s, (\d+) records buffered",
+                                                 ingest.log_text())]
+
+
+def _new_requests(sim) -> list[dict]:
+    return [r for r in sim.requests() if r["kind"] == "new"]
+
+
 def test_broker_down_buffer_bounded_then_everything_delivered(ingest_env, procs):
     host, port = harness.bootstrap(ingest_env).split(",")[0].rsplit(":", 1)
     fwd = Forwarder((host, int(port)))
@@ -60,11 +70,18 @@ def test_broker_down_buffer_bounded_then_everything_delivered(ingest_env, procs)
     sim = procs("simulate", env)
     ingest = procs("ingest", env)
     try:
-        harness.wait_for(lambda: "broker unreachable" in ingest.log_path.read_text(), 60, "a failed connect")
-        time.sleep(2)
-        n1 = len([r for r in sim.requests() if r["kind"] == "new"])
-        time.sleep(3)
-        n2 = len([r for r in sim.requests() if r["kind"] == "new"])
+        # the buffer fills: a failed connect reports all 50 records buffered, and both
+        # subreddits have asked for their listing (each poller is now blocked in put())
+        harness.wait_for(lambda: any(n >= 50 for n in _buffered(ingest)), 60,
+                         f"a failed connect with the buffer full\n{ingest.tail()}")
+        harness.wait_for(lambda: {r["target"] for r in _new_requests(sim)} == {"down1", "down2"}, 30,
+                         "a listing request of each subreddit")
+        n1 = len(_new_requests(sim))
+        # polling stays paused: while ingest retries its connect 3 more times (≥ 2 s at the
+        # test's 0.2-2 s backoff, ~7 poll intervals), the simulator sees no new request
+        tries = len(_buffered(ingest))
+        harness.wait_for(lambda: len(_buffered(ingest)) >= tries + 3, 30, "3 more connect attempts")
+        n2 = len(_new_requests(sim))
         assert ingest.alive(), ingest.tail()
         assert n1 == n2, "polling should pause while the buffer is full"
         assert not ingest.events("poll round")  # the rounds wait in put(): nothing dropped

@@ -3,8 +3,10 @@ delay the rounds of the others (their round times are compared with and without 
 from __future__ import annotations
 
 import calendar
+import math
 import statistics
 import time
+from collections import Counter
 
 from tests import harness
 from tests.ingest_support import ingest_env, procs  # noqa: F401 - fixtures
@@ -13,13 +15,12 @@ SUBS = [f"sub{i:02d}" for i in range(20)]
 SLOW = SUBS[0]
 
 
+def _ts(r: dict) -> float:
+    return calendar.timegm(time.strptime(r["ts"][:19], "%Y-%m-%dT%H:%M:%S")) + float(r["ts"][19:-1])
+
+
 def _rounds(ingest, t0: float, t1: float) -> list[dict]:
-    out = []
-    for r in ingest.events("poll round"):
-        ts = calendar.timegm(time.strptime(r["ts"][:19], "%Y-%m-%dT%H:%M:%S")) + float(r["ts"][19:-1])
-        if t0 <= ts <= t1:
-            out.append(r)
-    return out
+    return [r for r in ingest.events("poll round") if t0 <= _ts(r) <= t1]
 
 
 def test_slow_subreddit_does_not_delay_the_others(ingest_env, procs):
@@ -29,12 +30,19 @@ def test_slow_subreddit_does_not_delay_the_others(ingest_env, procs):
     ingest = procs("ingest", env)
     harness.wait_for(lambda: len(ingest.events("poll round")) >= 2 * len(SUBS), 60, f"first rounds\n{ingest.tail()}")
 
+    # the baseline: every subreddit completes 5 more rounds without the fault
     t0 = time.time()
-    time.sleep(6)
+    harness.wait_for(lambda: min(Counter(r["subreddit"] for r in _rounds(ingest, t0, math.inf)).get(s, 0)
+                                 for s in SUBS) >= 5, 60, f"5 baseline rounds of every subreddit\n{ingest.tail()}")
     t1 = time.time()
     sim.call("/_sim/faults", {"target": SLOW, "latency": 2.0})
-    time.sleep(8)
-    t2 = time.time()
+    # with the fault: the window is the slow subreddit's own, three of its rounds that ended
+    # more than 2.5 s after the fault was set (so they started after it)
+
+    def slow_rounds() -> list[dict]:
+        return [r for r in _rounds(ingest, t1 + 2.5, math.inf) if r["subreddit"] == SLOW]
+    harness.wait_for(lambda: len(slow_rounds()) >= 3, 60, f"3 rounds of the slow subreddit\n{ingest.tail()}")
+    t2 = _ts(slow_rounds()[2])
     assert ingest.stop() == 0, ingest.tail()
 
     before = [r for r in _rounds(ingest, t0, t1) if r["subreddit"] != SLOW]

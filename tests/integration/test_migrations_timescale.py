@@ -1,5 +1,5 @@
 """The TimescaleDB path of the migrations, on a real TimescaleDB: the PGlite WebAssembly build
-served over the wire protocol by tools/timescale/server.mjs (DESIGN §8).
+served over the wire protocol by tools/timescale/server.mjs (docs/design.md §8).
 
 This fails (never skips) when the server cannot be installed or started. PGlite is one session
 shared by all clients: everything here runs serially, in one test module.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,22 +40,18 @@ def ensure_node_modules() -> None:
 @pytest.fixture(scope="module")
 def timescale_url():
     ensure_node_modules()
-    log = open(TS_DIR / "server.log", "w")
-    proc = subprocess.Popen(["node", "server.mjs", "0"], cwd=TS_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
+    server = harness.Process(env=dict(os.environ), name="server", workdir=TS_DIR, argv=("node", "server.mjs", "0"))
+    server.log_path.unlink(missing_ok=True)
+    server.start()
     try:
-        line = proc.stdout.readline()  # "READY <port>", once WASM and the extension are loaded
-        assert line.startswith("READY "), f"the TimescaleDB server did not start: {line!r}\n" \
-                                          f"{(TS_DIR / 'server.log').read_text()}"
+        # "READY <port>" on stdout, once WASM and the extension are loaded
+        ready = harness.wait_for(lambda: re.search(r"^READY (\d+)$", server.log_text(), re.M) or not server.alive(),
+                                 300, "the TimescaleDB server to start")
+        assert isinstance(ready, re.Match), f"the TimescaleDB server did not start:\n{server.tail()}"
         # a password in the DSN, and no SSL negotiation (the wire server does not answer SSLRequest)
-        yield f"postgresql://postgres:postgres@127.0.0.1:{line.split()[1]}/postgres?sslmode=disable&gssencmode=disable"
+        yield f"postgresql://postgres:postgres@127.0.0.1:{ready.group(1)}/postgres?sslmode=disable&gssencmode=disable"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+        server.stop(10)
 
 
 def alembic(url: str, *args: str) -> None:

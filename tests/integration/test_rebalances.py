@@ -52,7 +52,7 @@ def test_rebalances_mid_stream_lose_nothing(start_worker, worker_env):
     send(worker_env, worker_env["TOPIC_POSTS"], script.firsts)
     send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes[:half])
     for _ in range(8):  # rejoins while the burst is being processed
-        time.sleep(0.4)
+        time.sleep(0.4)  # spaces the 8 rejoins over the burst: the scenario's pace, not a wait for something
         assert rebalance(a) == 202
     b = start_worker("b", **fast)  # joins mid-burst: partitions move to it...
     send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes[half:])

@@ -71,6 +71,7 @@ def test_redis_outage_mid_stream(start_worker, worker_env, own_redis):
     expected = script.expected()
     wait_exact(w, expected, timeout=OUTAGE_S)  # the table keeps going without Redis
     assert w.get_json("/ready/")["redis"].startswith("error")
+    # Redis stays down OUTAGE_S in all: the rest of the outage is the scenario, not a wait
     time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - started)))
 
     own_redis.start()  # back, and empty: it kept nothing

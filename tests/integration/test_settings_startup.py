@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
@@ -17,8 +16,7 @@ from tests import harness
 ])
 def test_bad_setting_exits_with_one_line(name, value, tmp_path):
     env = {**os.environ, name: value}
-    proc = subprocess.run([str(harness.BIN / "faust"), "-A", "streams", "worker"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = harness.faust("worker", env=env, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr

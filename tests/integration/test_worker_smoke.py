@@ -1,23 +1,10 @@
 """A worker against the real broker: it starts, answers, and consumes a PostSnapshot."""
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 
-from aiokafka import AIOKafkaProducer
-
 from tests import harness
-
-
-async def _produce(env: dict[str, str], topic: str, items: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all")
-    await producer.start()
-    try:
-        for key, value in items:
-            await producer.send_and_wait(topic, value=value, key=key.encode())
-    finally:
-        await producer.stop()
+from tests.kafka_tools import produce_json
 
 
 def snapshot(pid: str, **over) -> dict:
@@ -41,7 +28,7 @@ def test_worker_answers_health_and_ready(start_worker):
 def test_worker_consumes_a_post_snapshot(start_worker, worker_env):
     w = start_worker()
     topic = worker_env["TOPIC_POSTS"]
-    asyncio.run(_produce(worker_env, topic, [("abc123", json.dumps(snapshot("abc123")).encode())]))
+    produce_json(worker_env, topic, [snapshot("abc123")])
     harness.wait_for(lambda: w.metric("redditstream_events_total", topic=topic, outcome="ok") >= 1,
                      60, "the worker to consume the snapshot")
     assert w.metric("redditstream_events_total", topic=topic, outcome="ok") == 1

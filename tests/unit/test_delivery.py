@@ -62,7 +62,7 @@ async def test_send_waits_while_too_many_events_are_in_flight():
     await sender.send(b"a", on_durable=lambda: acked.append("a"), weight=2)
     await sender.send(b"b", on_durable=lambda: acked.append("b"))
     third = asyncio.ensure_future(sender.send(b"c", on_durable=lambda: acked.append("c")))
-    await asyncio.sleep(0.01)
+    await settle()  # every ready task runs: loop turns, not wall-clock time
     assert not third.done() and len(topic.sent) == 2
     topic.sent[0]["fut"].set_result("metadata")
     await asyncio.wait_for(third, 1)
@@ -134,7 +134,7 @@ async def test_outbox_flush_waits_while_too_many_events_are_in_flight():
     await box.add(0, b"2", lambda: acked.append(2))     # batch of 2 flushed: 2 in flight
     await box.add(1, b"3", lambda: acked.append(3))
     blocked = asyncio.ensure_future(box.add(1, b"4", lambda: acked.append(4)))
-    await asyncio.sleep(0.01)
+    await settle()  # every ready task runs: loop turns, not wall-clock time
     assert not blocked.done() and len(topic.sent) == 1
     topic.sent[0]["fut"].set_result("m")
     await asyncio.wait_for(blocked, 1)
@@ -149,7 +149,7 @@ async def test_outbox_writes_and_sends_the_batches_of_a_partition_in_order_even_
                  max_records=1, max_in_flight=1)
     await box.add(0, b"1", lambda: None, [(table, b"k", b"v1")])          # in flight: the next flush waits
     second = asyncio.ensure_future(box.add(0, b"2", lambda: None, [(table, b"k", b"v2")]))
-    await asyncio.sleep(0.01)
+    await settle()  # every ready task runs: loop turns, not wall-clock time
     later: list = []
     # right after the first batch's acks free the room (the waiting second batch is woken but has
     # not run yet), an event of the same partition closes a third batch, as an agent would
@@ -159,7 +159,7 @@ async def test_outbox_writes_and_sends_the_batches_of_a_partition_in_order_even_
     await asyncio.sleep(0)
     topic.sent[0]["fut"].set_result("m")
     for i in (1, 2):
-        await asyncio.sleep(0.01)
+        await settle()  # every ready task runs: loop turns, not wall-clock time
         if len(topic.sent) > i:
             topic.sent[i]["fut"].set_result("m")
             producer.ack(i)

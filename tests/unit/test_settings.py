@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from streams.settings import SPECS, Settings, SettingsError, markdown_table
@@ -65,9 +67,36 @@ def test_every_spec_is_in_the_markdown_table():
         assert f"`{spec.name}`" in table
 
 
+def _readme_settings_table(readme: str, header: str) -> str:
+    """The Markdown table of README.md that starts with `header`: its contiguous `|` lines."""
+    lines = readme.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == header]
+    assert len(starts) == 1, f"README.md has {len(starts)} tables headed {header!r}"
+    table = []
+    for line in lines[starts[0]:]:
+        if not line.startswith("|"):
+            break
+        table.append(line.rstrip())
+    return "\n".join(table)
+
+
+def test_the_readme_settings_table_is_the_generated_one():
+    """README.md's Configuration table is exactly `python -m streams.settings --markdown`."""
+    import difflib
+
+    want = markdown_table().strip()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    got = _readme_settings_table(readme, want.splitlines()[0].strip())
+    diff = "\n".join(difflib.unified_diff(got.splitlines(), want.splitlines(), "README.md", "markdown_table()",
+                                         lineterm=""))
+    assert got == want, f"README.md's settings table is stale; regenerate it with " \
+                        f"`python -m streams.settings --markdown`:\n{diff}"
+
+
 def test_the_advertised_host_is_the_hostname_for_a_wildcard_bind():
     from streams.settings import advertised_host
     assert advertised_host("127.0.0.1", "box") == "127.0.0.1"
     assert advertised_host("worker-3.internal", "box") == "worker-3.internal"
     for wildcard in ("0.0.0.0", "::", ""):
         assert advertised_host(wildcard, "box") == "box"
+
