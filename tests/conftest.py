@@ -1,8 +1,9 @@
 """Shared fixtures. Integration fixtures use the real broker, PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis as redis_lib
@@ -55,22 +56,24 @@ def worker_env(stack, database, tmp_path) -> dict[str, str]:
     uid = harness.unique("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}
     env.update(stack)
-    env.update({
-        "DATABASE_URL": database,
-        "APP_ID": f"rs-test-{uid}",
-        "TOPIC_POSTS": f"test.{uid}.posts",
-        "TOPIC_REFRESH": f"test.{uid}.refresh",
-        "TOPIC_DLQ": f"test.{uid}.dlq",
-        "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
-        "TOPIC_BACKFILL": f"test.{uid}.backfill",
-        "TOPIC_PARTITIONS": "8",
-        "WEB_PORT": str(harness.free_port()),
-        "DATA_DIR": str(tmp_path / "data"),
-        "SINK_FLUSH_SECONDS": "0.5",
-        "LOG_LEVEL": "info",
-        "ADMIN_TOKEN": harness.ADMIN_TOKEN,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": database,
+            "APP_ID": f"rs-test-{uid}",
+            "TOPIC_POSTS": f"test.{uid}.posts",
+            "TOPIC_REFRESH": f"test.{uid}.refresh",
+            "TOPIC_DLQ": f"test.{uid}.dlq",
+            "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
+            "TOPIC_BACKFILL": f"test.{uid}.backfill",
+            "TOPIC_PARTITIONS": "8",
+            "WEB_PORT": str(harness.free_port()),
+            "DATA_DIR": str(tmp_path / "data"),
+            "SINK_FLUSH_SECONDS": "0.5",
+            "LOG_LEVEL": "info",
+            "ADMIN_TOKEN": harness.ADMIN_TOKEN,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 

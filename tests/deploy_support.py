@@ -1,6 +1,7 @@
 """Helpers of the deployment tests (tests/unit/test_deploy_files.py,
 tests/integration/test_deploy_metrics.py): the tools, the monitoring files' PromQL, the metric
 names in a PromQL expression and in a Prometheus exposition."""
+
 from __future__ import annotations
 
 import functools
@@ -26,8 +27,9 @@ PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
 @functools.lru_cache(maxsize=1)
 def tools() -> dict[str, str]:
     """docker-compose, promtool and hadolint (tools/deploy_tools.sh installs what is missing)."""
-    proc = subprocess.run([str(ROOT / "tools" / "deploy_tools.sh")], capture_output=True, text=True, timeout=900,
-                          check=False)
+    proc = subprocess.run(
+        [str(ROOT / "tools" / "deploy_tools.sh")], capture_output=True, text=True, timeout=900, check=False
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"tools/deploy_tools.sh failed:\n{proc.stdout}\n{proc.stderr}")
     return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
@@ -68,8 +70,23 @@ def grafana_to_promql(expr: str) -> str:
     return m.group(1) if m else expr
 
 
-_KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
-             "offset", "inf", "nan", "start", "end"}
+_KEYWORDS = {
+    "and",
+    "or",
+    "unless",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "offset",
+    "inf",
+    "nan",
+    "start",
+    "end",
+}
 _IDENT = re.compile(r"(?<![\w.:$])([a-zA-Z_:][\w:]*)")
 
 
@@ -77,14 +94,14 @@ def metric_names(expr: str) -> set[str]:
     """The metric names a PromQL expression selects (functions, keywords, labels, strings,
     durations and numbers left out)."""
     e = grafana_to_promql(expr)
-    e = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', e)   # string literals
-    e = re.sub(r"\{[^}]*\}", " ", e)                                   # label matchers
-    e = re.sub(r"\[[^\]]*\]", " ", e)                                  # ranges, subqueries
+    e = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', e)  # string literals
+    e = re.sub(r"\{[^}]*\}", " ", e)  # label matchers
+    e = re.sub(r"\[[^\]]*\]", " ", e)  # ranges, subqueries
     e = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", e)
     names = set()
     for m in _IDENT.finditer(e):
         word = m.group(1)
-        if word.lower() in _KEYWORDS or re.match(r"\s*\(", e[m.end():]):
+        if word.lower() in _KEYWORDS or re.match(r"\s*\(", e[m.end() :]):
             continue  # a keyword, or a function / aggregation
         names.add(word)
     return names
@@ -102,9 +119,16 @@ def label_uses(expr: str) -> tuple[dict[str, set[str]], set[str]]:
     return matchers, grouping
 
 
-_SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
-             "summary": ("_sum", "_count", "_created"), "gauge": ("",), "untyped": ("",), "info": ("_info",),
-             "stateset": ("",), "gaugehistogram": ("_bucket", "_gsum", "_gcount")}
+_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+    "summary": ("_sum", "_count", "_created"),
+    "gauge": ("",),
+    "untyped": ("",),
+    "info": ("_info",),
+    "stateset": ("",),
+    "gaugehistogram": ("_bucket", "_gsum", "_gcount"),
+}
 
 
 def exposition(text: str) -> tuple[set[str], dict[str, set[str]]]:
@@ -142,8 +166,9 @@ def compose_config(*files: str, env: dict[str, str], profiles: tuple[str, ...] =
             args += ["--profile", p]
         read = compose_variables(*files)
         clean = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_") and k not in read}
-        return subprocess.run(args + ["config"], capture_output=True, text=True, timeout=120, env=clean, cwd=tmp,
-                              check=False)
+        return subprocess.run(
+            args + ["config"], capture_output=True, text=True, timeout=120, env=clean, cwd=tmp, check=False
+        )
 
 
 def compose_variables(*files: str) -> set[str]:

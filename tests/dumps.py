@@ -5,43 +5,74 @@ Two generations: `old` (Pushshift: `created_utc` as a string, no `upvote_ratio`,
 `_meta.retrieved_2nd_on` second fetch). Written with a 2 GiB zstd window (`--long=31`, content
 size unknown) as the real dumps are, which the default decompressor refuses.
 """
+
 from __future__ import annotations
 
 import gzip
 import json
 import random
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import zstandard
 
-TITLES = ["Ünïcode 🐍 release notes: wonderful work", "This bug is terrible and awful", "Ask: how do you test streams?",
-          "数据工程 and Kafka", "Great news, love it!", "Neutral post number"]
+TITLES = [
+    "Ünïcode 🐍 release notes: wonderful work",
+    "This bug is terrible and awful",
+    "Ask: how do you test streams?",
+    "数据工程 and Kafka",
+    "Great news, love it!",
+    "Neutral post number",
+]
 
 
 def submission(i: int, *, generation: str, sub: str, created: float, prefix: str = "d") -> dict:
     rnd = random.Random(i)
     score, comments = rnd.randint(0, 5000), rnd.randint(0, 900)
-    base = {"id": f"{prefix}{i:x}", "subreddit": sub, "title": f"{TITLES[i % len(TITLES)]} #{i}",
-            "selftext": ("body ✓ " * rnd.randint(0, 40)).strip(), "author": "[deleted]" if i % 17 == 0 else f"user{i % 97}",
-            "score": score, "num_comments": comments, "url": f"https://example.org/{i}",
-            "permalink": f"/r/{sub}/comments/{prefix}{i:x}/", "over_18": i % 23 == 0}
+    base = {
+        "id": f"{prefix}{i:x}",
+        "subreddit": sub,
+        "title": f"{TITLES[i % len(TITLES)]} #{i}",
+        "selftext": ("body ✓ " * rnd.randint(0, 40)).strip(),
+        "author": "[deleted]" if i % 17 == 0 else f"user{i % 97}",
+        "score": score,
+        "num_comments": comments,
+        "url": f"https://example.org/{i}",
+        "permalink": f"/r/{sub}/comments/{prefix}{i:x}/",
+        "over_18": i % 23 == 0,
+    }
     if generation == "old":
         return {**base, "created_utc": str(int(created)), "retrieved_on": int(created) + 86400}
-    return {**base, "name": f"t3_{prefix}{i:x}", "created_utc": created, "upvote_ratio": round(rnd.random(), 2),
-            "retrieved_utc": int(created) + 3600, "_meta": {"retrieved_2nd_on": int(created) + 7 * 86400}}
+    return {
+        **base,
+        "name": f"t3_{prefix}{i:x}",
+        "created_utc": created,
+        "upvote_ratio": round(rnd.random(), 2),
+        "retrieved_utc": int(created) + 3600,
+        "_meta": {"retrieved_2nd_on": int(created) + 7 * 86400},
+    }
 
 
 def expected(line: dict, selftext_max: int = 2000) -> dict:
     """What the mapping must make of `line` (an independent statement of the documented rules)."""
     created = float(line["created_utc"])
     observed = line.get("_meta", {}).get("retrieved_2nd_on") or line.get("retrieved_on") or line.get("retrieved_utc")
-    return {"id": line["id"], "subreddit": line["subreddit"], "title": line["title"],
-            "selftext": line["selftext"][:selftext_max],
-            "author": None if line["author"] == "[deleted]" else line["author"], "created_utc": created,
-            "observed_at": float(observed or created), "score": line["score"], "num_comments": line["num_comments"],
-            "upvote_ratio": line.get("upvote_ratio", 1.0), "url": line["url"], "permalink": line["permalink"],
-            "over_18": line["over_18"], "source": "backfill"}
+    return {
+        "id": line["id"],
+        "subreddit": line["subreddit"],
+        "title": line["title"],
+        "selftext": line["selftext"][:selftext_max],
+        "author": None if line["author"] == "[deleted]" else line["author"],
+        "created_utc": created,
+        "observed_at": float(observed or created),
+        "score": line["score"],
+        "num_comments": line["num_comments"],
+        "upvote_ratio": line.get("upvote_ratio", 1.0),
+        "url": line["url"],
+        "permalink": line["permalink"],
+        "over_18": line["over_18"],
+        "source": "backfill",
+    }
 
 
 def lines_of(rows: Iterable[dict | bytes]) -> Iterator[bytes]:
@@ -50,8 +81,9 @@ def lines_of(rows: Iterable[dict | bytes]) -> Iterator[bytes]:
 
 
 def write_zst(path: Path, rows: Iterable[dict | bytes], *, long_window: bool = True) -> Path:
-    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=31 if long_window else 20,
-                                                            enable_ldm=long_window, write_content_size=False)
+    params = zstandard.ZstdCompressionParameters.from_level(
+        3, window_log=31 if long_window else 20, enable_ldm=long_window, write_content_size=False
+    )
     with open(path, "wb") as f, zstandard.ZstdCompressor(compression_params=params).stream_writer(f) as w:
         for line in lines_of(rows):
             w.write(line + b"\n")

@@ -1,11 +1,12 @@
 """Helpers of the ingest integration tests: the simulator and ingest as real processes
 (`faust -A streams simulate`, `faust -A streams ingest`), and reading a topic back."""
+
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.request import Request, urlopen
 
 import pytest
@@ -21,7 +22,7 @@ class Proc(harness.Process):
     def __init__(self, command: str, env: dict[str, str], workdir: Path, name: str) -> None:
         super().__init__(env=env, name=name, workdir=workdir, args=(command,))
 
-    def start(self) -> "Proc":
+    def start(self) -> Proc:
         super().start()
         return self
 
@@ -31,17 +32,24 @@ class Simulator(Proc):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.env['SIMULATOR_PORT']}"
 
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         super().start()
-        harness.wait_for(lambda: harness.port_open("127.0.0.1", int(self.env["SIMULATOR_PORT"])), 60,
-                         f"the simulator to listen\n{self.tail()}")
+        harness.wait_for(
+            lambda: harness.port_open("127.0.0.1", int(self.env["SIMULATOR_PORT"])),
+            60,
+            f"the simulator to listen\n{self.tail()}",
+        )
         return self
 
     def call(self, path: str, body: dict | None = None, method: str | None = None):
         data = json.dumps(body).encode() if body is not None else None
-        req = Request(self.url + path, data=data, method=method or ("POST" if data else "GET"),
-                      headers={"Content-Type": "application/json"})
-        with urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
+        req = Request(
+            self.url + path,
+            data=data,
+            method=method or ("POST" if data else "GET"),
+            headers={"Content-Type": "application/json"},
+        )
+        with urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
 
     def requests(self, since: int = 0) -> list[dict]:
@@ -53,9 +61,11 @@ class Simulator(Proc):
 
 def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
     """Every (key, value) on the topic, from the beginning to the current end."""
+
     async def run() -> list[tuple[str, bytes]]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False,
-                                    auto_offset_reset="earliest")
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False, auto_offset_reset="earliest"
+        )
         await consumer.start()
         try:
             parts = consumer.partitions_for_topic(topic)
@@ -79,6 +89,7 @@ def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
             return out
         finally:
             await consumer.stop()
+
     return asyncio.run(run())
 
 
@@ -86,16 +97,19 @@ def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
 def ingest_env(worker_env, redis_url) -> dict[str, str]:
     port = harness.free_port()
     env = dict(worker_env)
-    env.update({
-        "REDIS_URL": redis_url,
-        "SIMULATOR_PORT": str(port),
-        "REDDIT_API_URL": f"http://127.0.0.1:{port}",
-        "REDDIT_CLIENT_ID": "test", "REDDIT_CLIENT_SECRET": "test",
-        "LOG_FORMAT": "json",
-        "SIMULATOR_SPEED": "0",
-        "INGEST_RETRY_BASE_SECONDS": "0.2",
-        "INGEST_RETRY_MAX_SECONDS": "2",
-    })
+    env.update(
+        {
+            "REDIS_URL": redis_url,
+            "SIMULATOR_PORT": str(port),
+            "REDDIT_API_URL": f"http://127.0.0.1:{port}",
+            "REDDIT_CLIENT_ID": "test",
+            "REDDIT_CLIENT_SECRET": "test",
+            "LOG_FORMAT": "json",
+            "SIMULATOR_SPEED": "0",
+            "INGEST_RETRY_BASE_SECONDS": "0.2",
+            "INGEST_RETRY_MAX_SECONDS": "2",
+        }
+    )
     return env
 
 

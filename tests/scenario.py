@@ -1,12 +1,13 @@
 """Scripted post observations and the velocity state they must leave (the reference fold)."""
+
 from __future__ import annotations
 
 import json
 import random
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from streams.analytics.velocity import VelocityState, update
 from tests import harness
@@ -15,12 +16,33 @@ from tests.kafka_tools import produce_json
 TTL = 25 * 3600.0
 
 
-def snapshot(pid: str, observed_at: float, score: int, comments: int, *, sub: str = "python",
-             created: float | None = None, title: str = "A fine post about streams", source: str = "new") -> dict:
-    return {"id": pid, "subreddit": sub, "title": title, "selftext": "", "author": "alice",
-            "created_utc": created if created is not None else observed_at - 30, "observed_at": observed_at,
-            "score": score, "num_comments": comments, "upvote_ratio": 0.9, "url": "https://example.org/x",
-            "permalink": f"/r/{sub}/comments/{pid}/", "over_18": False, "source": source}
+def snapshot(
+    pid: str,
+    observed_at: float,
+    score: int,
+    comments: int,
+    *,
+    sub: str = "python",
+    created: float | None = None,
+    title: str = "A fine post about streams",
+    source: str = "new",
+) -> dict:
+    return {
+        "id": pid,
+        "subreddit": sub,
+        "title": title,
+        "selftext": "",
+        "author": "alice",
+        "created_utc": created if created is not None else observed_at - 30,
+        "observed_at": observed_at,
+        "score": score,
+        "num_comments": comments,
+        "upvote_ratio": 0.9,
+        "url": "https://example.org/x",
+        "permalink": f"/r/{sub}/comments/{pid}/",
+        "over_18": False,
+        "source": source,
+    }
 
 
 @dataclass
@@ -33,8 +55,9 @@ class Script:
     def expected(self) -> dict[str, VelocityState]:
         state: dict[str, VelocityState] = {}
         for snap in self.firsts + self.refreshes:
-            state[snap["id"]] = update(state.get(snap["id"]), snap["score"], snap["num_comments"],
-                                       snap["observed_at"], TTL).state
+            state[snap["id"]] = update(
+                state.get(snap["id"]), snap["score"], snap["num_comments"], snap["observed_at"], TTL
+            ).state
         return state
 
     def post_ids(self) -> list[str]:
@@ -47,21 +70,29 @@ def scripted(now: float) -> Script:
     t = now - 600
     # in order, three refreshes
     s.firsts.append(snapshot("inorder1", t, 10, 1))
-    s.refreshes += [snapshot("inorder1", t + 60, 70, 4, source="refresh"),
-                    snapshot("inorder1", t + 180, 130, 10, source="refresh"),
-                    snapshot("inorder1", t + 300, 100, 12, source="refresh")]
+    s.refreshes += [
+        snapshot("inorder1", t + 60, 70, 4, source="refresh"),
+        snapshot("inorder1", t + 180, 130, 10, source="refresh"),
+        snapshot("inorder1", t + 300, 100, 12, source="refresh"),
+    ]
     # out of order: the t+120 observation arrives after t+240 and must not move the baseline
     s.firsts.append(snapshot("outoforder", t, 5, 0))
-    s.refreshes += [snapshot("outoforder", t + 240, 45, 8, source="refresh"),
-                    snapshot("outoforder", t + 120, 25, 4, source="refresh")]
+    s.refreshes += [
+        snapshot("outoforder", t + 240, 45, 8, source="refresh"),
+        snapshot("outoforder", t + 120, 25, 4, source="refresh"),
+    ]
     # duplicate delivery of the same observation
     s.firsts.append(snapshot("dupe1", t, 1, 0))
-    s.refreshes += [snapshot("dupe1", t + 60, 31, 3, source="refresh"),
-                    snapshot("dupe1", t + 60, 31, 3, source="refresh")]
+    s.refreshes += [
+        snapshot("dupe1", t + 60, 31, 3, source="refresh"),
+        snapshot("dupe1", t + 60, 31, 3, source="refresh"),
+    ]
     # baseline older than the TTL: treated as absent, then a fresh velocity
     s.firsts.append(snapshot("afterttl", now - TTL - 7200, 3, 0, created=now - TTL - 7300))
-    s.refreshes += [snapshot("afterttl", now - 120, 500, 50, source="refresh"),
-                    snapshot("afterttl", now - 60, 560, 53, source="refresh")]
+    s.refreshes += [
+        snapshot("afterttl", now - 120, 500, 50, source="refresh"),
+        snapshot("afterttl", now - 60, 560, 53, source="refresh"),
+    ]
     # a quarter-second delta is floored at one second
     s.firsts.append(snapshot("tinydelta", now - 30, 100, 2))
     s.refreshes.append(snapshot("tinydelta", now - 29.75, 102, 2, source="refresh"))
@@ -89,14 +120,18 @@ def send(env: Mapping[str, str], topic: str, snaps: list[dict]) -> int:
 
 
 def matches(got: Mapping, want: VelocityState) -> bool:
-    return (int(got["score"]) == want.score and int(got["comments"]) == want.comments
-            and abs(float(got["observed_at"] if "observed_at" in got else got["ts"]) - want.observed_at) < 1e-6
-            and abs(float(got["score_velocity"]) - want.score_velocity) < 1e-9
-            and abs(float(got["comment_velocity"]) - want.comment_velocity) < 1e-9)
+    return (
+        int(got["score"]) == want.score
+        and int(got["comments"]) == want.comments
+        and abs(float(got["observed_at"] if "observed_at" in got else got["ts"]) - want.observed_at) < 1e-6
+        and abs(float(got["score_velocity"]) - want.score_velocity) < 1e-9
+        and abs(float(got["comment_velocity"]) - want.comment_velocity) < 1e-9
+    )
 
 
 def velocity_from_api(worker: harness.Worker, pid: str) -> dict | None:
     from urllib.error import HTTPError
+
     try:
         return worker.get_json(f"/api/posts/{pid}/velocity/")
     except HTTPError as exc:
@@ -121,6 +156,7 @@ def wait_exact(worker: harness.Worker, expected: Mapping[str, VelocityState], ti
         nonlocal last
         last = mismatches(worker, expected)
         return not last
+
     try:
         harness.wait_for(ok, timeout, "the velocity table to match the reference", interval=1.0)
     except AssertionError as exc:
@@ -129,12 +165,19 @@ def wait_exact(worker: harness.Worker, expected: Mapping[str, VelocityState], ti
         except Exception as err:  # noqa: BLE001 - diagnostics only
             partitions = repr(err)
         try:
-            tasks = json.dumps([t for t in worker.get_json("/debug/tasks/")["tasks"]
-                                if any("agents/" in f or "streams/" in f for f in t["stack"])])
+            tasks = json.dumps(
+                [
+                    t
+                    for t in worker.get_json("/debug/tasks/")["tasks"]
+                    if any("agents/" in f or "streams/" in f for f in t["stack"])
+                ]
+            )
         except Exception as err:  # noqa: BLE001 - diagnostics only
             tasks = repr(err)
-        raise AssertionError(f"{exc}: {len(last)} mismatches, e.g. {last[:5]}\n"
-                             f"consumer: {partitions}\nour tasks: {tasks}\n{worker.tail(30)}") from None
+        raise AssertionError(
+            f"{exc}: {len(last)} mismatches, e.g. {last[:5]}\n"
+            f"consumer: {partitions}\nour tasks: {tasks}\n{worker.tail(30)}"
+        ) from None
 
 
 def wipe(path) -> None:

@@ -2,13 +2,14 @@
 PostgreSQL and Redis: every route's shape and figures, every bad-input case, keyset pagination
 over 1,000 posts sharing 10 timestamps, and the stats cache's single flight across two workers.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -24,9 +25,24 @@ N_POSTS = 1000
 TIMESTAMPS = [NOW - 3600 - k * 60 for k in range(10)]  # 10 created_utc values, 100 posts each
 N_TRENDING = 30
 OLD_TRENDING = "oldhot1"  # trending, but last observed beyond the velocity TTL
-POST_FIELDS = {"post_id", "subreddit", "title", "author", "created_utc", "score", "num_comments", "upvote_ratio",
-               "sentiment", "score_velocity", "comment_velocity", "trending_score", "is_trending", "url",
-               "permalink", "last_observed_at"}
+POST_FIELDS = {
+    "post_id",
+    "subreddit",
+    "title",
+    "author",
+    "created_utc",
+    "score",
+    "num_comments",
+    "upvote_ratio",
+    "sentiment",
+    "score_velocity",
+    "comment_velocity",
+    "trending_score",
+    "is_trending",
+    "url",
+    "permalink",
+    "last_observed_at",
+}
 
 
 def pid(i: int) -> str:
@@ -44,13 +60,25 @@ q = harness.query
 def env(stack, database, redis_url, tmp_path_factory) -> dict[str, str]:
     uid = harness.unique("")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}
-    return {**base, **stack, "DATABASE_URL": database, "REDIS_URL": redis_url, "APP_ID": f"rs-test-{uid}",
-            "TOPIC_POSTS": f"test.{uid}.posts", "TOPIC_REFRESH": f"test.{uid}.refresh",
-            "TOPIC_DLQ": f"test.{uid}.dlq", "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
-            "TOPIC_BACKFILL": f"test.{uid}.backfill", "TOPIC_PARTITIONS": "8", "SINK_FLUSH_SECONDS": "0.5",
-            "MAINTENANCE_INTERVAL_SECONDS": "2",
-            "STATS_CACHE_TTL": "300", "ADMIN_TOKEN": harness.ADMIN_TOKEN, "PYTHONUNBUFFERED": "1",
-            "WORKDIR": str(tmp_path_factory.mktemp("api"))}
+    return {
+        **base,
+        **stack,
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "APP_ID": f"rs-test-{uid}",
+        "TOPIC_POSTS": f"test.{uid}.posts",
+        "TOPIC_REFRESH": f"test.{uid}.refresh",
+        "TOPIC_DLQ": f"test.{uid}.dlq",
+        "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
+        "TOPIC_BACKFILL": f"test.{uid}.backfill",
+        "TOPIC_PARTITIONS": "8",
+        "SINK_FLUSH_SECONDS": "0.5",
+        "MAINTENANCE_INTERVAL_SECONDS": "2",
+        "STATS_CACHE_TTL": "300",
+        "ADMIN_TOKEN": harness.ADMIN_TOKEN,
+        "PYTHONUNBUFFERED": "1",
+        "WORKDIR": str(tmp_path_factory.mktemp("api")),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +90,7 @@ def workers(env):
         w = harness.Worker(env=wenv, name=name, workdir=__import__("pathlib").Path(env["WORKDIR"]))
         started.append(w)
         return w.start()
+
     yield start
     for w in started:
         w.kill()
@@ -74,27 +103,47 @@ def api(env, workers) -> harness.Worker:
     w = workers("api")
     firsts, refreshes = [], []
     for i in range(N_POSTS):
-        snap = snapshot(pid(i), NOW - 600, 5 + i % 7, i % 5, sub=SUBS[i % 3], created=TIMESTAMPS[i % 10],
-                        title=["What a wonderful, great release", "This is terrible and awful", "A post"][i % 3])
+        snap = snapshot(
+            pid(i),
+            NOW - 600,
+            5 + i % 7,
+            i % 5,
+            sub=SUBS[i % 3],
+            created=TIMESTAMPS[i % 10],
+            title=["What a wonderful, great release", "This is terrible and awful", "A post"][i % 3],
+        )
         snap["author"] = None if i % 50 == 0 else f"user{i % 13}"
         firsts.append(snap)
     for i in range(N_TRENDING):  # +600 points and 150 comments in a minute: trending
-        refreshes.append(snapshot(pid(i), NOW - 540, 605, 150, sub=SUBS[i % 3], created=TIMESTAMPS[i % 10],
-                                  source="refresh"))
+        refreshes.append(
+            snapshot(pid(i), NOW - 540, 605, 150, sub=SUBS[i % 3], created=TIMESTAMPS[i % 10], source="refresh")
+        )
     old = NOW - 30 * 3600
     firsts.append(snapshot(OLD_TRENDING, old, 1, 0, created=old - 60))
     refreshes.append(snapshot(OLD_TRENDING, old + 60, 900, 200, created=old - 60, source="refresh"))
     url = env["DATABASE_URL"]
     produce(env, env["TOPIC_POSTS"], [(s["id"], json.dumps(s).encode()) for s in firsts])
     # the two topics are consumed independently: refreshes go once their posts' firsts are in
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == len(firsts),
-                     120, "every first observation in post_metrics_history")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == len(firsts),
+        120,
+        "every first observation in post_metrics_history",
+    )
     produce(env, env["TOPIC_REFRESH"], [(s["id"], json.dumps(s).encode()) for s in refreshes])
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == len(firsts) + len(refreshes),
-                     120, "every observation in post_metrics_history")
-    harness.wait_for(lambda: q(url, "SELECT coalesce(sum(observations), 0) FROM post_metrics_hourly "
-                                    "WHERE bucket >= now() - interval '2 hours'")[0][0] == N_POSTS + N_TRENDING,
-                     60, "post_metrics_hourly rolled up by the maintenance timer")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == len(firsts) + len(refreshes),
+        120,
+        "every observation in post_metrics_history",
+    )
+    harness.wait_for(
+        lambda: q(
+            url,
+            "SELECT coalesce(sum(observations), 0) FROM post_metrics_hourly WHERE bucket >= now() - interval '2 hours'",
+        )[0][0]
+        == N_POSTS + N_TRENDING,
+        60,
+        "post_metrics_hourly rolled up by the maintenance timer",
+    )
     return w
 
 
@@ -106,13 +155,23 @@ def get(w: harness.Worker, path: str) -> tuple[int, object]:
 
 # ------------------------------------------------------------------ shapes and figures
 
+
 def test_stats_figures_match_the_database(api, env):
     url = env["DATABASE_URL"]
     redis_lib.Redis.from_url(env["REDIS_URL"]).delete(f"{env['APP_ID']}:api:stats")
     status, body = get(api, "/api/stats/")
     assert status == 200
-    assert set(body) == {"total_posts", "posts_last_24h", "observations_last_24h", "avg_sentiment_24h",
-                         "trending_now", "top_subreddits", "top_authors", "generated_at", "cached"}
+    assert set(body) == {
+        "total_posts",
+        "posts_last_24h",
+        "observations_last_24h",
+        "avg_sentiment_24h",
+        "trending_now",
+        "top_subreddits",
+        "top_authors",
+        "generated_at",
+        "cached",
+    }
     assert body["cached"] is False and iso_ok(body["generated_at"])
     assert body["total_posts"] == N_POSTS + 1
     assert body["posts_last_24h"] == N_POSTS  # the old post was created 30 h ago
@@ -120,10 +179,17 @@ def test_stats_figures_match_the_database(api, env):
     assert body["trending_now"] == N_TRENDING
     (avg,) = q(url, "SELECT avg(sentiment) FROM posts WHERE created_utc >= now() - interval '24 hours'")[0]
     assert abs(body["avg_sentiment_24h"] - avg) < 1e-9
-    assert body["top_subreddits"] == [{"subreddit": s, "posts": n} for s, n in sorted(
-        ((s, sum(1 for i in range(N_POSTS) if SUBS[i % 3] == s)) for s in SUBS), key=lambda x: (-x[1], x[0]))]
-    want_authors = q(url, "SELECT author, count(*) FROM posts WHERE author IS NOT NULL AND created_utc >= "
-                          "now() - interval '24 hours' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10")
+    assert body["top_subreddits"] == [
+        {"subreddit": s, "posts": n}
+        for s, n in sorted(
+            ((s, sum(1 for i in range(N_POSTS) if SUBS[i % 3] == s)) for s in SUBS), key=lambda x: (-x[1], x[0])
+        )
+    ]
+    want_authors = q(
+        url,
+        "SELECT author, count(*) FROM posts WHERE author IS NOT NULL AND created_utc >= "
+        "now() - interval '24 hours' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
+    )
     assert body["top_authors"] == [{"author": a, "posts": n} for a, n in want_authors]
     status, again = get(api, "/api/stats/")
     assert again["cached"] is True and again["generated_at"] == body["generated_at"]
@@ -163,15 +229,20 @@ def test_posts_walk_every_page_once_with_ties(api, env):
 
 def test_post_pages_use_the_keyset_indexes(api, env):
     from web.queries import PAGE, POST_COLUMNS, _page_sql  # noqa: F401 - the statements the API runs
+
     url = env["DATABASE_URL"]
-    ts = datetime.fromtimestamp(TIMESTAMPS[4], timezone.utc)
+    ts = datetime.fromtimestamp(TIMESTAMPS[4], UTC)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ANALYZE posts")
         for sql, params, index in (
-                (_page_sql(None, True), {"limit": 51, "after_ts": ts, "after_id": "a0100"}, "ix_posts_keyset"),
-                (_page_sql("rust", True), {"limit": 51, "after_ts": ts, "after_id": "a0100", "subreddit": "rust"},
-                 "ix_posts_subreddit_keyset"),
-                (_page_sql(None, False), {"limit": 51}, "ix_posts_keyset")):
+            (_page_sql(None, True), {"limit": 51, "after_ts": ts, "after_id": "a0100"}, "ix_posts_keyset"),
+            (
+                _page_sql("rust", True),
+                {"limit": 51, "after_ts": ts, "after_id": "a0100", "subreddit": "rust"},
+                "ix_posts_subreddit_keyset",
+            ),
+            (_page_sql(None, False), {"limit": 51}, "ix_posts_keyset"),
+        ):
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + sql, params).fetchall())
             assert f"Index Scan using {index}" in plan, plan
             assert "Sort" not in plan, plan
@@ -185,16 +256,28 @@ def test_post_detail_has_its_history(api, env):
     assert status == 200
     assert set(body) == POST_FIELDS | {"history"}
     assert body["score"] == 605 and body["num_comments"] == 150 and body["is_trending"] is True
-    assert body["score_velocity"] == pytest.approx(605 - (5 + 3 % 7)) and body["comment_velocity"] == pytest.approx(150 - 3)
+    assert body["score_velocity"] == pytest.approx(605 - (5 + 3 % 7)) and body["comment_velocity"] == pytest.approx(
+        150 - 3
+    )
     assert iso_ok(body["created_utc"]) and iso_ok(body["last_observed_at"])
-    assert datetime.fromisoformat(body["created_utc"][:-1] + "+00:00").timestamp() == pytest.approx(TIMESTAMPS[3], abs=1e-6)
+    assert datetime.fromisoformat(body["created_utc"][:-1] + "+00:00").timestamp() == pytest.approx(
+        TIMESTAMPS[3], abs=1e-6
+    )
     hist = body["history"]
     assert [h["score"] for h in hist] == [5 + 3 % 7, 605]
-    assert set(hist[0]) == {"observed_at", "score", "num_comments", "upvote_ratio", "score_velocity",
-                            "comment_velocity"}
+    assert set(hist[0]) == {
+        "observed_at",
+        "score",
+        "num_comments",
+        "upvote_ratio",
+        "score_velocity",
+        "comment_velocity",
+    }
     assert hist[0]["score_velocity"] is None and hist[1]["score_velocity"] == pytest.approx(605 - (5 + 3 % 7))
     assert all(iso_ok(h["observed_at"]) for h in hist)
-    assert datetime.fromisoformat(hist[1]["observed_at"][:-1] + "+00:00").timestamp() == pytest.approx(NOW - 540, abs=1e-5)
+    assert datetime.fromisoformat(hist[1]["observed_at"][:-1] + "+00:00").timestamp() == pytest.approx(
+        NOW - 540, abs=1e-5
+    )
     assert get(api, "/api/posts/zzzzzz/") == (404, {"error": "no post zzzzzz"})
 
 
@@ -223,13 +306,20 @@ def test_subreddits_with_hourly_series(api, env):
         assert set(s) == {"subreddit", "posts_24h", "avg_sentiment_24h", "trending_now", "hourly"}
         assert s["posts_24h"] == sum(1 for i in range(N_POSTS) if SUBS[i % 3] == sub)
         assert s["trending_now"] == sum(1 for i in range(N_TRENDING) if SUBS[i % 3] == sub)
-        want = q(url, "SELECT bucket, observations, avg_score FROM post_metrics_hourly WHERE subreddit = %s "
-                      "AND bucket >= date_trunc('hour', now()) - interval '23 hours' ORDER BY bucket", (sub,))
-        assert [(h["observations"], pytest.approx(h["avg_score"])) for h in s["hourly"]] == \
-               [(n, pytest.approx(a)) for _, n, a in want]
+        want = q(
+            url,
+            "SELECT bucket, observations, avg_score FROM post_metrics_hourly WHERE subreddit = %s "
+            "AND bucket >= date_trunc('hour', now()) - interval '23 hours' ORDER BY bucket",
+            (sub,),
+        )
+        assert [(h["observations"], pytest.approx(h["avg_score"])) for h in s["hourly"]] == [
+            (n, pytest.approx(a)) for _, n, a in want
+        ]
         assert sum(h["observations"] for h in s["hourly"]) == s["posts_24h"] + s["trending_now"]
-        assert all(set(h) == {"hour", "observations", "avg_score", "avg_score_velocity"} and iso_ok(h["hour"])
-                   for h in s["hourly"])
+        assert all(
+            set(h) == {"hour", "observations", "avg_score", "avg_score_velocity"} and iso_ok(h["hour"])
+            for h in s["hourly"]
+        )
 
 
 # ------------------------------------------------------------------ bad input: 400/404, never 500
@@ -266,9 +356,17 @@ def test_bad_input_is_a_json_error_naming_the_parameter(api, path, status, names
 
 
 def test_nothing_a_client_sends_is_a_500(api):
-    weird = ["/api/posts/?cursor=" + "%FF" * 20, "/api/posts/?cursor=" + "A" * 5000, "/api/posts/?limit=99999999999999",
-             "/api/posts/%E2%82%AC/", "/api/trending/?limit=", "/api/posts/?subreddit=", "/api/stats/?=",
-             "/api/posts/?cursor=W10", "/api/posts/?cursor=bnVsbA"]
+    weird = [
+        "/api/posts/?cursor=" + "%FF" * 20,
+        "/api/posts/?cursor=" + "A" * 5000,
+        "/api/posts/?limit=99999999999999",
+        "/api/posts/%E2%82%AC/",
+        "/api/trending/?limit=",
+        "/api/posts/?subreddit=",
+        "/api/stats/?=",
+        "/api/posts/?cursor=W10",
+        "/api/posts/?cursor=bnVsbA",
+    ]
     for path in weird:
         status, _, body = api.request(path)
         assert status < 500, (path, status, body)
@@ -295,8 +393,11 @@ def test_metrics_of_the_web_and_the_worker(api, env):
     assert 'redditstream_http_request_seconds_count{method="GET",route="/api/stats/",status="200"}' in text
     assert 'route="/api/posts/{post_id}/",status="404"' in text  # route templates, not raw paths
     # every event was processed: the lag is 0 once faust has committed (every 2.8 s)
-    harness.wait_for(lambda: api.metric("redditstream_consumer_lag", topic=env["TOPIC_POSTS"]) == 0, 30,
-                     "the consumer lag of the posts topic to be 0")
+    harness.wait_for(
+        lambda: api.metric("redditstream_consumer_lag", topic=env["TOPIC_POSTS"]) == 0,
+        30,
+        "the consumer lag of the posts topic to be 0",
+    )
     assert 'redditstream_consumer_lag{partition="0",topic="' + env["TOPIC_POSTS"] + '"}' in text
     assert api.metric("redditstream_db_pool_connections", pool="web", state="max") == 5
     assert api.metric("redditstream_db_pool_connections", pool="sink", state="size") >= 1
@@ -304,6 +405,7 @@ def test_metrics_of_the_web_and_the_worker(api, env):
 
 
 # ------------------------------------------------------------------ the stats cache
+
 
 def stats_queries(*workers: harness.Worker) -> float:
     return sum(w.metric("redditstream_web_queries_total", query="stats") for w in workers)
@@ -334,9 +436,16 @@ def test_stats_cold_cache_runs_one_query_across_two_workers(api, env, workers):
 def test_stats_without_redis_come_from_the_database(api, env, workers):
     dead = f"redis://127.0.0.1:{harness.free_port()}/0"
     uid = harness.unique("")  # a group and topics of its own: it only serves the API
-    w = workers("noredis", REDIS_URL=dead, APP_ID=f"rs-test-{uid}", TOPIC_POSTS=f"test.{uid}.posts",
-                TOPIC_REFRESH=f"test.{uid}.refresh", TOPIC_DLQ=f"test.{uid}.dlq",
-                TOPIC_OBSERVATIONS=f"test.{uid}.observations", TOPIC_BACKFILL=f"test.{uid}.backfill")
+    w = workers(
+        "noredis",
+        REDIS_URL=dead,
+        APP_ID=f"rs-test-{uid}",
+        TOPIC_POSTS=f"test.{uid}.posts",
+        TOPIC_REFRESH=f"test.{uid}.refresh",
+        TOPIC_DLQ=f"test.{uid}.dlq",
+        TOPIC_OBSERVATIONS=f"test.{uid}.observations",
+        TOPIC_BACKFILL=f"test.{uid}.backfill",
+    )
     status, body = get(w, "/api/stats/")
     assert status == 200 and body["cached"] is False and body["total_posts"] == N_POSTS + 1
     status, body = get(w, "/api/stats/")

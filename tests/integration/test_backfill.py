@@ -2,11 +2,12 @@
 real worker → PostgreSQL. Exact fields, bad lines counted by reason, filters, a backfill
 beside live ingest (live answers unchanged, no live row overwritten), and `--resume` after a
 `kill -9` mid-file."""
+
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -34,25 +35,35 @@ def backfill(env: dict[str, str], workdir: Path, *args: str, timeout: float = 30
 
 def posts_by_id(url: str) -> dict[str, dict]:
     with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute("SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
-                           "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
-                           "permalink, over_18, sentiment, score_velocity, is_trending FROM posts")
+        cur = conn.execute(
+            "SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
+            "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
+            "permalink, over_18, sentiment, score_velocity, is_trending FROM posts"
+        )
         names = [d.name for d in cur.description]
-        return {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+        return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
 
 
 def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tmp_path):
     w = start_worker()
     now = time.time()
     # recent enough to be inside RETENTION_DAYS (90): history rows too
-    old_gen = [submission(i, generation="old", sub=["python", "Rust", "golang"][i % 3], created=now - 40 * DAY + i * 60,
-                          prefix="o") for i in range(300)]
-    new_gen = [submission(i, generation="new", sub=["python", "rust"][i % 2], created=now - 20 * DAY + i * 60,
-                          prefix="n") for i in range(300)]
+    old_gen = [
+        submission(
+            i, generation="old", sub=["python", "Rust", "golang"][i % 3], created=now - 40 * DAY + i * 60, prefix="o"
+        )
+        for i in range(300)
+    ]
+    new_gen = [
+        submission(i, generation="new", sub=["python", "rust"][i % 2], created=now - 20 * DAY + i * 60, prefix="n")
+        for i in range(300)
+    ]
     bad = [raw for raw, _ in BAD_LINES]
-    files = [write_zst(tmp_path / "RS_2026-10.zst", old_gen[:150] + bad[:5] + old_gen[150:]),
-             write_gz(tmp_path / "rust_submissions.gz", new_gen[:100] + bad[5:]),
-             write_plain(tmp_path / "more.ndjson", new_gen[100:])]
+    files = [
+        write_zst(tmp_path / "RS_2026-10.zst", old_gen[:150] + bad[:5] + old_gen[150:]),
+        write_gz(tmp_path / "rust_submissions.gz", new_gen[:100] + bad[5:]),
+        write_plain(tmp_path / "more.ndjson", new_gen[100:]),
+    ]
     summary = backfill(worker_env, tmp_path, *map(str, files))
     assert summary["lines_read"] == 600 + len(bad) and summary["posts_matched"] == 600 and summary["produced"] == 600
     want_bad: dict[str, int] = {}
@@ -66,10 +77,25 @@ def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tm
     for line in old_gen + new_gen:
         want = expected(line)
         row = got[want["id"]]
-        assert (row["subreddit"], row["title"], row["author"], row["score"], row["num_comments"], row["url"],
-                row["permalink"], row["over_18"]) == (want["subreddit"], want["title"], want["author"], want["score"],
-                                                      want["num_comments"], want["url"], want["permalink"],
-                                                      want["over_18"]), want["id"]
+        assert (
+            row["subreddit"],
+            row["title"],
+            row["author"],
+            row["score"],
+            row["num_comments"],
+            row["url"],
+            row["permalink"],
+            row["over_18"],
+        ) == (
+            want["subreddit"],
+            want["title"],
+            want["author"],
+            want["score"],
+            want["num_comments"],
+            want["url"],
+            want["permalink"],
+            want["over_18"],
+        ), want["id"]
         assert abs(row["created_utc"] - want["created_utc"]) < 1e-6
         assert abs(row["last_observed_at"] - want["observed_at"]) < 1e-6
         assert abs(row["upvote_ratio"] - want["upvote_ratio"]) < 1e-9
@@ -77,8 +103,11 @@ def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tm
     assert got["o0"]["author"] is None and got["o0"]["upvote_ratio"] == 1.0  # [deleted]; old files lack the ratio
     assert "🐍" in got["o0"]["title"]
     assert any(r["sentiment"] > 0.3 for r in got.values()) and any(r["sentiment"] < -0.3 for r in got.values())
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == 600, 60,
-                     "one history row per backfilled post")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == 600,
+        60,
+        "one history row per backfilled post",
+    )
     assert q(url, "SELECT count(*) FROM post_metrics_history WHERE score_velocity IS NOT NULL") == [(0,)]
     # nothing of the live state: no velocity entries for backfilled posts
     assert w.request("/api/posts/o1/velocity/")[0] == 404
@@ -86,13 +115,24 @@ def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tm
 
 def test_filters_select_exactly(start_worker, worker_env, tmp_path):
     start_worker()
-    t0 = datetime(2026, 10, 1, tzinfo=timezone.utc).timestamp()
-    data = [submission(i, generation="new", sub=["python", "Rust", "golang"][i % 3], created=t0 + i * 3600, prefix="f")
-            for i in range(24 * 10)]  # 10 days, one post an hour
+    t0 = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
+    data = [
+        submission(i, generation="new", sub=["python", "Rust", "golang"][i % 3], created=t0 + i * 3600, prefix="f")
+        for i in range(24 * 10)
+    ]  # 10 days, one post an hour
     path = write_zst(tmp_path / "RS_2026-10.zst", data)
-    summary = backfill(worker_env, tmp_path, str(path), "--subreddits", "rust,PYTHON", "--since", "2026-10-03",
-                       "--until", "2026-10-05T12:00:00")
-    lo, hi = datetime(2026, 10, 3, tzinfo=timezone.utc).timestamp(), datetime(2026, 10, 5, 12, tzinfo=timezone.utc).timestamp()
+    summary = backfill(
+        worker_env,
+        tmp_path,
+        str(path),
+        "--subreddits",
+        "rust,PYTHON",
+        "--since",
+        "2026-10-03",
+        "--until",
+        "2026-10-05T12:00:00",
+    )
+    lo, hi = datetime(2026, 10, 3, tzinfo=UTC).timestamp(), datetime(2026, 10, 5, 12, tzinfo=UTC).timestamp()
     want = {d["id"] for d in data if d["subreddit"].lower() in ("rust", "python") and lo <= d["created_utc"] < hi}
     assert summary["posts_matched"] == len(want) == 40
     url = worker_env["DATABASE_URL"]
@@ -105,8 +145,12 @@ def test_filters_select_exactly(start_worker, worker_env, tmp_path):
 
 def test_bad_arguments_stop_with_a_message(worker_env, tmp_path):
     dump = str(write_plain(tmp_path / "a.ndjson", []))
-    for args, words in ((["/nonexistent.zst"], "no such file"), ([dump, "--since", "someday"], "--since"),
-                        ([dump, "--subreddits", "no spaces"], "--subreddits"), ([dump, "--until", "2026-13-01"], "--until")):
+    for args, words in (
+        (["/nonexistent.zst"], "no such file"),
+        ([dump, "--since", "someday"], "--since"),
+        ([dump, "--subreddits", "no spaces"], "--subreddits"),
+        ([dump, "--until", "2026-13-01"], "--until"),
+    ):
         proc = harness.faust("backfill", *args, env=worker_env, cwd=tmp_path)
         assert proc.returncode != 0 and words in proc.stderr, (args, proc.stderr[-500:])
         assert "Traceback" not in proc.stderr
@@ -122,23 +166,32 @@ def test_backfill_beside_live_ingest_changes_no_live_answer(start_worker, worker
     wait_exact(w, live.expected())
     url = worker_env["DATABASE_URL"]
     observations = len({(s["id"], s["observed_at"]) for s in live.firsts + live.refreshes})
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == observations, 60,
-                     "the live history")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM post_metrics_history")[0][0] == observations, 60, "the live history"
+    )
     before_rows = posts_by_id(url)
 
     # the dump has older observations of the live posts (same ids, fetched 3 days ago) and
     # 2,000 posts of its own; live refreshes keep coming while it runs
-    overlap = [{**submission(i, generation="new", sub="python", created=now - 3 * DAY), "id": pid, "name": f"t3_{pid}",
-                "score": 999_999, "_meta": {"retrieved_2nd_on": now - 3 * DAY + 3600}}
-               for i, pid in enumerate(live.post_ids())]
+    overlap = [
+        {
+            **submission(i, generation="new", sub="python", created=now - 3 * DAY),
+            "id": pid,
+            "name": f"t3_{pid}",
+            "score": 999_999,
+            "_meta": {"retrieved_2nd_on": now - 3 * DAY + 3600},
+        }
+        for i, pid in enumerate(live.post_ids())
+    ]
     own = [submission(i, generation="old", sub="python", created=now - 2 * DAY + i, prefix="bk") for i in range(2000)]
     path = write_zst(tmp_path / "python_submissions.zst", own[:1000] + overlap + own[1000:])
     runner = harness.Process(env=worker_env, name="backfill", workdir=tmp_path, args=("backfill", str(path))).start()
     later = [dict(s, observed_at=s["observed_at"] + 30, score=s["score"] + 5) for s in live.refreshes[-3:]]
     send(worker_env, worker_env["TOPIC_REFRESH"], later)
     assert runner.wait(300) == 0, runner.tail(40)
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == len(before_rows) + 2000, 120,
-                     "the backfilled posts")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM posts")[0][0] == len(before_rows) + 2000, 120, "the backfilled posts"
+    )
     # the velocity table is exactly the live fold: the backfill changed nothing in it
     wait_exact(w, Script(firsts=live.firsts, refreshes=live.refreshes + later).expected())
     changed = {s["id"] for s in later}
@@ -151,35 +204,45 @@ def test_backfill_beside_live_ingest_changes_no_live_answer(start_worker, worker
     assert q(url, "SELECT count(*) FROM post_metrics_history WHERE score = 999999") == [(len(overlap),)]
     trending = [p for p in w.get_json("/api/trending/?limit=200")["posts"] if p["post_id"] not in changed]
     assert all(p["post_id"] in before_rows for p in trending)  # nothing backfilled is trending now
-    assert {p["post_id"] for p in trending} == {pid for pid, r in before_rows.items()
-                                                 if r["is_trending"] and pid not in changed}
+    assert {p["post_id"] for p in trending} == {
+        pid for pid, r in before_rows.items() if r["is_trending"] and pid not in changed
+    }
 
 
 def test_resume_after_kill_9_mid_file(start_worker, worker_env, tmp_path):
     start_worker()
     now = time.time()
     n = 50_000
-    path = write_zst(tmp_path / "RS_big.zst", (submission(i, generation="old", sub="python", created=now - 10 * DAY + i,
-                                                          prefix="r") for i in range(n)))
+    path = write_zst(
+        tmp_path / "RS_big.zst",
+        (submission(i, generation="old", sub="python", created=now - 10 * DAY + i, prefix="r") for i in range(n)),
+    )
     checkpoint = tmp_path / "cp.json"
     # a small buffer and a long linger: the first run is slow enough to be killed mid-file
-    env = {**worker_env, "BACKFILL_CHECKPOINT": str(checkpoint), "INGEST_BUFFER_RECORDS": "500",
-           "PRODUCER_LINGER_MS": "100"}
-    proc = harness.Process(env=env, name="backfill-killed", workdir=tmp_path,
-                           args=("backfill", str(path), "--resume")).start()
+    env = {
+        **worker_env,
+        "BACKFILL_CHECKPOINT": str(checkpoint),
+        "INGEST_BUFFER_RECORDS": "500",
+        "PRODUCER_LINGER_MS": "100",
+    }
+    proc = harness.Process(
+        env=env, name="backfill-killed", workdir=tmp_path, args=("backfill", str(path), "--resume")
+    ).start()
 
     def done_so_far() -> int:
         try:
             return next(iter(json.loads(checkpoint.read_text())["files"].values()))["lines_done"]
         except (OSError, ValueError, StopIteration):
             return 0
+
     harness.wait_for(lambda: done_so_far() > 5000 or not proc.alive(), 120, "the checkpoint to move")
     assert proc.alive(), f"the backfill finished before it could be killed: make the file larger\n{proc.tail()}"
     proc.kill()
     killed_at = done_so_far()
     assert 0 < killed_at < n
-    summary = backfill({**env, "INGEST_BUFFER_RECORDS": "10000", "PRODUCER_LINGER_MS": "20"}, tmp_path, str(path),
-                       "--resume")
+    summary = backfill(
+        {**env, "INGEST_BUFFER_RECORDS": "10000", "PRODUCER_LINGER_MS": "20"}, tmp_path, str(path), "--resume"
+    )
     assert summary["skipped_by_resume"] == killed_at and summary["lines_read"] == n - killed_at
     url = worker_env["DATABASE_URL"]
     harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == n, 180, "every post in posts")

@@ -2,6 +2,7 @@
 against a worker fed by the simulator through ingest: the page shows the database's numbers,
 draws its uPlot charts, and a click on a trending post draws its history. Saves a screenshot
 (.artifacts/dashboard.png; with DASHBOARD_SCREENSHOT_TO_DOCS=1 also docs/dashboard.png, the README's)."""
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,14 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1500", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1500",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # the driver's path is given: selenium-manager must not try to download one
@@ -42,7 +49,7 @@ def browser():
     driver.quit()
 
 
-def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, browser):  # noqa: F811
+def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -50,20 +57,32 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
     # refresh; a velocity of 1 upvote/min saturates its term) and makes few new posts (the counts
     # stay put for seconds at a time while the page is checked; the 40 posts of history span 20 h,
     # young enough to be refreshed)
-    env = {**ingest_env, "SUBREDDITS": "python,rust,golang", "SIMULATOR_HISTORY_POSTS": "40",
-           "SIMULATOR_SPEED": "60", "SIMULATOR_POSTS_PER_HOUR": "2", "TRENDING_VELOCITY_HIGH": "1",
-           "INGEST_POLL_SECONDS": "1", "INGEST_REFRESH_CHECK_SECONDS": "0.5", "REFRESH_TIERS": "1:2,6:2,24:2,48:2",
-           "STATS_CACHE_TTL": "1", "MAINTENANCE_INTERVAL_SECONDS": "2", "LOG_FORMAT": "text"}
+    env = {
+        **ingest_env,
+        "SUBREDDITS": "python,rust,golang",
+        "SIMULATOR_HISTORY_POSTS": "40",
+        "SIMULATOR_SPEED": "60",
+        "SIMULATOR_POSTS_PER_HOUR": "2",
+        "TRENDING_VELOCITY_HIGH": "1",
+        "INGEST_POLL_SECONDS": "1",
+        "INGEST_REFRESH_CHECK_SECONDS": "0.5",
+        "REFRESH_TIERS": "1:2,6:2,24:2,48:2",
+        "STATS_CACHE_TTL": "1",
+        "MAINTENANCE_INTERVAL_SECONDS": "2",
+        "LOG_FORMAT": "text",
+    }
     sim = procs("simulate", env)
     w = start_worker(**{k: v for k, v in env.items() if k != "WEB_PORT"})
     procs("ingest", env)
     url = env["DATABASE_URL"]
     harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts") >= 120, 90, "the simulator's 120 posts in posts")
     sim.call("/_sim/advance", {"subreddit": "*", "seconds": 900})  # a head start for the scores
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts WHERE is_trending") >= 3, 90,
-                     "refreshes that make posts trend")
-    harness.wait_for(lambda: q(url, "SELECT coalesce(sum(observations), 0) FROM post_metrics_hourly") > 0, 60,
-                     "the hourly rollup")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM posts WHERE is_trending") >= 3, 90, "refreshes that make posts trend"
+    )
+    harness.wait_for(
+        lambda: q(url, "SELECT coalesce(sum(observations), 0) FROM post_metrics_hourly") > 0, 60, "the hourly rollup"
+    )
 
     browser.get(w.url + "/")
     wait = WebDriverWait(browser, 60, poll_frequency=0.25)
@@ -80,12 +99,16 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
     wait.until(lambda _: number("#total-posts") == q(url, "SELECT count(*) FROM posts"))
     wait.until(lambda _: number("#posts-24h") is not None and number("#obs-24h") >= number("#total-posts"))
     assert -1 <= number("#sentiment-24h") <= 1
-    wait.until(lambda _: number("#trending-now") ==
-               q(url, "SELECT count(*) FROM posts WHERE is_trending AND last_observed_at > now() - interval '25 hours'"))
+    wait.until(
+        lambda _: number("#trending-now")
+        == q(url, "SELECT count(*) FROM posts WHERE is_trending AND last_observed_at > now() - interval '25 hours'")
+    )
     wait.until(lambda _: number("#events-rate") is not None and number("#dlq-open") == 0)
     # the live rate chart (SSE) and the hourly activity chart are drawn by uPlot
-    wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#rate-chart canvas")
-               and int(browser.find_element(By.ID, "rate-chart").get_attribute("data-points")) >= 3)
+    wait.until(
+        lambda _: browser.find_elements(By.CSS_SELECTOR, "#rate-chart canvas")
+        and int(browser.find_element(By.ID, "rate-chart").get_attribute("data-points")) >= 3
+    )
     wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#activity-chart canvas"))
     legend = text("#activity-chart .u-legend")
     assert "r/python" in legend and "r/rust" in legend
@@ -96,19 +119,27 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
 
     post_id = rows[0].get_attribute("data-post-id")
     rows[0].click()
-    wait.until(lambda _: browser.find_element(By.ID, "history-panel").is_displayed()
-               and browser.find_elements(By.CSS_SELECTOR, "#history-chart canvas"))
+    wait.until(
+        lambda _: browser.find_element(By.ID, "history-panel").is_displayed()
+        and browser.find_elements(By.CSS_SELECTOR, "#history-chart canvas")
+    )
     points = int(browser.find_element(By.ID, "history-chart").get_attribute("data-points"))
     assert points == q(url, f"SELECT count(*) FROM post_metrics_history WHERE post_id = '{post_id}'") and points >= 2
 
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
     # the whole page in one picture (beyond the window: Chromium's DevTools screenshot)
-    width, height = browser.execute_script("return [document.documentElement.scrollWidth, "
-                                           "document.documentElement.scrollHeight]")
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    width, height = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    shot = browser.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "dashboard.png").write_bytes(base64.b64decode(shot["data"]))
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 20_000
@@ -124,8 +155,10 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
     browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/vendor/*"]})
     browser.refresh()
     wait.until(lambda _: "uPlot is not installed" in text("#notice"))
-    wait.until(lambda _: number("#total-posts") == q(url, "SELECT count(*) FROM posts")
-               and browser.find_elements(By.CSS_SELECTOR, "#trending tbody tr:not(.empty)"))
+    wait.until(
+        lambda _: number("#total-posts") == q(url, "SELECT count(*) FROM posts")
+        and browser.find_elements(By.CSS_SELECTOR, "#trending tbody tr:not(.empty)")
+    )
     assert not browser.find_elements(By.CSS_SELECTOR, "canvas")
 
     status, _, body = w.request("/api/live/?x=1")

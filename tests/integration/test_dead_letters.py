@@ -1,5 +1,6 @@
 """1,000 malformed messages among valid ones: every malformed one is in the DLQ with its
 original bytes, every valid one is processed, and the worker never restarts."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ import time
 
 from streams.deadletter import original_bytes
 from streams.records import DeadLetter
-from tests import harness
 from tests.kafka_tools import produce, read_all
 from tests.scenario import random_posts, wait_exact
 
@@ -20,11 +20,31 @@ def malformed(rnd: random.Random, i: int) -> bytes:
     if kind == 1:  # not JSON
         return f"not json {i} {{".encode()
     if kind == 2:  # wrong JSON types
-        return json.dumps({"id": f"m{i:x}", "subreddit": "python", "title": 5, "created_utc": "yesterday",
-                           "observed_at": 1.0, "score": "high", "num_comments": 1, "upvote_ratio": 0.5}).encode()
+        return json.dumps(
+            {
+                "id": f"m{i:x}",
+                "subreddit": "python",
+                "title": 5,
+                "created_utc": "yesterday",
+                "observed_at": 1.0,
+                "score": "high",
+                "num_comments": 1,
+                "upvote_ratio": 0.5,
+            }
+        ).encode()
     if kind == 3:  # missing id
-        return json.dumps({"subreddit": "python", "title": "t", "created_utc": 1.0, "observed_at": 2.0,
-                           "score": 1, "num_comments": 0, "upvote_ratio": 0.5, "n": i}).encode()
+        return json.dumps(
+            {
+                "subreddit": "python",
+                "title": "t",
+                "created_utc": 1.0,
+                "observed_at": 2.0,
+                "score": 1,
+                "num_comments": 0,
+                "upvote_ratio": 0.5,
+                "n": i,
+            }
+        ).encode()
     return json.dumps([i, "an array"]).encode()  # valid JSON, not an object
 
 

@@ -1,6 +1,7 @@
 """Dead letters over the API against a real worker: inspection, stats, and replay — a sink-stage
 dead letter fixed and replayed lands in `posts`; replay needs the token; replaying twice (or
 racing) publishes once; a replay that fails again is attempt 2."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from streams.deadletter import ATTEMPT_HEADER
 from tests import harness
 from tests.kafka_tools import produce, read_all
 from tests.scenario import snapshot
-
 
 q = harness.query
 
@@ -46,13 +46,19 @@ def test_a_sink_dead_letter_fixed_and_replayed_lands_in_posts(start_worker, work
     assert call(w, f"/dlq/replay/{letter['id']}/", "POST")[0] == 401
     status, body = call(w, f"/dlq/replay/{letter['id']}/", "POST", admin=True)
     assert (status, body["replayed"]) == (200, 1)
-    harness.wait_for(lambda: q(url, "SELECT title FROM posts WHERE post_id = 'fix1'") == [("forbidden title",)], 60,
-                     "the replayed post in posts")
+    harness.wait_for(
+        lambda: q(url, "SELECT title FROM posts WHERE post_id = 'fix1'") == [("forbidden title",)],
+        60,
+        "the replayed post in posts",
+    )
     status, body = call(w, f"/dlq/replay/{letter['id']}/", "POST", admin=True)  # again: nothing published
     assert (status, body["replayed"]) == (200, 0)
     assert call(w, "/dlq/?replayed=true")[1]["dead_letters"][0]["replayed_at"] is not None
-    replays = [r for r in read_all(worker_env, worker_env["TOPIC_OBSERVATIONS"])
-               if dict(r.headers or ()).get(ATTEMPT_HEADER) == b"2"]
+    replays = [
+        r
+        for r in read_all(worker_env, worker_env["TOPIC_OBSERVATIONS"])
+        if dict(r.headers or ()).get(ATTEMPT_HEADER) == b"2"
+    ]
     assert len(replays) == 1 and replays[0].key == b"fix1"
     assert q(url, "SELECT count(*) FROM dlq_events") == [(1,)]  # it did not fail again
 
@@ -66,8 +72,9 @@ def test_replay_auth_and_a_replay_that_fails_again(start_worker, worker_env):
     w = start_worker()
     status, _, body = w.request("/dlq/replay/", "POST", body=b"")
     assert status == 401
-    from urllib.request import Request, urlopen
     from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
     try:
         urlopen(Request(w.url + "/dlq/replay/", method="POST", data=b"", headers={"Authorization": "Bearer wrong"}))
         raise AssertionError("a wrong token was accepted")
@@ -88,8 +95,9 @@ def test_replay_auth_and_a_replay_that_fails_again(start_worker, worker_env):
 def test_list_filters_pages_stats_and_racing_bulk_replays(start_worker, worker_env):
     url = worker_env["DATABASE_URL"]
     w = start_worker()
-    bad = [(f"m{i}", f"not json {i}".encode()) for i in range(120)] + \
-          [(f"t{i}", json.dumps({"id": f"t{i}"}).encode()) for i in range(30)]
+    bad = [(f"m{i}", f"not json {i}".encode()) for i in range(120)] + [
+        (f"t{i}", json.dumps({"id": f"t{i}"}).encode()) for i in range(30)
+    ]
     produce(worker_env, worker_env["TOPIC_POSTS"], bad[:100])
     produce(worker_env, worker_env["TOPIC_REFRESH"], bad[100:])
     harness.wait_for(lambda: q(url, "SELECT count(*) FROM dlq_events")[0][0] == 150, 90, "150 dead letters")
@@ -108,32 +116,53 @@ def test_list_filters_pages_stats_and_racing_bulk_replays(start_worker, worker_e
     body = call(w, f"/dlq/?source_topic={refresh_topic}&limit=200")[1]
     assert len(body["dead_letters"]) == 50 and {d["source_topic"] for d in body["dead_letters"]} == {refresh_topic}
     assert call(w, "/dlq/?error_type=NoSuchError")[1] == {"dead_letters": [], "next_cursor": None}
-    assert call(w, "/dlq/stats/") == (200, {"total": 150, "not_replayed": 150,
-                                           "by_topic": {posts_topic: 100, refresh_topic: 50},
-                                           "by_error_type": {"InvalidMessage": 150}})
+    assert call(w, "/dlq/stats/") == (
+        200,
+        {
+            "total": 150,
+            "not_replayed": 150,
+            "by_topic": {posts_topic: 100, refresh_topic: 50},
+            "by_error_type": {"InvalidMessage": 150},
+        },
+    )
 
-    for path, name in (("/dlq/?limit=0", "limit"), ("/dlq/?limit=201", "limit"), ("/dlq/?limit=abc", "limit"),
-                       ("/dlq/?replayed=maybe", "replayed"), ("/dlq/?cursor=garbage", "cursor"),
-                       ("/dlq/?source_topic=a%20b", "source_topic"), ("/dlq/?error_type=1x", "error_type"),
-                       ("/dlq/?topic=x", "'topic'"), ("/dlq/stats/?x=1", "'x'")):
+    for path, name in (
+        ("/dlq/?limit=0", "limit"),
+        ("/dlq/?limit=201", "limit"),
+        ("/dlq/?limit=abc", "limit"),
+        ("/dlq/?replayed=maybe", "replayed"),
+        ("/dlq/?cursor=garbage", "cursor"),
+        ("/dlq/?source_topic=a%20b", "source_topic"),
+        ("/dlq/?error_type=1x", "error_type"),
+        ("/dlq/?topic=x", "'topic'"),
+        ("/dlq/stats/?x=1", "'x'"),
+    ):
         status, body = call(w, path)
         assert status == 400 and name in body["error"], (path, body)
-    for path, code, name in (("/dlq/replay/abc/", 400, "id"), ("/dlq/replay/-1/", 400, "id"),
-                             ("/dlq/replay/99999999/", 404, "99999999"), ("/dlq/replay/?x=1", 400, "'x'")):
+    for path, code, name in (
+        ("/dlq/replay/abc/", 400, "id"),
+        ("/dlq/replay/-1/", 400, "id"),
+        ("/dlq/replay/99999999/", 404, "99999999"),
+        ("/dlq/replay/?x=1", 400, "'x'"),
+    ):
         status, body = call(w, path, "POST", admin=True)
         assert status == code and name in body["error"], (path, body)
 
     # two bulk replays racing over the posts topic's 100: each dead letter published once in total
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda _: call(w, f"/dlq/replay/?source_topic={posts_topic}", "POST", admin=True),
-                                range(2)))
+        answers = list(
+            pool.map(lambda _: call(w, f"/dlq/replay/?source_topic={posts_topic}", "POST", admin=True), range(2))
+        )
     assert all(s == 200 for s, _ in answers)
     assert sum(b["replayed"] for _, b in answers) == 100
     assert call(w, f"/dlq/replay/?source_topic={posts_topic}", "POST", admin=True)[1]["replayed"] == 0
     republished = [r for r in read_all(worker_env, posts_topic) if dict(r.headers or ()).get(ATTEMPT_HEADER)]
     assert len(republished) == 100 and len({r.key for r in republished}) == 100
     assert q(url, "SELECT count(*) FROM dlq_events WHERE replayed_at IS NOT NULL") == [(100,)]
-    harness.wait_for(lambda: q(url, "SELECT count(*) FROM dlq_events WHERE attempt = 2")[0][0] == 100, 60,
-                     "the replays failing again, as attempt 2")
+    harness.wait_for(
+        lambda: q(url, "SELECT count(*) FROM dlq_events WHERE attempt = 2")[0][0] == 100,
+        60,
+        "the replays failing again, as attempt 2",
+    )
     stats = call(w, "/dlq/stats/")[1]
     assert stats["total"] == 250 and stats["not_replayed"] == 150

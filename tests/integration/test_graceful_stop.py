@@ -6,6 +6,7 @@ commits and leaves the group. The enrich agents ack an event only once its obser
 the broker, so the batches must keep flushing during that wait (agents/enrich.py,
 flush_observations); when they were flushed by an `app.timer`, a worker stopped mid-stream waited
 in `wait_empty` until it was killed, and its partitions waited a session timeout to move."""
+
 from __future__ import annotations
 
 import time
@@ -23,6 +24,7 @@ def test_sigterm_mid_burst_exits_promptly_and_a_restart_finishes_exactly(start_w
 
     def processed() -> float:
         return a.metric("redditstream_events_total", outcome="ok")
+
     harness.wait_for(lambda: processed() >= 300, 90, "the burst to be under way")
     at_stop = processed()
     assert at_stop < total, "the burst was over before the stop; the test shows nothing"
@@ -32,8 +34,9 @@ def test_sigterm_mid_burst_exits_promptly_and_a_restart_finishes_exactly(start_w
     took = time.monotonic() - stopping
     assert "wait_empty: Waiting for tasks" not in a.log_path.read_text(errors="replace"), a.tail(40)
     sources = [worker_env["TOPIC_POSTS"], worker_env["TOPIC_REFRESH"]]
-    assert sum(lag(worker_env, worker_env["APP_ID"], sources).values()) < total, \
+    assert sum(lag(worker_env, worker_env["APP_ID"], sources).values()) < total, (
         f"nothing committed by the stopped worker (stopped in {took:.1f} s)"
+    )
 
     b = start_worker("a")  # same data directory
     wait_exact(b, script.expected(), timeout=150)

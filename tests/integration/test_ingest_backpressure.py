@@ -5,6 +5,7 @@ The "broker" is the shared one behind a TCP forwarder on a port of the test's ow
 at first, opened later (the shared broker itself is never stopped). Only the bootstrap goes
 through the forwarder, so this covers a broker down at start-up, not one that dies later.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,12 @@ class Forwarder:
 
 def _buffered(ingest) -> list[int]:
     """The records buffered at each failed connect so far, from ingest's warnings."""
-    return [int(m.group(1)) for m in re.finditer(r"broker unreachable \(.*?\); retrying in [\d.]+s, (\d+) records buffered",
-                                                 ingest.log_text())]
+    return [
+        int(m.group(1))
+        for m in re.finditer(
+            r"broker unreachable \(.*?\); retrying in [\d.]+s, (\d+) records buffered", ingest.log_text()
+        )
+    ]
 
 
 def _new_requests(sim) -> list[dict]:
@@ -64,18 +69,30 @@ def _new_requests(sim) -> list[dict]:
 def test_broker_down_buffer_bounded_then_everything_delivered(ingest_env, procs):
     host, port = harness.bootstrap(ingest_env).split(",")[0].rsplit(":", 1)
     fwd = Forwarder((host, int(port)))
-    env = {**ingest_env, "SUBREDDITS": "down1,down2", "SIMULATOR_HISTORY_POSTS": "100",
-           "INGEST_POLL_SECONDS": "0.3", "INGEST_BUFFER_RECORDS": "50", "REFRESH_TIERS": "48:3600",
-           "KAFKA_BROKER_URL": f"kafka://127.0.0.1:{fwd.port}"}
+    env = {
+        **ingest_env,
+        "SUBREDDITS": "down1,down2",
+        "SIMULATOR_HISTORY_POSTS": "100",
+        "INGEST_POLL_SECONDS": "0.3",
+        "INGEST_BUFFER_RECORDS": "50",
+        "REFRESH_TIERS": "48:3600",
+        "KAFKA_BROKER_URL": f"kafka://127.0.0.1:{fwd.port}",
+    }
     sim = procs("simulate", env)
     ingest = procs("ingest", env)
     try:
         # the buffer fills: a failed connect reports all 50 records buffered, and both
         # subreddits have asked for their listing (each poller is now blocked in put())
-        harness.wait_for(lambda: any(n >= 50 for n in _buffered(ingest)), 60,
-                         f"a failed connect with the buffer full\n{ingest.tail()}")
-        harness.wait_for(lambda: {r["target"] for r in _new_requests(sim)} == {"down1", "down2"}, 30,
-                         "a listing request of each subreddit")
+        harness.wait_for(
+            lambda: any(n >= 50 for n in _buffered(ingest)),
+            60,
+            f"a failed connect with the buffer full\n{ingest.tail()}",
+        )
+        harness.wait_for(
+            lambda: {r["target"] for r in _new_requests(sim)} == {"down1", "down2"},
+            30,
+            "a listing request of each subreddit",
+        )
         n1 = len(_new_requests(sim))
         # polling stays paused: while ingest retries its connect 3 more times (≥ 2 s at the
         # test's 0.2-2 s backoff, ~7 poll intervals), the simulator sees no new request
@@ -87,8 +104,9 @@ def test_broker_down_buffer_bounded_then_everything_delivered(ingest_env, procs)
         assert not ingest.events("poll round")  # the rounds wait in put(): nothing dropped
 
         fwd.open()  # the broker is back
-        harness.wait_for(lambda: len(read_topic(ingest_env, env["TOPIC_POSTS"])) >= 200, 90,
-                         f"every post delivered\n{ingest.tail()}")
+        harness.wait_for(
+            lambda: len(read_topic(ingest_env, env["TOPIC_POSTS"])) >= 200, 90, f"every post delivered\n{ingest.tail()}"
+        )
         assert ingest.stop() == 0, ingest.tail()
     finally:
         fwd.close()

@@ -1,5 +1,6 @@
 """20 subreddits are polled concurrently: 2 s of injected latency on one subreddit does not
 delay the rounds of the others (their round times are compared with and without it)."""
+
 from __future__ import annotations
 
 import calendar
@@ -24,16 +25,24 @@ def _rounds(ingest, t0: float, t1: float) -> list[dict]:
 
 
 def test_slow_subreddit_does_not_delay_the_others(ingest_env, procs):
-    env = {**ingest_env, "SUBREDDITS": ",".join(SUBS), "SIMULATOR_HISTORY_POSTS": "20",
-           "INGEST_POLL_SECONDS": "0.5", "REFRESH_TIERS": "48:3600"}
+    env = {
+        **ingest_env,
+        "SUBREDDITS": ",".join(SUBS),
+        "SIMULATOR_HISTORY_POSTS": "20",
+        "INGEST_POLL_SECONDS": "0.5",
+        "REFRESH_TIERS": "48:3600",
+    }
     sim = procs("simulate", env)
     ingest = procs("ingest", env)
     harness.wait_for(lambda: len(ingest.events("poll round")) >= 2 * len(SUBS), 60, f"first rounds\n{ingest.tail()}")
 
     # the baseline: every subreddit completes 5 more rounds without the fault
     t0 = time.time()
-    harness.wait_for(lambda: min(Counter(r["subreddit"] for r in _rounds(ingest, t0, math.inf)).get(s, 0)
-                                 for s in SUBS) >= 5, 60, f"5 baseline rounds of every subreddit\n{ingest.tail()}")
+    harness.wait_for(
+        lambda: min(Counter(r["subreddit"] for r in _rounds(ingest, t0, math.inf)).get(s, 0) for s in SUBS) >= 5,
+        60,
+        f"5 baseline rounds of every subreddit\n{ingest.tail()}",
+    )
     t1 = time.time()
     sim.call("/_sim/faults", {"target": SLOW, "latency": 2.0})
     # with the fault: the window is the slow subreddit's own, three of its rounds that ended
@@ -41,6 +50,7 @@ def test_slow_subreddit_does_not_delay_the_others(ingest_env, procs):
 
     def slow_rounds() -> list[dict]:
         return [r for r in _rounds(ingest, t1 + 2.5, math.inf) if r["subreddit"] == SLOW]
+
     harness.wait_for(lambda: len(slow_rounds()) >= 3, 60, f"3 rounds of the slow subreddit\n{ingest.tail()}")
     t2 = _ts(slow_rounds()[2])
     assert ingest.stop() == 0, ingest.tail()
@@ -50,9 +60,11 @@ def test_slow_subreddit_does_not_delay_the_others(ingest_env, procs):
     slow = [r for r in _rounds(ingest, t1 + 2.5, t2) if r["subreddit"] == SLOW]
     med_before = statistics.median(r["duration_ms"] for r in before)
     med_during = statistics.median(r["duration_ms"] for r in during)
-    print(f"\nfast subreddits: median round {med_before:.1f} ms without the slow one ({len(before)} rounds), "
-          f"{med_during:.1f} ms with it ({len(during)} rounds); slow subreddit: "
-          f"{[r['duration_ms'] for r in slow]} ms")
+    print(
+        f"\nfast subreddits: median round {med_before:.1f} ms without the slow one ({len(before)} rounds), "
+        f"{med_during:.1f} ms with it ({len(during)} rounds); slow subreddit: "
+        f"{[r['duration_ms'] for r in slow]} ms"
+    )
     # the slow subreddit's rounds take the injected 2 s …
     assert slow and min(r["duration_ms"] for r in slow) >= 1900
     # … the others' do not: same order of magnitude as before, far below the injected latency

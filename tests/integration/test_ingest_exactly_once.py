@@ -1,4 +1,5 @@
 """Every simulated post reaches the posts topic exactly once, across an ingest restart."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -11,8 +12,14 @@ SUBS = ["alpha", "beta", "gamma"]
 
 
 def test_every_post_once_and_no_duplicates_after_restart(ingest_env, procs):
-    env = {**ingest_env, "SUBREDDITS": ",".join(SUBS + ["doesnotexist"]), "SIMULATOR_SUBREDDITS": ",".join(SUBS),
-           "SIMULATOR_HISTORY_POSTS": "140", "INGEST_POLL_SECONDS": "0.5", "REFRESH_TIERS": "48:3600"}
+    env = {
+        **ingest_env,
+        "SUBREDDITS": ",".join(SUBS + ["doesnotexist"]),
+        "SIMULATOR_SUBREDDITS": ",".join(SUBS),
+        "SIMULATOR_HISTORY_POSTS": "140",
+        "INGEST_POLL_SECONDS": "0.5",
+        "REFRESH_TIERS": "48:3600",
+    }
     sim = procs("simulate", env)
     topic = env["TOPIC_POSTS"]
 
@@ -42,7 +49,9 @@ def test_every_post_once_and_no_duplicates_after_restart(ingest_env, procs):
     assert set(keys) == expected()
     assert len(records) == len(expected())
     snaps = [decode_snapshot(v) for _, v in records]
-    assert all(s.source == "new" and s.subreddit in SUBS and s.id == k for s, (k, _) in zip(snaps, records))
+    assert all(
+        s.source == "new" and s.subreddit in SUBS and s.id == k for s, (k, _) in zip(snaps, records, strict=True)
+    )
     assert {s.subreddit for s in snaps} == set(SUBS)
 
     # the unknown subreddit was asked once per ingest run, then dropped

@@ -1,5 +1,6 @@
 """A refresh round of N tracked posts costs ⌈N/100⌉ /api/info requests (counted at the
 simulator), and injected 429 and 503 answers are survived: the round still completes."""
+
 from __future__ import annotations
 
 import calendar
@@ -23,9 +24,15 @@ def _info_requests(sim, since: int) -> list[dict]:
 
 
 def test_refresh_round_costs_ceil_n_over_100_requests_and_survives_429_503(ingest_env, procs):
-    env = {**ingest_env, "SUBREDDITS": "batched", "SIMULATOR_HISTORY_POSTS": str(N),
-           "INGEST_POLL_SECONDS": "3600", "REFRESH_TIERS": "48:2", "REFRESH_TRENDING_FACTOR": "1",
-           "INGEST_REFRESH_CHECK_SECONDS": "0.5"}
+    env = {
+        **ingest_env,
+        "SUBREDDITS": "batched",
+        "SIMULATOR_HISTORY_POSTS": str(N),
+        "INGEST_POLL_SECONDS": "3600",
+        "REFRESH_TIERS": "48:2",
+        "REFRESH_TRENDING_FACTOR": "1",
+        "INGEST_REFRESH_CHECK_SECONDS": "0.5",
+    }
     sim = procs("simulate", env)
     ingest = procs("ingest", env)
     harness.wait_for(lambda: len(ingest.events("refresh round")) >= 2, 60, f"two refresh rounds\n{ingest.tail()}")
@@ -47,11 +54,13 @@ def test_refresh_round_costs_ceil_n_over_100_requests_and_survives_429_503(inges
     done = len(rounds)
     sim.call("/_sim/faults", {"target": "info", "statuses": [429, 503, 503], "reset": 1})
     harness.wait_for(lambda: len(ingest.events("refresh round")) >= done + 2, 60, f"two more rounds\n{ingest.tail()}")
-    after = ingest.events("refresh round")[done:done + 2]
+    after = ingest.events("refresh round")[done : done + 2]
     assert all(r["posts"] == N and r["refreshed"] == N and r["requests"] == 3 for r in after), after
     statuses = [r["status"] for r in _info_requests(sim, mark)]
-    print(f"\nclean rounds: {len(rounds)} × {N} posts → {len(info)} info requests (200) for {sum(r['ids'] for r in info)}"
-          f" ids; faulted rounds: {[(r['posts'], r['requests']) for r in after]}, statuses at the simulator: {statuses}")
+    print(
+        f"\nclean rounds: {len(rounds)} × {N} posts → {len(info)} info requests (200) for {sum(r['ids'] for r in info)}"
+        f" ids; faulted rounds: {[(r['posts'], r['requests']) for r in after]}, statuses at the simulator: {statuses}"
+    )
     assert statuses[:3] == [429, 503, 503], statuses
     assert statuses.count(200) >= 6 and statuses.count(429) == 1 and statuses.count(503) == 2
     # the 429 made ingest wait for the advertised reset before its next request

@@ -1,4 +1,5 @@
 """SIGTERM during a burst loses no record: every record ingest accepted is on the topic."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -13,13 +14,22 @@ HISTORY = 400  # 20 × 400 = 8000 posts, 4 pages each
 
 
 def test_sigterm_during_a_burst_delivers_every_pending_record(ingest_env, procs):
-    env = {**ingest_env, "SUBREDDITS": ",".join(SUBS), "SIMULATOR_HISTORY_POSTS": str(HISTORY),
-           "INGEST_POLL_SECONDS": "0.5", "REFRESH_TIERS": "48:3600", "PRODUCER_LINGER_MS": "500"}
+    env = {
+        **ingest_env,
+        "SUBREDDITS": ",".join(SUBS),
+        "SIMULATOR_HISTORY_POSTS": str(HISTORY),
+        "INGEST_POLL_SECONDS": "0.5",
+        "REFRESH_TIERS": "48:3600",
+        "PRODUCER_LINGER_MS": "500",
+    }
     sim = procs("simulate", env)
     first = procs("ingest", env, "ingest-1")
     # SIGTERM as soon as the first pages are in: records sit in the buffer and in lingering batches
-    harness.wait_for(lambda: any(r["kind"] == "new" and r["status"] == 200 for r in sim.requests()), 60,
-                     f"the first listing request\n{first.tail()}")
+    harness.wait_for(
+        lambda: any(r["kind"] == "new" and r["status"] == 200 for r in sim.requests()),
+        60,
+        f"the first listing request\n{first.tail()}",
+    )
     harness.wait_for(lambda: first.events("poll round"), 30, "a first round")
     assert first.stop() == 0, first.tail()
 
@@ -28,8 +38,11 @@ def test_sigterm_during_a_burst_delivers_every_pending_record(ingest_env, procs)
     enqueued, delivered, pending = stopped[0]["enqueued"], stopped[0]["delivered"], stopped[0]["pending"]
     on_topic = read_topic(env, env["TOPIC_POSTS"])
     at_sigterm = first.events("ingest stopping")[0]["pending"]
-    print(f"\nSIGTERM mid-burst: {at_sigterm} records pending at the signal; ingest accepted {enqueued} records, delivered {delivered}, pending {pending}; "
-          f"{len(on_topic)} on the topic (of {len(SUBS) * HISTORY} posts)")
+    print(
+        f"\nSIGTERM mid-burst: {at_sigterm} records pending at the signal; ingest accepted {enqueued} records, "
+        f"delivered {delivered}, pending {pending}; "
+        f"{len(on_topic)} on the topic (of {len(SUBS) * HISTORY} posts)"
+    )
     # the signal came mid-burst: records were accepted but not yet acknowledged when it arrived
     # (were it after everything had been flushed, the rest of this test would prove nothing)
     assert at_sigterm > 0, f"nothing was pending at the signal: it came too late\n{first.tail()}"

@@ -4,6 +4,7 @@ served over the wire protocol by tools/timescale/server.mjs (docs/design.md §8)
 This fails (never skips) when the server cannot be installed or started. PGlite is one session
 shared by all clients: everything here runs serially, in one test module.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,9 @@ def ensure_node_modules() -> None:
         return
     npm = shutil.which("npm")
     assert npm, "npm is needed for the TimescaleDB tests (Node.js ≥ 18)"
-    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TS_DIR, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=TS_DIR, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, f"npm ci failed:\n{proc.stdout}\n{proc.stderr}"
 
 
@@ -45,8 +47,11 @@ def timescale_url():
     server.start()
     try:
         # "READY <port>" on stdout, once WASM and the extension are loaded
-        ready = harness.wait_for(lambda: re.search(r"^READY (\d+)$", server.log_text(), re.M) or not server.alive(),
-                                 300, "the TimescaleDB server to start")
+        ready = harness.wait_for(
+            lambda: re.search(r"^READY (\d+)$", server.log_text(), re.M) or not server.alive(),
+            300,
+            "the TimescaleDB server to start",
+        )
         assert isinstance(ready, re.Match), f"the TimescaleDB server did not start:\n{server.tail()}"
         # a password in the DSN, and no SSL negotiation (the wire server does not answer SSLRequest)
         yield f"postgresql://postgres:postgres@127.0.0.1:{ready.group(1)}/postgres?sslmode=disable&gssencmode=disable"
@@ -56,8 +61,14 @@ def timescale_url():
 
 def alembic(url: str, *args: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "RETENTION_DAYS": "30", "ROLLUP_LOOKBACK_HOURS": "72"}
-    proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(harness.ROOT / "alembic.ini"), *args],
-                          cwd=harness.ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(harness.ROOT / "alembic.ini"), *args],
+        cwd=harness.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -68,8 +79,26 @@ def q(url: str, sql: str, params=None) -> list[tuple]:
 
 
 def row(pid: str, observed_at: float, score: int) -> ObservationRow:
-    return ObservationRow(pid, "python", "t", "alice", observed_at - 60, observed_at, score, 3, 0.9, "", "",
-                          False, 0.1, 2.0, 0.5, 0.3, False, True)
+    return ObservationRow(
+        pid,
+        "python",
+        "t",
+        "alice",
+        observed_at - 60,
+        observed_at,
+        score,
+        3,
+        0.9,
+        "",
+        "",
+        False,
+        0.1,
+        2.0,
+        0.5,
+        0.3,
+        False,
+        True,
+    )
 
 
 async def sink_write(url: str, rows: list[ObservationRow], retention_days: float | None = None) -> int:
@@ -87,11 +116,19 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     url = timescale_url
     alembic(url, "upgrade", "head")
     assert q(url, "SELECT extname FROM pg_extension WHERE extname = 'timescaledb'") == [("timescaledb",)]
-    dims = q(url, "SELECT column_name, time_interval FROM timescaledb_information.dimensions "
-                  "WHERE hypertable_name = 'post_metrics_history'")
+    dims = q(
+        url,
+        "SELECT column_name, time_interval FROM timescaledb_information.dimensions "
+        "WHERE hypertable_name = 'post_metrics_history'",
+    )
     assert [(c, i.days) for c, i in dims] == [("observed_at", 1)]
-    jobs = dict(q(url, "SELECT proc_name, config::text FROM timescaledb_information.jobs "
-                       "WHERE proc_name IN ('policy_retention', 'policy_refresh_continuous_aggregate')"))
+    jobs = dict(
+        q(
+            url,
+            "SELECT proc_name, config::text FROM timescaledb_information.jobs "
+            "WHERE proc_name IN ('policy_retention', 'policy_refresh_continuous_aggregate')",
+        )
+    )
     assert '"drop_after": "30 days"' in jobs["policy_retention"]
     assert "policy_refresh_continuous_aggregate" in jobs
     assert q(url, "SELECT view_name FROM timescaledb_information.continuous_aggregates") == [("post_metrics_hourly",)]
@@ -102,12 +139,17 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     assert asyncio.run(sink_write(url, rows)) == 30
     asyncio.run(sink_write(url, rows))
     assert q(url, "SELECT count(*) FROM post_metrics_history") == [(30,)]
-    assert q(url, "SELECT count(*) FROM timescaledb_information.chunks "
-                  "WHERE hypertable_name = 'post_metrics_history'")[0][0] >= 1
+    assert (
+        q(url, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'post_metrics_history'")[0][
+            0
+        ]
+        >= 1
+    )
 
     # policies are run on demand (the WASM build has no background workers)
-    (job_id,) = q(url, "SELECT job_id FROM timescaledb_information.jobs "
-                       "WHERE proc_name = 'policy_refresh_continuous_aggregate'")[0]
+    (job_id,) = q(
+        url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
+    )[0]
     q(url, f"CALL run_job({job_id})")
     hourly = q(url, "SELECT bucket, subreddit, observations, max_score FROM post_metrics_hourly ORDER BY bucket")
     assert sum(r[2] for r in hourly) == 30 and len(hourly) in (5, 6)
@@ -125,8 +167,11 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     alembic(url, "downgrade", "base")
     alembic(url, "upgrade", "head")
     assert q(url, "SELECT count(*) FROM timescaledb_information.hypertables") == [(1,)]
-    assert q(url, "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name IN "
-                  "('policy_retention', 'policy_refresh_continuous_aggregate')") == [(2,)]
+    assert q(
+        url,
+        "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name IN "
+        "('policy_retention', 'policy_refresh_continuous_aggregate')",
+    ) == [(2,)]
 
 
 def test_api_queries_on_the_timescaledb_path(timescale_url):
@@ -143,19 +188,24 @@ def test_api_queries_on_the_timescaledb_path(timescale_url):
     # two observations each of 6 posts: 3 h ago and now (the current hour is not materialized)
     rows = [row(f"api{i}", t, 10 * i + k) for i in range(6) for k, t in enumerate((now - 3 * 3600, now - 60))]
     assert asyncio.run(sink_write(url, rows)) == 12
-    (job_id,) = q(url, "SELECT job_id FROM timescaledb_information.jobs "
-                       "WHERE proc_name = 'policy_refresh_continuous_aggregate'")[0]
+    (job_id,) = q(
+        url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
+    )[0]
     q(url, f"CALL run_job({job_id})")
 
     async def run() -> tuple:
         db = WebDatabase(url, min_size=2, max_size=2, prepare_threshold=None)
         await db.pool.open(wait=True, timeout=30)
         try:
-            return (await queries.subreddits(db, ttl_seconds=25 * 3600), await queries.stats(db, ttl_seconds=25 * 3600),
-                    await queries.posts_page(db, subreddit="python", limit=4, after=None),
-                    await queries.post_detail(db, "api3"))
+            return (
+                await queries.subreddits(db, ttl_seconds=25 * 3600),
+                await queries.stats(db, ttl_seconds=25 * 3600),
+                await queries.posts_page(db, subreddit="python", limit=4, after=None),
+                await queries.post_detail(db, "api3"),
+            )
         finally:
             await db.close()
+
     subs, stats, page, post = asyncio.run(run())
     assert [s["subreddit"] for s in subs] == ["python"]
     hourly = subs[0]["hourly"]
@@ -173,11 +223,20 @@ def test_history_older_than_the_retention_is_not_written_on_timescaledb(timescal
     url = timescale_url
     alembic(url, "upgrade", "head")
     now = time.time()
-    chunks = q(url, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'post_metrics_history'")
-    assert asyncio.run(sink_write(url, [row("tsret1", now - 40 * 86400, 1), row("tsret2", now - 2 * 86400, 2)],
-                                  retention_days=30)) == 2
+    chunks = q(
+        url, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'post_metrics_history'"
+    )
+    assert (
+        asyncio.run(
+            sink_write(url, [row("tsret1", now - 40 * 86400, 1), row("tsret2", now - 2 * 86400, 2)], retention_days=30)
+        )
+        == 2
+    )
     assert q(url, "SELECT post_id FROM posts WHERE post_id LIKE 'tsret%' ORDER BY 1") == [("tsret1",), ("tsret2",)]
     assert q(url, "SELECT post_id FROM post_metrics_history WHERE post_id LIKE 'tsret%'") == [("tsret2",)]
-    old_chunks = q(url, "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = "
-                        "'post_metrics_history' AND range_end < now() - interval '30 days'")
+    old_chunks = q(
+        url,
+        "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = "
+        "'post_metrics_history' AND range_end < now() - interval '30 days'",
+    )
     assert old_chunks == [(0,)] and chunks[0][0] >= 0

@@ -1,6 +1,7 @@
 """`/openapi.json` against the real worker: a valid OpenAPI 3.1 document, every route the worker
 serves documented (and nothing else), and every real response — successes and errors — valid
 against its documented schema (strict: every property present, no undocumented one)."""
+
 from __future__ import annotations
 
 import json
@@ -30,14 +31,23 @@ print(json.dumps(sorted(out)))
 
 
 def served_routes(env: dict[str, str]) -> set[tuple[str, str]]:
-    proc = subprocess.run([sys.executable, "-c", ROUTES], cwd=harness.ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", ROUTES], cwd=harness.ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     return {tuple(r) for r in json.loads(proc.stdout.strip().splitlines()[-1])}
 
 
-def check(doc: dict, w: harness.Worker, path: str, template: str, method: str = "get", *, admin: bool = False,
-          want: int | None = None) -> dict | None:
+def check(
+    doc: dict,
+    w: harness.Worker,
+    path: str,
+    template: str,
+    method: str = "get",
+    *,
+    admin: bool = False,
+    want: int | None = None,
+) -> dict | None:
     status, headers, body = w.request(path, method.upper(), admin=admin, body=b"" if method == "post" else None)
     if want is not None:
         assert status == want, (path, status, body[:300])
@@ -61,10 +71,14 @@ def test_openapi_documents_every_route_and_every_response(start_worker, worker_e
     send(worker_env, worker_env["TOPIC_POSTS"], posts)
     send(worker_env, worker_env["TOPIC_REFRESH"], [snapshot("oa1", now - 60, 500, 150, source="refresh")])
     produce(worker_env, worker_env["TOPIC_POSTS"], [("bad1", b"{not json")])  # a dead letter
-    harness.wait_for(lambda: w.request("/dlq/stats/")[0] == 200 and json.loads(w.request("/dlq/stats/")[2])["total"] == 1
-                     and len(json.loads(w.request("/api/posts/")[2])["posts"]) == 2
-                     and json.loads(w.request("/api/posts/oa1/")[2]).get("score") == 500, 90,
-                     "the posts, the refresh and the dead letter in PostgreSQL")
+    harness.wait_for(
+        lambda: w.request("/dlq/stats/")[0] == 200
+        and json.loads(w.request("/dlq/stats/")[2])["total"] == 1
+        and len(json.loads(w.request("/api/posts/")[2])["posts"]) == 2
+        and json.loads(w.request("/api/posts/oa1/")[2]).get("score") == 500,
+        90,
+        "the posts, the refresh and the dead letter in PostgreSQL",
+    )
 
     status, _, body = w.request("/openapi.json")
     assert status == 200
@@ -75,14 +89,28 @@ def test_openapi_documents_every_route_and_every_response(start_worker, worker_e
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
     assert served_routes(w.env) == documented
 
-    ok = [("/api/stats/", "/api/stats/"), ("/api/posts/?limit=1", "/api/posts/"), ("/api/posts/", "/api/posts/"),
-          ("/api/posts/oa1/", "/api/posts/{post_id}/"), ("/api/posts/oa1/velocity/", "/api/posts/{post_id}/velocity/"),
-          ("/api/trending/", "/api/trending/"), ("/api/subreddits/", "/api/subreddits/"),
-          ("/api/subreddits/python/stats/", "/api/subreddits/{name}/stats/"), ("/dlq/", "/dlq/"),
-          ("/dlq/?limit=1&replayed=false", "/dlq/"), ("/dlq/stats/", "/dlq/stats/"), ("/health/", "/health/"),
-          ("/ready/", "/ready/"), ("/metrics", "/metrics"), ("/openapi.json", "/openapi.json"), ("/", "/"),
-          ("/static/dashboard.js", "/static/{name}"), ("/static/dashboard.css", "/static/{name}"),
-          ("/vendor/uPlot.iife.min.js", "/vendor/{name}"), ("/vendor/uPlot.min.css", "/vendor/{name}")]
+    ok = [
+        ("/api/stats/", "/api/stats/"),
+        ("/api/posts/?limit=1", "/api/posts/"),
+        ("/api/posts/", "/api/posts/"),
+        ("/api/posts/oa1/", "/api/posts/{post_id}/"),
+        ("/api/posts/oa1/velocity/", "/api/posts/{post_id}/velocity/"),
+        ("/api/trending/", "/api/trending/"),
+        ("/api/subreddits/", "/api/subreddits/"),
+        ("/api/subreddits/python/stats/", "/api/subreddits/{name}/stats/"),
+        ("/dlq/", "/dlq/"),
+        ("/dlq/?limit=1&replayed=false", "/dlq/"),
+        ("/dlq/stats/", "/dlq/stats/"),
+        ("/health/", "/health/"),
+        ("/ready/", "/ready/"),
+        ("/metrics", "/metrics"),
+        ("/openapi.json", "/openapi.json"),
+        ("/", "/"),
+        ("/static/dashboard.js", "/static/{name}"),
+        ("/static/dashboard.css", "/static/{name}"),
+        ("/vendor/uPlot.iife.min.js", "/vendor/{name}"),
+        ("/vendor/uPlot.min.css", "/vendor/{name}"),
+    ]
     for path, template in ok:
         check(doc, w, path, template, want=200)
     assert check(doc, w, "/api/trending/", "/api/trending/")["posts"][0]["post_id"] == "oa1"
@@ -91,15 +119,24 @@ def test_openapi_documents_every_route_and_every_response(start_worker, worker_e
         check(doc, w, path, template, admin=True, want=200)
         check(doc, w, path, template, admin=False, want=401)
 
-    errors = [("/api/posts/?limit=0", "/api/posts/", 400), ("/api/posts/zz/", "/api/posts/{post_id}/", 404),
-              ("/api/posts/A!/", "/api/posts/{post_id}/", 400), ("/api/posts/zz/velocity/", "/api/posts/{post_id}/velocity/", 404),
-              ("/api/posts/A!/velocity/", "/api/posts/{post_id}/velocity/", 400),
-              ("/api/subreddits/x!/stats/", "/api/subreddits/{name}/stats/", 400),
-              ("/api/trending/?limit=x", "/api/trending/", 400), ("/api/stats/?q=1", "/api/stats/", 400),
-              ("/api/subreddits/?q=1", "/api/subreddits/", 400), ("/dlq/?limit=0", "/dlq/", 400),
-              ("/dlq/stats/?x=1", "/dlq/stats/", 400), ("/?x=1", "/", 400), ("/api/live/?x=1", "/api/live/", 400),
-              ("/static/nothing.js", "/static/{name}", 404), ("/static/..%2Fdashboard.py", "/static/{name}", 404),
-              ("/vendor/uPlot.cjs.js", "/vendor/{name}", 404)]
+    errors = [
+        ("/api/posts/?limit=0", "/api/posts/", 400),
+        ("/api/posts/zz/", "/api/posts/{post_id}/", 404),
+        ("/api/posts/A!/", "/api/posts/{post_id}/", 400),
+        ("/api/posts/zz/velocity/", "/api/posts/{post_id}/velocity/", 404),
+        ("/api/posts/A!/velocity/", "/api/posts/{post_id}/velocity/", 400),
+        ("/api/subreddits/x!/stats/", "/api/subreddits/{name}/stats/", 400),
+        ("/api/trending/?limit=x", "/api/trending/", 400),
+        ("/api/stats/?q=1", "/api/stats/", 400),
+        ("/api/subreddits/?q=1", "/api/subreddits/", 400),
+        ("/dlq/?limit=0", "/dlq/", 400),
+        ("/dlq/stats/?x=1", "/dlq/stats/", 400),
+        ("/?x=1", "/", 400),
+        ("/api/live/?x=1", "/api/live/", 400),
+        ("/static/nothing.js", "/static/{name}", 404),
+        ("/static/..%2Fdashboard.py", "/static/{name}", 404),
+        ("/vendor/uPlot.cjs.js", "/vendor/{name}", 404),
+    ]
     for path, template, code in errors:
         check(doc, w, path, template, want=code)
 

@@ -9,6 +9,7 @@ velocity table is exact and every source partition is committed to its end. The 
 leaves by SIGTERM mid-burst and must exit by itself: faust waits for every event in flight to be
 acked before it leaves the group, so anything that holds acks (the observation outbox) has to keep
 flushing while it waits."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,6 @@ import logging
 import time
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
-
 
 from tests import harness
 from tests.kafka_tools import wait_committed
@@ -27,10 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def rebalance(worker: harness.Worker, token: str | None = TOKEN) -> int:
-    req = Request(worker.url + "/debug/rebalance/", method="POST", data=b"",
-                  headers={"Authorization": f"Bearer {token}"} if token else {})
+    req = Request(
+        worker.url + "/debug/rebalance/",
+        method="POST",
+        data=b"",
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
     try:
-        with urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
+        with urlopen(req, timeout=10) as resp:
             return resp.status
     except HTTPError as exc:
         return exc.code
@@ -39,8 +43,10 @@ def rebalance(worker: harness.Worker, token: str | None = TOKEN) -> int:
 def settled(*workers: harness.Worker) -> bool:
     """Every source partition owned, by all of them, and none of them rebalancing."""
     states = [w.get_json("/ready/")["kafka"] for w in workers]
-    return (all(k["assigned_partitions"] > 0 and not k["rebalancing"] for k in states)
-            and sum(k["assigned_partitions"] for k in states) == 16)
+    return (
+        all(k["assigned_partitions"] > 0 and not k["rebalancing"] for k in states)
+        and sum(k["assigned_partitions"] for k in states) == 16
+    )
 
 
 def test_rebalances_mid_stream_lose_nothing(start_worker, worker_env):
@@ -76,4 +82,4 @@ def test_rebalance_endpoint_is_disabled_without_a_token(start_worker):
     w = start_worker(ADMIN_TOKEN="")
     assert rebalance(w) == 403
     assert rebalance(w, token=None) == 403
-    assert json.loads(urlopen(w.url + "/health/").read())["status"] == "ok"  # noqa: S310
+    assert json.loads(urlopen(w.url + "/health/").read())["status"] == "ok"

@@ -1,4 +1,5 @@
 """Redis stopped for 30 s mid-stream: no crash, no lost state, the mirror is consistent after."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,17 +18,35 @@ OUTAGE_S = 30
 class OwnRedis:
     """A redis-server of the test's own (the shared one is never stopped)."""
 
-    def __init__(self, workdir) -> None:  # noqa: ANN001
+    def __init__(self, workdir) -> None:
         self.port = harness.free_port()
         self.dir = workdir
         self.binary = shutil.which("redis-server")
         assert self.binary, "redis-server is not installed (tools/stack.sh up installs it)"
 
     def start(self) -> None:
-        subprocess.run([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--daemonize", "yes",
-                        "--save", "", "--appendonly", "no", "--dir", str(self.dir),
-                        "--pidfile", str(self.dir / "redis.pid"), "--logfile", str(self.dir / "redis.log")],
-                       check=True)
+        subprocess.run(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--pidfile",
+                str(self.dir / "redis.pid"),
+                "--logfile",
+                str(self.dir / "redis.log"),
+            ],
+            check=True,
+        )
         harness.wait_for(lambda: self.client().ping(), 10, "redis to answer")
 
     def stop(self) -> None:
@@ -64,10 +83,13 @@ def test_redis_outage_mid_stream(start_worker, worker_env, own_redis):
 
     own_redis.stop()
     started = time.monotonic()
-    send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes[third:2 * third])
-    harness.wait_for(lambda: w.metric("redditstream_redis_mirror_pending") > 0, 30,
-                     "the mirror to report pending entries while Redis is down")
-    send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes[2 * third:])
+    send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes[third : 2 * third])
+    harness.wait_for(
+        lambda: w.metric("redditstream_redis_mirror_pending") > 0,
+        30,
+        "the mirror to report pending entries while Redis is down",
+    )
+    send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes[2 * third :])
     expected = script.expected()
     wait_exact(w, expected, timeout=OUTAGE_S)  # the table keeps going without Redis
     assert w.get_json("/ready/")["redis"].startswith("error")
@@ -78,9 +100,15 @@ def test_redis_outage_mid_stream(start_worker, worker_env, own_redis):
     r = own_redis.client()
 
     def consistent() -> bool:
-        return all(matches(r.hgetall(f"vel:{pid_}") or {"score": -1, "comments": -1, "ts": 0,
-                                                        "score_velocity": 0, "comment_velocity": 0}, want)
-                   for pid_, want in expected.items())
+        return all(
+            matches(
+                r.hgetall(f"vel:{pid_}")
+                or {"score": -1, "comments": -1, "ts": 0, "score_velocity": 0, "comment_velocity": 0},
+                want,
+            )
+            for pid_, want in expected.items()
+        )
+
     harness.wait_for(consistent, 60, "the mirror to be rebuilt and consistent with the table")
     assert w.metric("redditstream_redis_mirror_pending") == 0
     assert w.alive() and w.proc.pid == pid

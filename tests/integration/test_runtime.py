@@ -2,6 +2,7 @@
 a library version that streams.runtime was not verified with is refused; `--datadir` wins over
 DATA_DIR; two app ids share a DATA_DIR without sharing tables; a local store ahead of its
 changelog (the changelog topics deleted) is discarded and restored instead of crashing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,16 +16,29 @@ from tests.scenario import velocity_from_api
 
 def snap(pid: str, score: int = 10, observed: float | None = None) -> dict:
     now = observed or time.time()
-    return {"id": pid, "subreddit": "python", "title": "Faust streams", "selftext": "", "author": "a",
-            "created_utc": now - 600, "observed_at": now, "score": score, "num_comments": 1, "upvote_ratio": 0.9,
-            "url": "https://example.org", "over_18": False, "permalink": f"/r/python/comments/{pid}/",
-            "source": "new"}
+    return {
+        "id": pid,
+        "subreddit": "python",
+        "title": "Faust streams",
+        "selftext": "",
+        "author": "a",
+        "created_utc": now - 600,
+        "observed_at": now,
+        "score": score,
+        "num_comments": 1,
+        "upvote_ratio": 0.9,
+        "url": "https://example.org",
+        "over_18": False,
+        "permalink": f"/r/python/comments/{pid}/",
+        "source": "new",
+    }
 
 
 def feed(worker: harness.Worker, env: dict, pids: list[str]) -> None:
     produce_json(env, env["TOPIC_POSTS"], [snap(p) for p in pids])
-    harness.wait_for(lambda: all(velocity_from_api(worker, p) is not None for p in pids), 60,
-                     "the posts' velocity entries")
+    harness.wait_for(
+        lambda: all(velocity_from_api(worker, p) is not None for p in pids), 60, "the posts' velocity entries"
+    )
 
 
 def test_a_library_version_not_verified_is_refused_with_one_line(worker_env, tmp_path):
@@ -40,8 +54,12 @@ def test_a_library_version_not_verified_is_refused_with_one_line(worker_env, tmp
 
 def test_the_datadir_option_wins_over_data_dir(start_worker, worker_env, tmp_path):
     chosen, setting = tmp_path / "chosen", tmp_path / "setting"
-    w = harness.Worker(env={**worker_env, "DATA_DIR": str(setting)}, name="dd", workdir=tmp_path,
-                       args=("--datadir", str(chosen), "worker", "-l", "info"))
+    w = harness.Worker(
+        env={**worker_env, "DATA_DIR": str(setting)},
+        name="dd",
+        workdir=tmp_path,
+        args=("--datadir", str(chosen), "worker", "-l", "info"),
+    )
     try:
         w.start()
         feed(w, worker_env, ["dd1"])
@@ -57,8 +75,9 @@ def test_two_app_ids_one_after_the_other_on_one_data_dir(start_worker, worker_en
     feed(first, worker_env, ["a1", "a2"])
     first.stop()
     assert first.returncode == 0, first.tail()
-    other = {f"TOPIC_{t}": f"{worker_env[f'TOPIC_{t}']}.b" for t in
-             ("POSTS", "REFRESH", "DLQ", "OBSERVATIONS", "BACKFILL")}
+    other = {
+        f"TOPIC_{t}": f"{worker_env[f'TOPIC_{t}']}.b" for t in ("POSTS", "REFRESH", "DLQ", "OBSERVATIONS", "BACKFILL")
+    }
     second = start_worker("second", DATA_DIR=shared, APP_ID=worker_env["APP_ID"] + "-b", **other)
     feed(second, {**worker_env, **other}, ["b1"])
     assert velocity_from_api(second, "a1") is None  # the first app's tables are not the second's
@@ -80,7 +99,7 @@ def test_a_store_ahead_of_its_deleted_changelog_is_restored_not_a_crash(start_wo
     assert "discarding it and restoring from the changelog" in log
     assert again.metric("redditstream_table_partitions_discarded_total", table="velocity") >= 1
     assert velocity_from_api(again, "c1") is None  # the discarded entries are gone with their changelog
-    feed(again, worker_env, ["c4"])                # and the worker goes on processing
+    feed(again, worker_env, ["c4"])  # and the worker goes on processing
 
 
 def delete_topics(env: dict, topics: list[str]) -> None:
@@ -98,4 +117,5 @@ def delete_topics(env: dict, topics: list[str]) -> None:
             raise AssertionError(f"topics {topics} still listed")
         finally:
             await admin.close()
+
     asyncio.run(run())

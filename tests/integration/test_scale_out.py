@@ -1,4 +1,5 @@
 """Two workers split the partitions; kill -9 of one: the other takes over, state stays exact."""
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,9 @@ def test_two_workers_split_partitions_and_survive_kill_9(start_worker, worker_en
     a = start_worker("a", **fast)
     b = start_worker("b", **fast)
     # 8 partitions of each source topic, split between the two
-    harness.wait_for(lambda: _owned(a) > 0 and _owned(b) > 0 and _owned(a) + _owned(b) == 16, 60,
-                     "both workers to own partitions")
+    harness.wait_for(
+        lambda: _owned(a) > 0 and _owned(b) > 0 and _owned(a) + _owned(b) == 16, 60, "both workers to own partitions"
+    )
 
     script = random_posts(time.time(), 400, 6, seed=3)
     half = len(script.refreshes) // 2

@@ -1,4 +1,5 @@
 """A bad setting stops start-up with one line naming it (no traceback)."""
+
 from __future__ import annotations
 
 import os
@@ -8,12 +9,15 @@ import pytest
 from tests import harness
 
 
-@pytest.mark.parametrize("name,value", [
-    ("TOPIC_PARTITIONS", "abc"),
-    ("KAFKA_BROKER_URL", "nonsense"),
-    ("VELOCITY_TTL_HOURS", "-3"),
-    ("DATABASE_URL", "mysql://x/y"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("TOPIC_PARTITIONS", "abc"),
+        ("KAFKA_BROKER_URL", "nonsense"),
+        ("VELOCITY_TTL_HOURS", "-3"),
+        ("DATABASE_URL", "mysql://x/y"),
+    ],
+)
 def test_bad_setting_exits_with_one_line(name, value, tmp_path):
     env = {**os.environ, name: value}
     proc = harness.faust("worker", env=env, cwd=tmp_path, timeout=60)

@@ -2,6 +2,7 @@
 
 The server stopped is a throwaway one started by this test, never the shared one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,11 @@ def own_postgres():
 def test_postgres_down_30s_mid_stream(start_worker, worker_env, own_postgres):
     db = own_postgres.url
     w = start_worker(DATABASE_URL=db, SINK_RETRY_MAX_SECONDS="2")
-    producer = threading.Thread(target=lambda: asyncio.run(
-        produce(worker_env, worker_env["TOPIC_OBSERVATIONS"], stream_of(N, posts=500), rate=RATE)))
+    producer = threading.Thread(
+        target=lambda: asyncio.run(
+            produce(worker_env, worker_env["TOPIC_OBSERVATIONS"], stream_of(N, posts=500), rate=RATE)
+        )
+    )
     producer.start()
     harness.wait_for(lambda: scalar(db, "SELECT count(*) FROM post_metrics_history") >= 300, 60, "first rows")
     own_postgres.stop()

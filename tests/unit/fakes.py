@@ -1,5 +1,6 @@
 """Fakes for the delivery unit tests: a table's store, aiokafka's batch API, an event loop that
 does not wait."""
+
 import asyncio
 
 from aiokafka.producer.message_accumulator import BatchBuilder
@@ -15,7 +16,7 @@ class FakeTable:
         self.store: dict[tuple[int, bytes], bytes] = {}
         self.offsets: dict[int, int] = {}
 
-    def raw(self, partition: int, key: bytes):  # noqa: ANN201
+    def raw(self, partition: int, key: bytes):
         return self.store.get((partition, key))
 
     def persisted(self, partition: int, offset: int) -> None:
@@ -34,7 +35,7 @@ class FakeProducer:
     def create_batch(self) -> BatchBuilder:
         return BatchBuilder(self.batch_size, 0)
 
-    async def send_batch(self, batch, topic, *, partition):  # noqa: ANN001
+    async def send_batch(self, batch, topic, *, partition):
         if self.refuse:
             self.refuse -= 1
             raise ConnectionError("producer closed")

@@ -1,5 +1,6 @@
 """Pure parts of the backfill: reading dump files, mapping both generations, filters, bad lines,
 the delivery watermark and the checkpoint."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,9 @@ def test_filters():
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
 def test_reader_splits_lines_across_chunk_borders_and_utf8(tmp_path, writer, chunk):
     data = rows(200) + [b"", "ünïcødé ✓ 数据 🐍".encode()]
-    path = writer(tmp_path / {"write_zst": "a.zst", "write_gz": "a.gz", "write_plain": "a.ndjson"}[writer.__name__],
-                  data)
+    path = writer(
+        tmp_path / {"write_zst": "a.zst", "write_gz": "a.gz", "write_plain": "a.ndjson"}[writer.__name__], data
+    )
     got = list(DumpReader(path, chunk=chunk))
     assert [n for n, _ in got] == list(range(1, len(data) + 1))
     assert [json.loads(line) for _, line in got[:200]] == data[:200]
@@ -74,7 +76,8 @@ def test_reader_takes_the_dumps_long_window_the_default_refuses(tmp_path):
     with open(path, "rb") as f:
         assert zstandard.get_frame_parameters(f.read(18)).window_size == 2**31
     with pytest.raises(zstandard.ZstdError, match="too much memory"):
-        zstandard.ZstdDecompressor().stream_reader(open(path, "rb")).read(10)
+        with open(path, "rb") as raw:
+            zstandard.ZstdDecompressor().stream_reader(raw).read(10)
     reader = DumpReader(path)
     assert sum(1 for _ in reader) == 50 and reader.compressed_read == path.stat().st_size
 

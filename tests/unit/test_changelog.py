@@ -1,5 +1,6 @@
 """tables.changelog.ChangelogSender: a partition's table changes in bulk, acked once on the
 broker, re-sent with the keys' current values when a batch fails."""
+
 from tables.changelog import ChangelogSender
 from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle
 
@@ -15,7 +16,7 @@ async def test_changes_go_out_as_one_batch_and_are_acked_once_it_is_on_the_broke
     assert acked == []
     producer.ack(0)
     await settle()
-    assert acked == ["x"] and table.offsets == {3: 2}   # offsets 0..2 are in the local store
+    assert acked == ["x"] and table.offsets == {3: 2}  # offsets 0..2 are in the local store
 
 
 async def test_changes_beyond_one_batch_are_split_and_acked_when_every_part_is_durable():
@@ -39,14 +40,14 @@ async def test_a_failed_batch_is_resent_with_the_current_values_not_the_stale_on
     sender = ChangelogSender(lambda: producer, sleep=no_sleep)
     table.store[(1, b"k")] = b"old"
     await sender.send(table, 1, {b"k": b"old", b"j": b"j1"}, lambda: acked.append("first"))
-    table.store[(1, b"k")] = b"new"      # a later event moved k on meanwhile...
+    table.store[(1, b"k")] = b"new"  # a later event moved k on meanwhile...
     table.store[(1, b"j")] = b"j1"
     await sender.send(table, 1, {b"k": b"new"}, lambda: acked.append("second"))
-    producer.ack(1)                      # ...and its batch is on the broker first
+    producer.ack(1)  # ...and its batch is on the broker first
     producer.sent[0]["fut"].set_exception(TimeoutError("no ack"))
     await settle()
     assert sender.failures == 1 and acked == ["second"]
-    assert producer.sent[2]["records"] == [(b"k", b"new"), (b"j", b"j1")]   # never "old" after "new"
+    assert producer.sent[2]["records"] == [(b"k", b"new"), (b"j", b"j1")]  # never "old" after "new"
     producer.ack(2)
     await settle()
     assert acked == ["second", "first"]
@@ -55,7 +56,7 @@ async def test_a_failed_batch_is_resent_with_the_current_values_not_the_stale_on
 async def test_a_deleted_key_is_resent_as_a_tombstone():
     table, producer, acked = FakeTable(), FakeProducer(), []
     sender = ChangelogSender(lambda: producer, sleep=no_sleep)
-    await sender.send(table, 0, {b"k": b"v"}, lambda: acked.append(1))   # k is not in the store any more
+    await sender.send(table, 0, {b"k": b"v"}, lambda: acked.append(1))  # k is not in the store any more
     producer.sent[0]["fut"].set_exception(ConnectionError("broker gone"))
     await settle()
     assert producer.sent[1]["records"] == [(b"k", None)]

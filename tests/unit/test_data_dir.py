@@ -1,4 +1,5 @@
 """Where the worker keeps its tables: faust's --datadir, else one folder per app id under DATA_DIR."""
+
 from streams.settings import data_dir
 
 

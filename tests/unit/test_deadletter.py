@@ -5,8 +5,16 @@ from streams.records import DeadLetter, InvalidMessage, encode
 
 
 def test_envelope_keeps_utf8_payload_as_text():
-    dl = envelope(topic="reddit.posts", partition=3, offset=42, key=b"abc", value=b'{"id": 1}',
-                  error=InvalidMessage("field 'id' must be str"), now=100.0, worker="w")
+    dl = envelope(
+        topic="reddit.posts",
+        partition=3,
+        offset=42,
+        key=b"abc",
+        value=b'{"id": 1}',
+        error=InvalidMessage("field 'id' must be str"),
+        now=100.0,
+        worker="w",
+    )
     assert dl.payload == '{"id": 1}' and dl.payload_encoding == "utf-8"
     assert dl.key == "abc" and dl.partition == 3 and dl.offset == 42
     assert dl.error_type == "InvalidMessage" and "must be str" in dl.error

@@ -1,11 +1,12 @@
 """streams.delivery.DurableSender and streams.outbox.Outbox: ack only what the broker has,
 retry failures, apply backpressure, batch per partition."""
+
 import asyncio
 import json
 
 from streams.delivery import DurableSender
-from streams.runtime.fetch_loop import run_eagerly
 from streams.outbox import Outbox
+from streams.runtime.fetch_loop import run_eagerly
 from tables.changelog import ChangelogSender
 from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle
 
@@ -17,7 +18,7 @@ class FakeTopic:
         self.refuse = refuse  # the next `refuse` send() calls raise, as a producer that cannot enqueue
         self.sent: list[dict] = []
 
-    async def send(self, *, key, value, partition, key_serializer, value_serializer):  # noqa: ANN001
+    async def send(self, *, key, value, partition, key_serializer, value_serializer):
         if self.refuse:
             self.refuse -= 1
             raise ConnectionError("producer closed")
@@ -79,15 +80,16 @@ class Clock:
 
 async def test_outbox_sends_one_array_per_partition_and_acks_every_event_of_it():
     topic, acked, clock = FakeTopic(), [], Clock()
-    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=3,
-                 max_delay=0.05, clock=clock)
+    box = Outbox(
+        DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=3, max_delay=0.05, clock=clock
+    )
     for i, partition in enumerate([0, 1, 0, 0, 1]):
         await box.add(partition, json.dumps({"n": i}).encode(), lambda i=i: acked.append(i))
-    assert len(topic.sent) == 1 and topic.sent[0]["partition"] == 0   # partition 0 reached 3
+    assert len(topic.sent) == 1 and topic.sent[0]["partition"] == 0  # partition 0 reached 3
     assert json.loads(topic.sent[0]["value"]) == [{"n": 0}, {"n": 2}, {"n": 3}]
     assert len(box) == 2
     await box.flush_due()
-    assert len(topic.sent) == 1                                          # partition 1 is not due yet
+    assert len(topic.sent) == 1  # partition 1 is not due yet
     clock.now = 0.06
     await box.flush_due()
     assert [s["partition"] for s in topic.sent] == [0, 1] and json.loads(topic.sent[1]["value"]) == [{"n": 1}, {"n": 4}]
@@ -100,10 +102,11 @@ async def test_outbox_sends_one_array_per_partition_and_acks_every_event_of_it()
 
 async def test_outbox_starts_a_new_batch_before_one_would_exceed_max_bytes():
     topic, clock = FakeTopic(), Clock()
-    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=100,
-                 max_bytes=28, clock=clock)
-    for i in range(3):
-        await box.add(0, b'"0123456789"', lambda: None)   # 12 bytes each: two fit in 2 + (12 + 1) * 2 = 28
+    box = Outbox(
+        DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=100, max_bytes=28, clock=clock
+    )
+    for _ in range(3):
+        await box.add(0, b'"0123456789"', lambda: None)  # 12 bytes each: two fit in 2 + (12 + 1) * 2 = 28
     assert len(topic.sent) == 1 and json.loads(topic.sent[0]["value"]) == ["0123456789"] * 2
     await box.flush_all()
     assert len(topic.sent) == 2 and json.loads(topic.sent[1]["value"]) == ["0123456789"]
@@ -111,16 +114,15 @@ async def test_outbox_starts_a_new_batch_before_one_would_exceed_max_bytes():
 
 async def test_outbox_acks_a_batch_once_its_observations_and_its_table_changes_are_on_the_broker():
     topic, producer, table, acked = FakeTopic(), FakeProducer(), FakeTable(), []
-    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(lambda: producer, sleep=no_sleep),
-                 max_records=2)
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(lambda: producer, sleep=no_sleep), max_records=2)
     await box.add(5, b"1", lambda: acked.append(1), [(table, b"k", b"v1")])
     await box.add(5, b"2", lambda: acked.append(2), [(table, b"k", b"v2"), (table, b"j", b"w")])
     assert len(topic.sent) == 1 and topic.sent[0]["partition"] == 5
     assert producer.sent[0]["partition"] == 5
-    assert producer.sent[0]["records"] == [(b"k", b"v2"), (b"j", b"w")]   # the last value of each key
+    assert producer.sent[0]["records"] == [(b"k", b"v2"), (b"j", b"w")]  # the last value of each key
     topic.sent[0]["fut"].set_result("m")
     await settle()
-    assert acked == []                                                     # the changelog is not durable yet
+    assert acked == []  # the changelog is not durable yet
     producer.ack(0)
     await settle()
     assert acked == [1, 2] and box.in_flight == 0
@@ -128,10 +130,9 @@ async def test_outbox_acks_a_batch_once_its_observations_and_its_table_changes_a
 
 async def test_outbox_flush_waits_while_too_many_events_are_in_flight():
     topic, acked = FakeTopic(), []
-    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=2,
-                 max_in_flight=2)
+    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(FakeProducer), max_records=2, max_in_flight=2)
     await box.add(0, b"1", lambda: acked.append(1))
-    await box.add(0, b"2", lambda: acked.append(2))     # batch of 2 flushed: 2 in flight
+    await box.add(0, b"2", lambda: acked.append(2))  # batch of 2 flushed: 2 in flight
     await box.add(1, b"3", lambda: acked.append(3))
     blocked = asyncio.ensure_future(box.add(1, b"4", lambda: acked.append(4)))
     await settle()  # every ready task runs: loop turns, not wall-clock time
@@ -145,16 +146,21 @@ async def test_outbox_writes_and_sends_the_batches_of_a_partition_in_order_even_
     """A batch waiting for room is not overtaken by a later batch of its partition that finds the
     room first: that would leave the older value of a key last in the changelog."""
     topic, producer, table = FakeTopic(), FakeProducer(), FakeTable()
-    box = Outbox(DurableSender(topic, sleep=no_sleep), ChangelogSender(lambda: producer, sleep=no_sleep),
-                 max_records=1, max_in_flight=1)
-    await box.add(0, b"1", lambda: None, [(table, b"k", b"v1")])          # in flight: the next flush waits
+    box = Outbox(
+        DurableSender(topic, sleep=no_sleep),
+        ChangelogSender(lambda: producer, sleep=no_sleep),
+        max_records=1,
+        max_in_flight=1,
+    )
+    await box.add(0, b"1", lambda: None, [(table, b"k", b"v1")])  # in flight: the next flush waits
     second = asyncio.ensure_future(box.add(0, b"2", lambda: None, [(table, b"k", b"v2")]))
     await settle()  # every ready task runs: loop turns, not wall-clock time
     later: list = []
     # right after the first batch's acks free the room (the waiting second batch is woken but has
     # not run yet), an event of the same partition closes a third batch, as an agent would
     topic.sent[0]["fut"].add_done_callback(
-        lambda _: later.append(run_eagerly(box.add(0, b"3", lambda: None, [(table, b"k", b"v3")]))))
+        lambda _: later.append(run_eagerly(box.add(0, b"3", lambda: None, [(table, b"k", b"v3")])))
+    )
     producer.ack(0)
     await asyncio.sleep(0)
     topic.sent[0]["fut"].set_result("m")

@@ -7,6 +7,7 @@ tools/deploy_tools.sh installs docker-compose, promtool and hadolint when missin
 
 tests/integration/test_deploy_metrics.py checks the metric names against a real worker and ingest.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,16 @@ from streams.settings import SPECS
 from tests import deploy_support as ds
 from tests.harness import BIN, ROOT
 
-SECRETS = {"POSTGRES_PASSWORD": "pg-secret-1", "REDIS_PASSWORD": "redis-secret-2",
-           "GRAFANA_ADMIN_PASSWORD": "grafana-secret-3"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-secret-1",
+    "REDIS_PASSWORD": "redis-secret-2",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-secret-3",
+}
 APP_SERVICES = ("migrate", "worker", "ingest", "simulate")
 FAUST_SERVICES = ("worker", "ingest", "simulate")
-DATASOURCE_UID = yaml.safe_load(
-    (ROOT / "monitoring/grafana/provisioning/datasources/prometheus.yml").read_text())["datasources"][0]["uid"]
+DATASOURCE_UID = yaml.safe_load((ROOT / "monitoring/grafana/provisioning/datasources/prometheus.yml").read_text())[
+    "datasources"
+][0]["uid"]
 KAFKA_VERSION = re.search(r"<kafka.version>(.+?)</kafka.version>", (ROOT / "tools/kafka/pom.xml").read_text()).group(1)
 
 
@@ -38,6 +43,7 @@ def run(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 # ------------------------------------------------------------------------------- Dockerfile
+
 
 def dockerfile() -> list[tuple[int, str, str]]:
     """(stage index, INSTRUCTION, arguments) with continuation lines joined, comments dropped."""
@@ -92,8 +98,9 @@ def test_dockerfile_installs_the_lock_before_the_source():
     lines = dockerfile()
     build = [(i, a) for _, i, a in lines if i in ("COPY", "RUN")]
     first_source = next(n for n, (i, a) in enumerate(build) if i == "COPY" and a.split()[0] in ("streams", "."))
-    lock_install = next(n for n, (i, a) in enumerate(build)
-                        if i == "RUN" and "requirements.lock" in a and "--require-hashes" in a)
+    lock_install = next(
+        n for n, (i, a) in enumerate(build) if i == "RUN" and "requirements.lock" in a and "--require-hashes" in a
+    )
     lock_copy = next(n for n, (i, a) in enumerate(build) if i == "COPY" and a.startswith("requirements.lock"))
     assert lock_copy < lock_install < first_source
 
@@ -101,17 +108,26 @@ def test_dockerfile_installs_the_lock_before_the_source():
 def test_dockerfile_passes_hadolint(tmp_path):
     config = tmp_path / "hadolint.yaml"
     config.write_text("{}\n")  # the defaults, whatever config the machine has
-    proc = run(ds.tools()["HADOLINT"], "--config", str(config), "--no-color", "--failure-threshold", "style",
-               str(ROOT / "Dockerfile"))
+    proc = run(
+        ds.tools()["HADOLINT"],
+        "--config",
+        str(config),
+        "--no-color",
+        "--failure-threshold",
+        "style",
+        str(ROOT / "Dockerfile"),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _ignored(path: str, patterns: list[str]) -> bool:
     """Docker's .dockerignore rule: the last pattern matching the path or one of its parents wins."""
+
     def match(pattern: str, p: str) -> bool:
         rx = re.escape(pattern.strip("/")).replace(r"\*\*/", "(?:.*/)?").replace(r"\*\*", ".*")
         rx = rx.replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
         return re.fullmatch(rx, p) is not None
+
     parts = path.split("/")
     prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
     ignored = False
@@ -124,21 +140,34 @@ def _ignored(path: str, patterns: list[str]) -> bool:
 
 
 def test_dockerignore_sends_what_the_dockerfile_copies_and_nothing_local():
-    patterns = [l.strip() for l in (ROOT / ".dockerignore").read_text().splitlines()
-                if l.strip() and not l.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     copied = [a.split()[:-1] for _, i, a in dockerfile() if i == "COPY" and not a.startswith("--from")]
     for src in (s for sources in copied for s in sources):
         paths = [src] if (ROOT / src).is_file() else [str(p.relative_to(ROOT)) for p in (ROOT / src).rglob("*.py")]
         assert paths, src
         for path in paths[:5]:
             assert not _ignored(path, patterns), f"{path} is copied by the Dockerfile but ignored"
-    for path in (".env", ".env.local", ".venv/bin/python", ".data/v1/x", ".cache/kafka/libs/x.jar",
-                 "tools/dashboard/node_modules/uplot/dist/uPlot.min.css", "streams/__pycache__/app.cpython-311.pyc",
-                 "tests/conftest.py", ".git/config", "bench/sink_bench.py"):
+    for path in (
+        ".env",
+        ".env.local",
+        ".venv/bin/python",
+        ".data/v1/x",
+        ".cache/kafka/libs/x.jar",
+        "tools/dashboard/node_modules/uplot/dist/uPlot.min.css",
+        "streams/__pycache__/app.cpython-311.pyc",
+        "tests/conftest.py",
+        ".git/config",
+        "bench/sink_bench.py",
+    ):
         assert _ignored(path, patterns), f"{path} would reach the build context"
 
 
 # ------------------------------------------------------------------------------- the lock
+
 
 def test_lock_pins_every_runtime_dependency_with_hashes():
     text = (ROOT / "requirements.lock").read_text()
@@ -162,6 +191,7 @@ def test_lock_pins_every_runtime_dependency_with_hashes():
 
 
 # ------------------------------------------------------------------------------- compose
+
 
 def config(*files: str, env: dict[str, str] | None = None, profiles=("demo",)) -> dict:
     proc = ds.compose_config(*files, env=SECRETS if env is None else env, profiles=profiles)
@@ -233,14 +263,19 @@ def test_compose_secrets_come_from_env_and_are_required():
     assert SECRETS["REDIS_PASSWORD"] in s["redis"]["command"]
     # the example documents every variable the compose files read
     example = (ROOT / ".env.example").read_text()
-    undocumented = sorted(v for v in ds.compose_variables("docker-compose.yml", "docker-compose.cluster.yml")
-                          if not re.search(rf"^#?\s*{v}=", example, re.MULTILINE))
+    undocumented = sorted(
+        v
+        for v in ds.compose_variables("docker-compose.yml", "docker-compose.cluster.yml")
+        if not re.search(rf"^#?\s*{v}=", example, re.MULTILINE)
+    )
     assert not undocumented, f"not in .env.example: {undocumented}"
 
 
 # app settings whose compose default differs from streams/settings.py on purpose
-CONTAINER_DEFAULTS = {"LOG_FORMAT": "json",        # one JSON object per line for a log collector
-                      "SIMULATOR_SPEED": "10"}     # the demo's clock, as `make demo`
+CONTAINER_DEFAULTS = {
+    "LOG_FORMAT": "json",  # one JSON object per line for a log collector
+    "SIMULATOR_SPEED": "10",
+}  # the demo's clock, as `make demo`
 
 
 def test_compose_defaults_of_app_settings_are_the_apps():
@@ -282,6 +317,7 @@ def test_compose_cluster_override(cluster):
 
 # ------------------------------------------------------------------------------- entry points
 
+
 @pytest.fixture(scope="module")
 def faust_commands(tmp_path_factory) -> set[str]:
     """The commands `faust -A streams` has (its --help), as the image runs it."""
@@ -314,6 +350,7 @@ def test_entry_points_are_the_documented_commands(base, faust_commands):
 
 # ------------------------------------------------------------------------------- Prometheus
 
+
 def promtool(*args: str) -> subprocess.CompletedProcess:
     return run(ds.tools()["PROMTOOL"], *args, cwd=ROOT / "monitoring")
 
@@ -345,8 +382,13 @@ def test_alert_rules_are_valid_and_their_unit_tests_pass():
     rules = [r for g in yaml.safe_load(ds.ALERTS.read_text())["groups"] for r in g["rules"]]
     names = {r["alert"] for r in rules}
     # what the alerts must cover
-    assert {"RedditstreamConsumerLagGrowing", "RedditstreamDeadLetters", "RedditstreamWorkerDown",
-            "RedditstreamSinkRetrying", "RedditstreamIngestRateLimited"} <= names
+    assert {
+        "RedditstreamConsumerLagGrowing",
+        "RedditstreamDeadLetters",
+        "RedditstreamWorkerDown",
+        "RedditstreamSinkRetrying",
+        "RedditstreamIngestRateLimited",
+    } <= names
     for r in rules:
         assert r["labels"]["severity"] in ("warning", "critical") and r["annotations"]["summary"], r["alert"]
         assert re.fullmatch(r"\d+m", r["for"]), r["alert"]
@@ -355,11 +397,17 @@ def test_alert_rules_are_valid_and_their_unit_tests_pass():
     retry = next(r for r in rules if r["alert"] == "RedditstreamSinkRetrying")
     assert "redditstream_sink_retries_total" in retry["expr"] and retry["for"] == "5m"
     tested = set(re.findall(r"alertname: (\w+)", (ROOT / "monitoring/alerts.test.yml").read_text()))
-    assert {"RedditstreamConsumerLagGrowing", "RedditstreamDeadLetters", "RedditstreamWorkerDown",
-            "RedditstreamSinkRetrying", "RedditstreamIngestRateLimited"} <= tested
+    assert {
+        "RedditstreamConsumerLagGrowing",
+        "RedditstreamDeadLetters",
+        "RedditstreamWorkerDown",
+        "RedditstreamSinkRetrying",
+        "RedditstreamIngestRateLimited",
+    } <= tested
 
 
 # ------------------------------------------------------------------------------- Grafana
+
 
 def test_dashboards_are_generated_and_provisioned(base):
     proc = run(sys.executable, str(ROOT / "monitoring/grafana/generate.py"), "--check")
@@ -405,11 +453,21 @@ def test_dashboards_show_what_the_operators_need():
     for where, expr in ds.expressions():
         used.setdefault(where.split(":")[0], set()).update(ds.metric_names(expr))
     pipeline, ingest, storage, web = (used[f"{n}.json"] for n in ("pipeline", "ingest", "storage", "web"))
-    assert {"redditstream_events_total", "redditstream_consumer_lag", "redditstream_sink_flush_seconds_bucket",
-            "redditstream_sink_rows_total", "redditstream_sink_retries_total", "redditstream_dead_letters_total",
-            "redditstream_redis_mirror_pending"} <= pipeline
-    assert {"redditstream_ingest_api_requests_total", "redditstream_ingest_ratelimit_remaining",
-            "redditstream_ingest_tracked_posts", "redditstream_ingest_buffered_records"} <= ingest
+    assert {
+        "redditstream_events_total",
+        "redditstream_consumer_lag",
+        "redditstream_sink_flush_seconds_bucket",
+        "redditstream_sink_rows_total",
+        "redditstream_sink_retries_total",
+        "redditstream_dead_letters_total",
+        "redditstream_redis_mirror_pending",
+    } <= pipeline
+    assert {
+        "redditstream_ingest_api_requests_total",
+        "redditstream_ingest_ratelimit_remaining",
+        "redditstream_ingest_tracked_posts",
+        "redditstream_ingest_buffered_records",
+    } <= ingest
     assert {"redditstream_db_pool_connections", "redditstream_sink_rows_total"} <= storage
     assert {"redditstream_http_request_seconds_bucket", "redditstream_http_request_seconds_count"} <= web
     exprs = [e for _, e in ds.expressions()]
@@ -422,8 +480,9 @@ def test_dashboards_show_what_the_operators_need():
 
 def test_dashboard_expressions_are_valid_promql(tmp_path):
     """Every dashboard expression (Grafana's variables substituted) parsed by promtool, as recording rules."""
-    rules = [{"record": f"check:expr_{n}", "expr": ds.grafana_to_promql(e)}
-             for n, (_, e) in enumerate(ds.expressions())]
+    rules = [
+        {"record": f"check:expr_{n}", "expr": ds.grafana_to_promql(e)} for n, (_, e) in enumerate(ds.expressions())
+    ]
     path = tmp_path / "dashboard_exprs.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
     proc = promtool("check", "rules", str(path))
@@ -431,14 +490,17 @@ def test_dashboard_expressions_are_valid_promql(tmp_path):
 
 
 def test_metric_name_parser():
-    e = ('sum by (topic) (rate(a_total{outcome="x",instance=~"$instance"}[$__rate_interval])) / on (topic) '
-         'group_left (foo) b offset 5m and bool histogram_quantile(0.99, sum(rate(c_bucket[5m])) by (le)) '
-         'or vector(1e3) unless d:recorded[10m:1m] > 0.5')
+    e = (
+        'sum by (topic) (rate(a_total{outcome="x",instance=~"$instance"}[$__rate_interval])) / on (topic) '
+        "group_left (foo) b offset 5m and bool histogram_quantile(0.99, sum(rate(c_bucket[5m])) by (le)) "
+        "or vector(1e3) unless d:recorded[10m:1m] > 0.5"
+    )
     assert ds.metric_names(e) == {"a_total", "b", "c_bucket", "d:recorded"}
     assert ds.metric_names("label_values(x_count, instance)") == {"x_count"}
     matchers, grouping = ds.label_uses(e)
     assert matchers == {"a_total": {"outcome", "instance"}} and grouping == {"topic", "foo", "le"}
     names, labels = ds.exposition(
-        "# TYPE r counter\nr_total{a=\"1\"} 1\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\n# TYPE g gauge\n")
+        '# TYPE r counter\nr_total{a="1"} 1\n# TYPE h histogram\nh_bucket{le="1"} 1\n# TYPE g gauge\n'
+    )
     assert {"r_total", "r_created", "h_bucket", "h_sum", "h_count", "g"} <= names
     assert labels["r_total"] == {"a"} and labels["h_bucket"] == {"le"}

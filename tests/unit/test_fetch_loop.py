@@ -1,5 +1,6 @@
 """streams.runtime.fetch_loop.run_eagerly: a coroutine run up to its first suspension, the rest (if any)
 driven like a task, with the coroutine's own result, exception and cancellation."""
+
 import asyncio
 
 import pytest
@@ -12,6 +13,7 @@ async def test_a_coroutine_that_does_not_suspend_finishes_at_once():
 
     async def deliver():
         done.append(1)
+
     assert run_eagerly(deliver()) is None and done == [1]
 
 
@@ -25,6 +27,7 @@ async def test_a_coroutine_that_suspends_is_finished_by_the_rest():
         await asyncio.sleep(0)
         steps.append(value)
         return "result"
+
     rest = run_eagerly(deliver())
     assert rest is not None and steps == ["start"]
     task = asyncio.ensure_future(rest)
@@ -44,6 +47,7 @@ async def test_the_futures_exception_is_raised_inside_the_coroutine():
         except KeyError as exc:
             seen.append(exc)
             raise ValueError("delivery failed") from exc
+
     rest = run_eagerly(deliver())
     fut.set_exception(KeyError("k"))
     with pytest.raises(ValueError, match="delivery failed"):
@@ -60,6 +64,7 @@ async def test_cancelling_the_rest_cancels_the_coroutine_where_it_waits():
             await fut
         finally:
             cleaned.append("finally")
+
     task = asyncio.ensure_future(run_eagerly(deliver()))
     await asyncio.sleep(0)
     task.cancel()

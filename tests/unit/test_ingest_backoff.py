@@ -4,8 +4,8 @@ import pytest
 from asyncprawcore import exceptions as exc
 
 from streams.ingest.backoff import DROP, RATE_LIMITED, RETRY, classify, outcome, reset_seconds
-from streams.retry import Backoff
 from streams.ingest.budget import Budget
+from streams.retry import Backoff
 
 
 def _response(status: int, headers: dict | None = None):
@@ -31,14 +31,17 @@ def test_reset_seconds_prefers_ratelimit_reset():
     assert reset_seconds({"x-ratelimit-reset": "soon"}, default=2) == 2
 
 
-@pytest.mark.parametrize("error,kind,label", [
-    (exc.TooManyRequests(_response(429)), RATE_LIMITED, "rate_limited"),
-    (exc.NotFound(_response(404)), DROP, "not_found"),
-    (exc.Forbidden(_response(403)), DROP, "not_found"),
-    (exc.ServerError(_response(503)), RETRY, "server_error"),
-    (exc.RequestException(TimeoutError("read timeout"), (), {}), RETRY, "timeout"),
-    (ValueError("bad json"), RETRY, "error"),
-])
+@pytest.mark.parametrize(
+    "error,kind,label",
+    [
+        (exc.TooManyRequests(_response(429)), RATE_LIMITED, "rate_limited"),
+        (exc.NotFound(_response(404)), DROP, "not_found"),
+        (exc.Forbidden(_response(403)), DROP, "not_found"),
+        (exc.ServerError(_response(503)), RETRY, "server_error"),
+        (exc.RequestException(TimeoutError("read timeout"), (), {}), RETRY, "timeout"),
+        (ValueError("bad json"), RETRY, "error"),
+    ],
+)
 def test_classify_errors(error, kind, label):
     assert classify(error) == kind
     assert outcome(error) == label

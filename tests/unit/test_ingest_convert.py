@@ -5,9 +5,21 @@ from streams.records import decode_snapshot, encode
 
 
 def _json(**over):
-    d = {"id": "abc123", "name": "t3_abc123", "subreddit": "python", "title": "Hello", "selftext": "x" * 50,
-         "author": "alice", "created_utc": 1700000000.0, "score": 42, "num_comments": 7, "upvote_ratio": 0.93,
-         "url": "https://example.org", "permalink": "/r/python/comments/abc123/hello/", "over_18": False}
+    d = {
+        "id": "abc123",
+        "name": "t3_abc123",
+        "subreddit": "python",
+        "title": "Hello",
+        "selftext": "x" * 50,
+        "author": "alice",
+        "created_utc": 1700000000.0,
+        "score": 42,
+        "num_comments": 7,
+        "upvote_ratio": 0.93,
+        "url": "https://example.org",
+        "permalink": "/r/python/comments/abc123/hello/",
+        "over_18": False,
+    }
     d.update(over)
     return d
 

@@ -4,9 +4,20 @@ import pytest
 
 from streams.records import InvalidMessage, decode_snapshot, encode
 
-GOOD = {"id": "t3_abc12", "subreddit": "python", "title": "hello", "created_utc": 1700000000,
-        "observed_at": 1700000100.5, "score": 5, "num_comments": 1, "upvote_ratio": 1,
-        "author": None, "selftext": "body", "over_18": False, "source": "refresh"}
+GOOD = {
+    "id": "t3_abc12",
+    "subreddit": "python",
+    "title": "hello",
+    "created_utc": 1700000000,
+    "observed_at": 1700000100.5,
+    "score": 5,
+    "num_comments": 1,
+    "upvote_ratio": 1,
+    "author": None,
+    "selftext": "body",
+    "over_18": False,
+    "source": "refresh",
+}
 
 
 def test_decodes_and_normalises():
@@ -17,26 +28,35 @@ def test_decodes_and_normalises():
     assert decode_snapshot(encode(s)) == s  # round trip
 
 
-@pytest.mark.parametrize("raw,fragment", [
-    (b"\xff\xfe\x00garbage", "not JSON"),
-    (b"not json", "not JSON"),
-    (b"[1,2]", "JSON object"),
-    (None, "tombstone"),
-    (json.dumps({k: v for k, v in GOOD.items() if k != "id"}).encode(), "missing field 'id'"),
-    (json.dumps({**GOOD, "score": "12"}).encode(), "'score' must be int"),
-    (json.dumps({**GOOD, "score": True}).encode(), "got bool"),
-    (json.dumps({**GOOD, "score": 1.5}).encode(), "'score' must be int"),
-    (json.dumps({**GOOD, "id": "ABC!"}).encode(), "base-36"),
-    (json.dumps({**GOOD, "upvote_ratio": 1.5}).encode(), "outside [0, 1]"),
-    (json.dumps({**GOOD, "num_comments": -1}).encode(), "negative"),
-    (json.dumps({**GOOD, "source": "other"}).encode(), "'source'"),
-    (json.dumps({**GOOD, "author": 5}).encode(), "'author'"),
-    # NaN and infinities are not JSON (RFC 8259): refused by the parser, before any field check
-    (b'{"id":"a","subreddit":"p","title":"t","created_utc":NaN,"observed_at":1,"score":1,'
-     b'"num_comments":1,"upvote_ratio":1}', "not JSON"),
-    (b'{"id":"a","subreddit":"p","title":"t","created_utc":1e999,"observed_at":1,"score":1,'
-     b'"num_comments":1,"upvote_ratio":1}', "not JSON"),
-])
+@pytest.mark.parametrize(
+    "raw,fragment",
+    [
+        (b"\xff\xfe\x00garbage", "not JSON"),
+        (b"not json", "not JSON"),
+        (b"[1,2]", "JSON object"),
+        (None, "tombstone"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "id"}).encode(), "missing field 'id'"),
+        (json.dumps({**GOOD, "score": "12"}).encode(), "'score' must be int"),
+        (json.dumps({**GOOD, "score": True}).encode(), "got bool"),
+        (json.dumps({**GOOD, "score": 1.5}).encode(), "'score' must be int"),
+        (json.dumps({**GOOD, "id": "ABC!"}).encode(), "base-36"),
+        (json.dumps({**GOOD, "upvote_ratio": 1.5}).encode(), "outside [0, 1]"),
+        (json.dumps({**GOOD, "num_comments": -1}).encode(), "negative"),
+        (json.dumps({**GOOD, "source": "other"}).encode(), "'source'"),
+        (json.dumps({**GOOD, "author": 5}).encode(), "'author'"),
+        # NaN and infinities are not JSON (RFC 8259): refused by the parser, before any field check
+        (
+            b'{"id":"a","subreddit":"p","title":"t","created_utc":NaN,"observed_at":1,"score":1,'
+            b'"num_comments":1,"upvote_ratio":1}',
+            "not JSON",
+        ),
+        (
+            b'{"id":"a","subreddit":"p","title":"t","created_utc":1e999,"observed_at":1,"score":1,'
+            b'"num_comments":1,"upvote_ratio":1}',
+            "not JSON",
+        ),
+    ],
+)
 def test_rejects_with_a_reason(raw, fragment):
     with pytest.raises(InvalidMessage) as err:
         decode_snapshot(raw)
@@ -44,16 +64,27 @@ def test_rejects_with_a_reason(raw, fragment):
 
 
 def test_optional_fields_default():
-    minimal = {k: GOOD[k] for k in ("id", "subreddit", "title", "created_utc", "observed_at",
-                                     "score", "num_comments", "upvote_ratio")}
+    minimal = {
+        k: GOOD[k]
+        for k in ("id", "subreddit", "title", "created_utc", "observed_at", "score", "num_comments", "upvote_ratio")
+    }
     s = decode_snapshot(json.dumps(minimal))
     assert s.author is None and s.selftext == "" and s.source == "new" and s.over_18 is False
 
 
 def test_snapshot_fields_are_the_records_asdict_with_defaults_filled_in():
     from streams.records import snapshot_fields, snapshot_from_dict
-    minimal = {"id": "t3_abc", "subreddit": "python", "title": "t", "created_utc": 1, "observed_at": 2,
-               "score": 3, "num_comments": 0, "upvote_ratio": 1}
+
+    minimal = {
+        "id": "t3_abc",
+        "subreddit": "python",
+        "title": "t",
+        "created_utc": 1,
+        "observed_at": 2,
+        "score": 3,
+        "num_comments": 0,
+        "upvote_ratio": 1,
+    }
     fields = snapshot_fields(minimal)
     assert fields == snapshot_from_dict(minimal).asdict()
     assert fields["id"] == "abc" and fields["author"] is None and fields["source"] == "new"

@@ -1,6 +1,7 @@
 """Contract tests of streams.runtime: every private attribute of faust, aiokafka, rocksdict and
 asyncpraw that it uses exists and has the shape the code expects. An upgrade that moves one
 fails here, in CI, rather than silently in a worker (streams.runtime.versions pins the versions)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,7 @@ from streams.runtime import versions
 from streams.runtime.application import App, kafka_producer
 from streams.runtime.consumer import OrderedConsumer
 from streams.runtime.reddit import NoRetry, use_limiter_without_retries
-from streams.runtime.store import (Store, ahead_of_changelog, decode_value, forget_key, open_partition_dbs,
-                                   partition_db)
+from streams.runtime.store import Store, ahead_of_changelog, decode_value, forget_key, open_partition_dbs, partition_db
 
 ROOT = Path(__file__).resolve().parents[2]
 # sha256 of faust-streaming 0.15.3's Consumer._drain_messages, which streams.runtime.fetch_loop copies
@@ -29,9 +29,10 @@ DRAIN_MESSAGES_SHA256 = "44a2500309e83c630493f6828af50166ec8d96a0b3e4fb2bab735f7
 
 
 @pytest.fixture
-def app(tmp_path):  # noqa: ANN001, ANN201
-    return App("contract", broker="kafka://127.0.0.1:1", store="redditstream://", datadir=str(tmp_path),
-               autodiscover=False)
+def app(tmp_path):
+    return App(
+        "contract", broker="kafka://127.0.0.1:1", store="redditstream://", datadir=str(tmp_path), autodiscover=False
+    )
 
 
 def test_the_lock_pins_exactly_the_verified_versions():
@@ -47,7 +48,8 @@ def test_the_installed_versions_are_the_verified_ones():
 def test_a_version_not_verified_is_refused_with_one_line(capsys):
     installed = {**versions.VERIFIED, "faust-streaming": "0.16.0"}.get
     assert versions.mismatches(installed) == [
-        "faust-streaming 0.16.0 is installed, streams.runtime is verified with 0.15.3 only"]
+        "faust-streaming 0.16.0 is installed, streams.runtime is verified with 0.15.3 only"
+    ]
     with pytest.raises(SystemExit) as exc:
         versions.require_verified(installed)
     assert exc.value.code == 2
@@ -58,16 +60,25 @@ def test_a_version_not_verified_is_refused_with_one_line(capsys):
 
 def test_faust_drain_messages_is_the_one_the_fetch_loop_copies():
     source = inspect.getsource(FaustConsumer._drain_messages)
-    assert hashlib.sha256(source.encode()).hexdigest() == DRAIN_MESSAGES_SHA256, \
+    assert hashlib.sha256(source.encode()).hexdigest() == DRAIN_MESSAGES_SHA256, (
         "faust's Consumer._drain_messages changed: port the change to streams/runtime/fetch_loop.py"
-    for name in ("callback", "getmany", "suspend_flow", "diag", "consumer_stopped_errors", "wait_first", "_add_gap",
-                 "commit"):
+    )
+    for name in (
+        "callback",
+        "getmany",
+        "suspend_flow",
+        "diag",
+        "consumer_stopped_errors",
+        "wait_first",
+        "_add_gap",
+        "commit",
+    ):
         assert name in source or hasattr(FaustConsumer, name), name
 
 
-def test_app_hooks_and_the_ordered_consumer(app):  # noqa: ANN001
-    assert callable(getattr(type(app).__mro__[1], "_on_autodiscovery_error"))
-    assert callable(getattr(type(app).__mro__[1], "_new_transport"))
+def test_app_hooks_and_the_ordered_consumer(app):
+    assert callable(type(app).__mro__[1]._on_autodiscovery_error)
+    assert callable(type(app).__mro__[1]._new_transport)
     consumer = app.consumer
     assert isinstance(consumer, OrderedConsumer)
     assert consumer.aiokafka() is None  # `_thread._consumer` before start
@@ -86,9 +97,9 @@ def test_app_hooks_and_the_ordered_consumer(app):  # noqa: ANN001
     assert consumer.committed_offsets() == {TP("t", 0): 5} and consumer.held_offsets() == {TP("t", 0): {6, 7}}
 
 
-def test_faust_producer_exposes_its_aiokafka_producer(app):  # noqa: ANN001
+def test_faust_producer_exposes_its_aiokafka_producer(app):
     assert callable(app.producer._ensure_producer)
-    with pytest.raises(Exception):  # noqa: B017, PT011 - not started: faust raises its own error
+    with pytest.raises(Exception):  # noqa: B017 - not started: faust raises its own error
         kafka_producer(app)
     assert callable(aiokafka.AIOKafkaProducer.create_batch) and callable(aiokafka.AIOKafkaProducer.send_batch)
 
@@ -105,12 +116,13 @@ async def test_aiokafka_consumer_internals_the_consumer_reads():
             assert hasattr(state, name), name
         assert callable(aio._client.cluster.partitions_for_topic) and callable(aio._client.force_metadata_update)
         from aiokafka.consumer.group_coordinator import GroupCoordinator
+
         assert callable(GroupCoordinator.request_rejoin)
     finally:
         await aio.stop()
 
 
-async def test_the_store_reaches_rocksdb_and_discards_a_partition_ahead_of_its_changelog(app):  # noqa: ANN001
+async def test_the_store_reaches_rocksdb_and_discards_a_partition_ahead_of_its_changelog(app):
     table = app.Table("contract", default=None, key_type=bytes, partitions=2)
     store = table.data
     assert isinstance(store, Store)
@@ -136,8 +148,9 @@ def test_ahead_of_changelog():
 
 
 async def test_asyncpraw_sessions_take_our_limiter_without_retries():
-    reddit = asyncpraw.Reddit(client_id="x", client_secret="y", user_agent="contract", check_for_updates=False,
-                              check_for_async=False)
+    reddit = asyncpraw.Reddit(
+        client_id="x", client_secret="y", user_agent="contract", check_for_updates=False, check_for_async=False
+    )
     try:
         cores = [c for c in (reddit._core, reddit._read_only_core, reddit._authorized_core) if c]
         assert cores and all(hasattr(c, "_retry_strategy_class") and hasattr(c, "_rate_limiter") for c in cores)

@@ -16,23 +16,26 @@ def test_defaults_are_valid():
     assert s.refresh_tiers[0] == (1.0, 120.0)
 
 
-@pytest.mark.parametrize("name,value,fragment", [
-    ("TOPIC_PARTITIONS", "abc", "not an integer"),
-    ("TOPIC_PARTITIONS", "0", "below the minimum"),
-    ("VELOCITY_TTL_HOURS", "-1", "must be above 0"),
-    ("VELOCITY_TTL_HOURS", "nan", "not a finite number"),
-    ("DATABASE_URL", "mysql://h/db", "scheme postgresql"),
-    ("REDIS_URL", "redis://h:notaport/0", "malformed port"),
-    ("KAFKA_BROKER_URL", "kafka://", "no broker"),
-    ("KAFKA_BROKER_URL", "localhost", "not host:port"),
-    ("SUBREDDITS", "python,not a sub", "not a valid subreddit"),
-    ("LOG_FORMAT", "xml", "not one of"),
-    ("TOPIC_POSTS", "bad topic!", "legal Kafka topic"),
-    ("REFRESH_TIERS", "6:60,1:30", "increasing age"),
-    ("REFRESH_TIERS", "1-60", "max_age_hours:interval_seconds"),
-    ("TRENDING_WEIGHT_VELOCITY", "0.9", "sum to 1"),
-    ("SINK_FLUSH_SECONDS", "0", "must be above 0"),
-])
+@pytest.mark.parametrize(
+    "name,value,fragment",
+    [
+        ("TOPIC_PARTITIONS", "abc", "not an integer"),
+        ("TOPIC_PARTITIONS", "0", "below the minimum"),
+        ("VELOCITY_TTL_HOURS", "-1", "must be above 0"),
+        ("VELOCITY_TTL_HOURS", "nan", "not a finite number"),
+        ("DATABASE_URL", "mysql://h/db", "scheme postgresql"),
+        ("REDIS_URL", "redis://h:notaport/0", "malformed port"),
+        ("KAFKA_BROKER_URL", "kafka://", "no broker"),
+        ("KAFKA_BROKER_URL", "localhost", "not host:port"),
+        ("SUBREDDITS", "python,not a sub", "not a valid subreddit"),
+        ("LOG_FORMAT", "xml", "not one of"),
+        ("TOPIC_POSTS", "bad topic!", "legal Kafka topic"),
+        ("REFRESH_TIERS", "6:60,1:30", "increasing age"),
+        ("REFRESH_TIERS", "1-60", "max_age_hours:interval_seconds"),
+        ("TRENDING_WEIGHT_VELOCITY", "0.9", "sum to 1"),
+        ("SINK_FLUSH_SECONDS", "0", "must be above 0"),
+    ],
+)
 def test_bad_values_name_the_variable(name, value, fragment):
     with pytest.raises(SettingsError) as err:
         Settings.from_mapping({name: value})
@@ -73,7 +76,7 @@ def _readme_settings_table(readme: str, header: str) -> str:
     starts = [i for i, line in enumerate(lines) if line.strip() == header]
     assert len(starts) == 1, f"README.md has {len(starts)} tables headed {header!r}"
     table = []
-    for line in lines[starts[0]:]:
+    for line in lines[starts[0] :]:
         if not line.startswith("|"):
             break
         table.append(line.rstrip())
@@ -87,16 +90,18 @@ def test_the_readme_settings_table_is_the_generated_one():
     want = markdown_table().strip()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     got = _readme_settings_table(readme, want.splitlines()[0].strip())
-    diff = "\n".join(difflib.unified_diff(got.splitlines(), want.splitlines(), "README.md", "markdown_table()",
-                                         lineterm=""))
-    assert got == want, f"README.md's settings table is stale; regenerate it with " \
-                        f"`python -m streams.settings --markdown`:\n{diff}"
+    diff = "\n".join(
+        difflib.unified_diff(got.splitlines(), want.splitlines(), "README.md", "markdown_table()", lineterm="")
+    )
+    assert got == want, (
+        f"README.md's settings table is stale; regenerate it with `python -m streams.settings --markdown`:\n{diff}"
+    )
 
 
 def test_the_advertised_host_is_the_hostname_for_a_wildcard_bind():
     from streams.settings import advertised_host
+
     assert advertised_host("127.0.0.1", "box") == "127.0.0.1"
     assert advertised_host("worker-3.internal", "box") == "worker-3.internal"
     for wildcard in ("0.0.0.0", "::", ""):
         assert advertised_host(wildcard, "box") == "box"
-

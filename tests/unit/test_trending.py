@@ -30,8 +30,14 @@ def test_threshold_is_inclusive():
 
 
 def test_config_comes_from_settings():
-    s = Settings.from_mapping({"TRENDING_VELOCITY_HIGH": "20", "TRENDING_THRESHOLD": "0.7",
-                               "TRENDING_WEIGHT_VELOCITY": "0.5", "TRENDING_WEIGHT_COMMENTS": "0.4"})
+    s = Settings.from_mapping(
+        {
+            "TRENDING_VELOCITY_HIGH": "20",
+            "TRENDING_THRESHOLD": "0.7",
+            "TRENDING_WEIGHT_VELOCITY": "0.5",
+            "TRENDING_WEIGHT_COMMENTS": "0.4",
+        }
+    )
     cfg = TrendingConfig.from_settings(s)
     assert cfg.velocity_high == 20 and cfg.threshold == 0.7
     assert cfg.weight_velocity + cfg.weight_comments + cfg.weight_sentiment == pytest.approx(1.0)

@@ -1,11 +1,12 @@
-from streams.offsets import OK, RESEEK, WAIT, GapTracker, assess, watched
 from faust.types import TP
+
+from streams.offsets import OK, RESEEK, WAIT, GapTracker, assess, watched
 
 
 def test_caught_up_or_nothing_fetched_is_ok():
     assert assess(None, 0, False, None) == (OK, None)
-    assert assess(10, 10, False, (10, 2)) == (OK, None)   # position = next needed: all fetched is done
-    assert assess(5, 10, False, None) == (OK, None)       # re-seeked behind the commit
+    assert assess(10, 10, False, (10, 2)) == (OK, None)  # position = next needed: all fetched is done
+    assert assess(5, 10, False, None) == (OK, None)  # re-seeked behind the commit
 
 
 def test_a_record_being_processed_or_done_is_not_lost():
@@ -39,22 +40,22 @@ def test_gap_tracker_delivers_in_order_records():
     g.reset(TP0, 5)
     assert [g.admit(TP0, o) for o in (5, 6, 7)] == [None, None, None]
     assert g.expected[TP0] == 8
-    assert g.admit(TP0, 6) is None and g.expected[TP0] == 8   # a redelivery: faust drops it itself
+    assert g.admit(TP0, 6) is None and g.expected[TP0] == 8  # a redelivery: faust drops it itself
 
 
 def test_gap_tracker_holds_a_record_past_the_expected_offset_and_asks_for_a_refetch():
     g = GapTracker()
     g.reset(TP0, 3)
-    assert g.admit(TP0, 9) == 3          # stale prefetch: re-fetch from 3
-    assert g.admit(TP0, 3) is None       # the re-fetch starts where expected
+    assert g.admit(TP0, 9) == 3  # stale prefetch: re-fetch from 3
+    assert g.admit(TP0, 3) is None  # the re-fetch starts where expected
     assert g.admit(TP0, 4) is None
 
 
 def test_gap_tracker_lets_a_real_gap_through_after_one_refetch():
     g = GapTracker()
     g.reset(TP0, 3)
-    assert g.admit(TP0, 5) == 3          # offsets 3-4 are a transaction marker, say
-    assert g.admit(TP0, 5) is None       # same record again after the re-fetch: a real gap
+    assert g.admit(TP0, 5) == 3  # offsets 3-4 are a transaction marker, say
+    assert g.admit(TP0, 5) is None  # same record again after the re-fetch: a real gap
     assert g.expected[TP0] == 6
 
 

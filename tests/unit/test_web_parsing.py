@@ -1,9 +1,10 @@
 """Pure parts of the web API: query parameters, keyset cursors, timestamps, the single flight,
 and the faust attribute the web driver relies on."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from multidict import MultiDict
@@ -50,17 +51,28 @@ def test_good_values():
 
 
 def test_cursor_round_trip_is_exact_to_the_microsecond():
-    ts = datetime(2026, 12, 2, 11, 19, 49, 123457, tzinfo=timezone.utc)
+    ts = datetime(2026, 12, 2, 11, 19, 49, 123457, tzinfo=UTC)
     c = cursor.encode("posts", cursor.micros(ts), "abc")
     us, pid = cursor.decode(c, "posts", (int, str))
     assert cursor.from_micros(us) == ts and pid == "abc"
-    assert cursor.micros(datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)) == -1
+    assert cursor.micros(datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)) == -1
     assert "=" not in c and "/" not in c and "+" not in c
 
 
-@pytest.mark.parametrize("bad", ["", "x", "!!!", cursor.encode("dlq", 1, "a"), cursor.encode("posts", "1", "a"),
-                                 cursor.encode("posts", True, "a"), cursor.encode("posts", 1), "A" * 600,
-                                 cursor.encode("posts", 1, "a", 3)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "x",
+        "!!!",
+        cursor.encode("dlq", 1, "a"),
+        cursor.encode("posts", "1", "a"),
+        cursor.encode("posts", True, "a"),
+        cursor.encode("posts", 1),
+        "A" * 600,
+        cursor.encode("posts", 1, "a", 3),
+    ],
+)
 def test_foreign_or_tampered_cursors_are_a_400(bad):
     with pytest.raises(BadRequest, match="cursor"):
         cursor.decode(bad, "posts", (int, str))
