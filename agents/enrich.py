@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import time
+from typing import NoReturn
 
 from prometheus_client import Counter, Histogram
 
@@ -41,6 +43,9 @@ from tables.subreddit_stats import StatsAccumulator, stats_topic
 
 log = logging.getLogger(__name__)
 RETRY = Backoff(base=0.5, cap=10.0)  # processing paused by an environmental failure
+# RocksDB turns a database read-only after a failed write (a full disk), until it is reopened:
+# retrying longer than this cannot succeed, the worker stops and its restart reopens the stores
+ENVIRONMENT_RETRY_SECONDS = 30.0
 EVENTS = Counter("redditstream_events_total", "Messages consumed, by topic and outcome", ["topic", "outcome"])
 DEAD_LETTERS = Counter(
     "redditstream_dead_letters_total",
@@ -163,24 +168,41 @@ async def handle(event, topic_name: str, process=enrich) -> None:
                 await dead_letter(event, topic_name, partition, exc)
                 return
             # the worker's own resources failed (a full disk, an I/O error), not the event: the
-            # partition's processing waits and retries; nothing is dead-lettered or acked meanwhile
+            # processing waits and retries, nothing is dead-lettered or acked meanwhile
+            if time.perf_counter() - started > ENVIRONMENT_RETRY_SECONDS:
+                give_up(topic_name, partition, event.message.offset, exc)
             delay = RETRY.delay(attempt)
-            if attempt % 10 == 0:
-                log.error(
-                    "processing %s[%d]@%d: %s; paused, retrying in %.1fs (attempt %d)",
-                    topic_name,
-                    partition,
-                    event.message.offset,
-                    exc,
-                    delay,
-                    attempt + 1,
-                )
+            log.error(
+                "processing %s[%d]@%d: %s; paused, retrying in %.1fs",
+                topic_name,
+                partition,
+                event.message.offset,
+                exc,
+                delay,
+            )
             attempt += 1
             await asyncio.sleep(delay)
     await outbox.add(partition, observation, event.ack, changes)
     ok, seconds = _ok_metrics(topic_name)
     ok.inc()
     seconds.observe(time.perf_counter() - started)
+
+
+def give_up(topic_name: str, partition: int, offset: int, exc: BaseException) -> NoReturn:
+    """Stop the worker at once, with one line: its data directory fails. Nothing is lost, the
+    events are not acknowledged (the broker keeps them; a restart processes them again), and a
+    graceful stop would wait for this one to be acknowledged."""
+    log.critical(
+        "processing %s[%d]@%d keeps failing for %.0fs (%s): the worker's local state cannot be "
+        "written; it stops now (free the disk of DATA_DIR and restart it, nothing is lost)",
+        topic_name,
+        partition,
+        offset,
+        ENVIRONMENT_RETRY_SECONDS,
+        exc,
+    )
+    logging.shutdown()
+    os._exit(70)  # EX_SOFTWARE-ish: an exit a supervisor restarts
 
 
 async def dead_letter(event, topic_name: str, partition: int, exc: Exception) -> None:
