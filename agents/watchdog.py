@@ -57,19 +57,20 @@ async def watch_lost_records() -> None:
 
 
 async def check() -> None:
-    if app.rebalancing or not app.tables.recovery.completed.is_set() or not ordered_consumer(app).flow_active:  # type: ignore[attr-defined]  # TableManagerT lacks it
+    consumer = ordered_consumer(app)
+    if app.rebalancing or not app.tables.recovery.completed.is_set() or not consumer.flow_active:  # type: ignore[attr-defined]  # TableManagerT lacks it
         _seen.clear()
         return
     try:
-        positions = ordered_consumer(app).fetch_positions()
+        positions = consumer.fetch_positions()
     except AttributeError:  # consumer not started yet
         return
-    active = {tp for tp in app.consumer.assignment() if watched(tp.topic)}
+    active = {tp for tp in consumer.assignment() if watched(tp.topic)}
     for tp in list(_seen):
         if tp not in active:
             _seen.pop(tp, None)
-    held = ordered_consumer(app).held_offsets()
-    committed = ordered_consumer(app).committed_offsets()
+    held = consumer.held_offsets()
+    committed = consumer.committed_offsets()
     for tp in active:
         needed = max(committed.get(tp, 0), 0)
         verdict, seen = assess(positions.get(tp), needed, needed in held.get(tp, ()), _seen.get(tp))
@@ -86,7 +87,7 @@ async def check() -> None:
                 needed,
             )
             RESEEKS.labels(tp.topic).inc()
-            await app.consumer.seek(tp, needed)
+            await consumer.seek(tp, needed)
 
 
 @app.timer(interval=METADATA_CHECK_SECONDS)

@@ -104,6 +104,7 @@ _OPTIONAL: dict[str, tuple[type, ...]] = {
     n: _json_types(t) for n, t in SNAPSHOT_FIELDS.items() if not getattr(PostSnapshot, n).required
 }
 _DEFAULTS: dict[str, Any] = {n: getattr(PostSnapshot, n).default for n in _OPTIONAL}
+_ENRICHMENT_FLOATS = frozenset(n for n, t in ENRICHMENT_FIELDS.items() if t is float)
 _ENRICHMENT_ITEMS = tuple((n, _json_types(t)) for n, t in ENRICHMENT_FIELDS.items())
 _FLOATS = tuple(n for n, t in SNAPSHOT_FIELDS.items() if t is float)
 _REQUIRED_ITEMS = tuple(_REQUIRED.items())
@@ -135,16 +136,7 @@ def snapshot_fields(data: Any, *, limits: bool = True) -> dict[str, Any]:
     `limits=False` checks the structure only (fields present, of their types), not the values."""
     if not isinstance(data, dict):
         raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
-    fields: dict[str, Any] = dict(_DEFAULTS)
-    # JSON values have exact built-in types: `type(v) in types` is the fast check (and keeps a
-    # JSON true out of an int field); anything else goes through `_typed` for its verdict.
-    for name, types in _REQUIRED_ITEMS:
-        value = data.get(name)
-        if value is None:
-            raise InvalidMessage(f"missing field {name!r}")
-        if type(value) not in types or (type(value) is float and not math.isfinite(value)):
-            value = _typed(name, value, types)
-        fields[name] = value
+    fields = _required(data, _REQUIRED_ITEMS, dict(_DEFAULTS))
     for name, types in _OPTIONAL_ITEMS:
         if name in data:
             value = data[name]
@@ -182,15 +174,23 @@ def observation_fields(data: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:
     if not isinstance(data, dict) or not isinstance(data.get("snapshot"), dict):
         raise InvalidMessage("expected an object with a 'snapshot' object")
     snap = snapshot_fields(data["snapshot"], limits=False)
-    values = []
-    for name, types in _ENRICHMENT_ITEMS:
+    enrichment = _required(data, _ENRICHMENT_ITEMS, {})
+    return snap, tuple(float(v) if n in _ENRICHMENT_FLOATS else v for n, v in enrichment.items())
+
+
+def _required(data: dict, items: tuple[tuple[str, tuple[type, ...]], ...], into: dict[str, Any]) -> dict[str, Any]:
+    """`into` with each required field of `data`, present and of its types (in `items` order).
+
+    JSON values have exact built-in types: `type(v) in types` is the fast check (and keeps a
+    JSON true out of an int field); anything else goes through `_typed` for its verdict."""
+    for name, types in items:
         value = data.get(name)
         if value is None:
             raise InvalidMessage(f"missing field {name!r}")
         if type(value) not in types or (type(value) is float and not math.isfinite(value)):
             value = _typed(name, value, types)
-        values.append(float(value) if types == (int, float) else value)
-    return snap, tuple(values)
+        into[name] = value
+    return into
 
 
 def encode_observation(snapshot: dict[str, Any], **enrichment: Any) -> bytes:
