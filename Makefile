@@ -5,7 +5,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status demo worker test unit integration cluster cluster-down bench clean lock
+.PHONY: install up down status demo worker test lint unit integration cluster cluster-down bench clean lock
 
 DASH  := tools/dashboard/node_modules/.installed
 
@@ -46,8 +46,14 @@ worker: up
 demo: up
 	tools/demo.sh
 
-test: up
+test: up lint
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+# ruff (rules in pyproject.toml) on the whole tree, formatting checked, mypy on the domain packages
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -9,6 +9,7 @@
    every Produce request is counted and its encoded size (request header + body, plus the
    4-byte length prefix) summed, exactly the bytes written to the socket for it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,18 +22,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("REDDITSTREAM_HOME", str(Path(__file__).resolve().parent.parent))
 
-from aiokafka import AIOKafkaProducer  # noqa: E402
-from aiokafka import conn as aiokafka_conn  # noqa: E402
+from aiokafka import AIOKafkaProducer
+from aiokafka import conn as aiokafka_conn
 
-from streams.admin import bootstrap_servers  # noqa: E402
-from streams.ingest.budget import Budget  # noqa: E402
-from streams.ingest.convert import to_snapshot  # noqa: E402
-from streams.ingest.producer import producer_config  # noqa: E402
-from streams.ingest.reddit import RedditClient, open_reddit  # noqa: E402
-from streams.records import encode  # noqa: E402
-from streams.settings import Settings, environment  # noqa: E402
-from streams.simulator import data  # noqa: E402
-from streams.simulator.server import World, serve  # noqa: E402
+from streams.admin import bootstrap_servers
+from streams.ingest.budget import Budget
+from streams.ingest.convert import to_snapshot
+from streams.ingest.producer import producer_config
+from streams.ingest.reddit import RedditClient, open_reddit
+from streams.records import encode
+from streams.settings import Settings, environment
+from streams.simulator import data
+from streams.simulator.server import World, serve
 
 N_POSTS = int(os.environ.get("BENCH_POSTS", "1000"))
 N_RECORDS = int(os.environ.get("BENCH_RECORDS", "20000"))
@@ -40,6 +41,7 @@ N_RECORDS = int(os.environ.get("BENCH_RECORDS", "20000"))
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -65,7 +67,7 @@ async def refresh_cost() -> None:
             t0 = time.perf_counter()
             refreshed = 0
             for i in range(0, len(ids), size):
-                refreshed += len((await client.info(ids[i:i + size])).posts)
+                refreshed += len((await client.info(ids[i : i + size])).posts)
             elapsed = time.perf_counter() - t0
             n_req = sum(1 for r in world.requests[mark:] if r["kind"] == "info")
             results[name] = (n_req, refreshed, elapsed)
@@ -85,7 +87,7 @@ class WireCounter:
         self.bytes = 0
         self._orig = aiokafka_conn.AIOKafkaConnection.send
 
-    def __enter__(self) -> "WireCounter":
+    def __enter__(self) -> WireCounter:
         counter = self
 
         def send(conn, request, expect_response=True):
@@ -113,8 +115,10 @@ async def producer_bytes() -> None:
         snap = to_snapshot(post, now, "new", 2000)
         records.append((snap.id, encode(snap)))
     raw_bytes = sum(len(k) + len(v) for k, v in records)
-    print(f"\nproducer: {N_RECORDS} PostSnapshot records ({raw_bytes / 1e6:.2f} MB of keys+values), "
-          "linger 500 ms, 64 KiB batches, acks=all, idempotent, 8 partitions:")
+    print(
+        f"\nproducer: {N_RECORDS} PostSnapshot records ({raw_bytes / 1e6:.2f} MB of keys+values), "
+        "linger 500 ms, 64 KiB batches, acks=all, idempotent, 8 partitions:"
+    )
     for compression in ("snappy", "none"):
         settings = Settings.from_mapping({**env, "PRODUCER_COMPRESSION": compression})
         bootstrap = bootstrap_servers(settings.kafka_broker_url)
@@ -131,9 +135,11 @@ async def producer_bytes() -> None:
                 elapsed = time.perf_counter() - t0
         finally:
             await producer.stop()
-        print(f"  {compression:6s}  {wire.requests:4d} produce requests  "
-              f"{N_RECORDS / wire.requests:7.1f} records/request  {wire.bytes / 1e6:6.2f} MB on the wire  "
-              f"({wire.bytes / raw_bytes:.2f} × payload)  {N_RECORDS / elapsed:8.0f} records/s")
+        print(
+            f"  {compression:6s}  {wire.requests:4d} produce requests  "
+            f"{N_RECORDS / wire.requests:7.1f} records/request  {wire.bytes / 1e6:6.2f} MB on the wire  "
+            f"({wire.bytes / raw_bytes:.2f} × payload)  {N_RECORDS / elapsed:8.0f} records/s"
+        )
 
 
 async def main() -> None:

@@ -9,6 +9,7 @@ connection, counting the server's ReadyForQuery messages (one per client wait: B
 statement, COMMIT). Throughput runs are untraced. Uses the stack of .env.local (its own
 databases, dropped at the end) and real Kafka for the latency part.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -47,25 +47,51 @@ BASELINE_POST = """INSERT INTO posts (post_id, subreddit, title, author, created
 
 def rows(n: int, posts: int = 2000) -> list[ObservationRow]:
     t = 1_700_000_000.0
-    return [ObservationRow(f"b{i % posts:x}", "python", "title", "alice", t - 60, t + i, i, i % 50, 0.9, "", "",
-                           False, 0.1, 1.0, 0.5, 0.3, False, True) for i in range(n)]
+    return [
+        ObservationRow(
+            f"b{i % posts:x}",
+            "python",
+            "title",
+            "alice",
+            t - 60,
+            t + i,
+            i,
+            i % 50,
+            0.9,
+            "",
+            "",
+            False,
+            0.1,
+            1.0,
+            0.5,
+            0.3,
+            False,
+            True,
+        )
+        for i in range(n)
+    ]
 
 
 def create_db(admin: str, base: str, name: str) -> str:
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     url = f"{base}/{name}"
-    p = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
-                       cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr
     return url
 
 
-async def timed(url: str, trace: bool, body) -> tuple[float, int]:  # noqa: ANN001
+async def timed(url: str, trace: bool, body) -> tuple[float, int]:
     """Run `body(conn)` on a fresh connection over emptied tables: (seconds, round trips if traced)."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("TRUNCATE posts, post_metrics_history")
-        f = tempfile.NamedTemporaryFile("w+", delete=False) if trace else None
+        f = tempfile.NamedTemporaryFile("w+", delete=False) if trace else None  # noqa: SIM115 (read back by name after untrace)
         if f:
             conn.pgconn.trace(f.fileno())
         t0 = time.perf_counter()
@@ -77,24 +103,54 @@ async def timed(url: str, trace: bool, body) -> tuple[float, int]:  # noqa: ANN0
 
 
 async def run_sink(url: str, data: list[ObservationRow], batch: int, trace: bool) -> tuple[float, int]:
-    async def body(conn) -> None:  # noqa: ANN001
+    async def body(conn) -> None:
         for i in range(0, len(data), batch):
-            await write_batch(conn, [Item(r, None) for r in data[i:i + batch]])
+            await write_batch(conn, [Item(r, None) for r in data[i : i + batch]])
+
     return await timed(url, trace, body)
 
 
 async def run_baseline(url: str, data: list[ObservationRow], batch: int, trace: bool) -> tuple[float, int]:
-    async def body(conn) -> None:  # noqa: ANN001
+    async def body(conn) -> None:
         for i in range(0, len(data), batch):
             async with conn.transaction():
-                for r in data[i:i + batch]:
-                    await conn.execute(BASELINE_HISTORY, (r.post_id, r.observed_at, r.subreddit, r.score,
-                                                          r.num_comments, r.upvote_ratio, r.score_velocity,
-                                                          r.comment_velocity))
-                    await conn.execute(BASELINE_POST, (r.post_id, r.subreddit, r.title, r.author, r.created_utc,
-                                                       r.observed_at, r.score, r.num_comments, r.upvote_ratio,
-                                                       r.url, r.permalink, r.over_18, r.sentiment, r.score_velocity,
-                                                       r.comment_velocity, r.trending_score, r.is_trending))
+                for r in data[i : i + batch]:
+                    await conn.execute(
+                        BASELINE_HISTORY,
+                        (
+                            r.post_id,
+                            r.observed_at,
+                            r.subreddit,
+                            r.score,
+                            r.num_comments,
+                            r.upvote_ratio,
+                            r.score_velocity,
+                            r.comment_velocity,
+                        ),
+                    )
+                    await conn.execute(
+                        BASELINE_POST,
+                        (
+                            r.post_id,
+                            r.subreddit,
+                            r.title,
+                            r.author,
+                            r.created_utc,
+                            r.observed_at,
+                            r.score,
+                            r.num_comments,
+                            r.upvote_ratio,
+                            r.url,
+                            r.permalink,
+                            r.over_18,
+                            r.sentiment,
+                            r.score_velocity,
+                            r.comment_velocity,
+                            r.trending_score,
+                            r.is_trending,
+                        ),
+                    )
+
     return await timed(url, trace, body)
 
 
@@ -106,28 +162,39 @@ def count_round_trips(path: str) -> int:
 
 
 def latency(stack: dict[str, str], url: str, rate: float, seconds: float, flush: float) -> list[float]:
-    from tests.integration.sinkutil import observation, produce
+    from tests.integration.sinkutil import observation
+
     with psycopg.connect(url, autocommit=True) as c:
         c.execute("TRUNCATE posts, post_metrics_history")
         # bench database only: when each row was written (the flush commits right after)
         c.execute("ALTER TABLE post_metrics_history ADD COLUMN written_at timestamptz DEFAULT clock_timestamp()")
     uid = harness.unique("")
     tmp = Path(tempfile.mkdtemp(prefix="rs-bench-"))
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}, **stack,
-           "DATABASE_URL": url, "APP_ID": f"rs-bench-{uid}", "TOPIC_POSTS": f"bench.{uid}.posts",
-           "TOPIC_REFRESH": f"bench.{uid}.refresh", "TOPIC_DLQ": f"bench.{uid}.dlq",
-           "TOPIC_OBSERVATIONS": f"bench.{uid}.observations", "WEB_PORT": str(harness.free_port()),
-           "DATA_DIR": str(tmp / "data"), "SINK_FLUSH_SECONDS": str(flush), "LOG_LEVEL": "warning"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))},
+        **stack,
+        "DATABASE_URL": url,
+        "APP_ID": f"rs-bench-{uid}",
+        "TOPIC_POSTS": f"bench.{uid}.posts",
+        "TOPIC_REFRESH": f"bench.{uid}.refresh",
+        "TOPIC_DLQ": f"bench.{uid}.dlq",
+        "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
+        "WEB_PORT": str(harness.free_port()),
+        "DATA_DIR": str(tmp / "data"),
+        "SINK_FLUSH_SECONDS": str(flush),
+        "LOG_LEVEL": "warning",
+    }
     w = harness.Worker(env=env, name="bench", workdir=tmp).start()
     try:
         n = int(rate * seconds)
         # observed_at = the send time: latency = written_at - observed_at
-        items = []
         t_start = time.time() + 0.5
 
         async def go():
             from aiokafka import AIOKafkaProducer
+
             from streams.records import encode
+
             p = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5)
             await p.start()
             try:
@@ -138,17 +205,30 @@ def latency(stack: dict[str, str], url: str, rate: float, seconds: float, flush:
                     if delay > 0:
                         await asyncio.sleep(delay)
                     pid = f"l{i % 5000:x}"
-                    futs.append(await p.send(env["TOPIC_OBSERVATIONS"], key=pid.encode(),
-                                             value=encode(observation(pid, time.time(), score=i))))
+                    futs.append(
+                        await p.send(
+                            env["TOPIC_OBSERVATIONS"],
+                            key=pid.encode(),
+                            value=encode(observation(pid, time.time(), score=i)),
+                        )
+                    )
                 await asyncio.gather(*futs)
             finally:
                 await p.stop()
+
         asyncio.run(go())
-        harness.wait_for(lambda: psycopg.connect(url).execute("SELECT count(*) FROM post_metrics_history")
-                         .fetchone()[0] >= n, 120, "all rows")
+        harness.wait_for(
+            lambda: psycopg.connect(url).execute("SELECT count(*) FROM post_metrics_history").fetchone()[0] >= n,
+            120,
+            "all rows",
+        )
         with psycopg.connect(url) as c:
-            return [r[0] for r in c.execute("SELECT extract(epoch FROM written_at - observed_at)::float8 "
-                                            "FROM post_metrics_history")]
+            return [
+                r[0]
+                for r in c.execute(
+                    "SELECT extract(epoch FROM written_at - observed_at)::float8 FROM post_metrics_history"
+                )
+            ]
     finally:
         w.stop()
 
@@ -178,8 +258,10 @@ def main() -> None:
         print(f"  round trips: {base_rt / sink_rt:.0f}x fewer; throughput: {base_dt / sink_dt:.1f}x higher")
         lat = sorted(latency(stack, url, a.rate, a.seconds, a.flush))
         q = statistics.quantiles(lat, n=100)
-        print(f"end to end, produce -> row written, {len(lat)} events at {a.rate:.0f}/s through a worker "
-              f"(SINK_BATCH_SIZE=500, SINK_FLUSH_SECONDS={a.flush}):")
+        print(
+            f"end to end, produce -> row written, {len(lat)} events at {a.rate:.0f}/s through a worker "
+            f"(SINK_BATCH_SIZE=500, SINK_FLUSH_SECONDS={a.flush}):"
+        )
         print(f"  p50 {q[49]:.3f} s   p99 {q[98]:.3f} s   max {lat[-1]:.3f} s   (target p99 <= {a.flush + 1:.1f} s)")
     finally:
         with psycopg.connect(base + "/postgres", autocommit=True) as c:

@@ -5,11 +5,13 @@ process on loopback, against one worker whose database was filled through the pi
 
 Side by side in one run: `/api/stats/` with its Redis cache (STATS_CACHE_TTL=30, the default)
 and without (a second worker on the same data with STATS_CACHE_TTL=0: one SQL statement per
-burst of concurrent requests, which share it in the worker); `/api/posts/` first page and a page 100 pages deep (keyset: the same cost); and
+burst of concurrent requests, which share it in the worker); `/api/posts/` first page and a page
+100 pages deep (keyset: the same cost); and
 `/api/trending/`. The queries each run counted from the workers' own
 `redditstream_web_queries_total`. Needs `wrk` (Debian's package; installed with apt when
 missing) and the stack of .env.local (tools/stack.sh up).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +38,12 @@ def ensure_wrk() -> str:
     path = shutil.which("wrk")
     if path is None:
         print("[bench] installing wrk (Debian package)", file=sys.stderr)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         path = shutil.which("wrk")
     assert path, "wrk is not installed"
     return path
@@ -50,14 +56,23 @@ def seconds(value: str) -> float:
 
 
 def wrk(binary: str, url: str, secs: int, connections: int) -> dict:
-    out = subprocess.run([binary, "-t2", f"-c{connections}", f"-d{secs}s", "--latency", url],
-                         capture_output=True, text=True, timeout=secs + 60).stdout
+    out = subprocess.run(
+        [binary, "-t2", f"-c{connections}", f"-d{secs}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=secs + 60,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": seconds(lat["50"]), "p99": seconds(lat["99"]),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+    return {
+        "rps": rps,
+        "p50": seconds(lat["50"]),
+        "p99": seconds(lat["99"]),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
 
 
 def main() -> None:
@@ -73,30 +88,56 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="web-bench-"))
     workers: list[harness.Worker] = []
     try:
-        base = {**os.environ, **env, "DATABASE_URL": db_url, "APP_ID": f"bench-{uid}",
-                "TOPIC_POSTS": f"bench.{uid}.posts", "TOPIC_REFRESH": f"bench.{uid}.refresh",
-                "TOPIC_DLQ": f"bench.{uid}.dlq", "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
-                "TOPIC_BACKFILL": f"bench.{uid}.backfill", "LOG_LEVEL": "warning",
-                "MAINTENANCE_INTERVAL_SECONDS": "2"}
-        cached = harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / "a")},
-                                name="cached", workdir=workdir).start(timeout=120)
+        base = {
+            **os.environ,
+            **env,
+            "DATABASE_URL": db_url,
+            "APP_ID": f"bench-{uid}",
+            "TOPIC_POSTS": f"bench.{uid}.posts",
+            "TOPIC_REFRESH": f"bench.{uid}.refresh",
+            "TOPIC_DLQ": f"bench.{uid}.dlq",
+            "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
+            "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+            "LOG_LEVEL": "warning",
+            "MAINTENANCE_INTERVAL_SECONDS": "2",
+        }
+        cached = harness.Worker(
+            env={**base, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / "a")},
+            name="cached",
+            workdir=workdir,
+        ).start(timeout=120)
         workers.append(cached)
         script = random_posts(time.time(), args.posts, 2, seed=3, prefix="w")
         total = send(base, base["TOPIC_POSTS"], script.firsts)
-        harness.wait_for(lambda: cached.metric("redditstream_sink_rows_total", outcome="written") >= total, 300,
-                         "the posts in PostgreSQL")
+        harness.wait_for(
+            lambda: cached.metric("redditstream_sink_rows_total", outcome="written") >= total,
+            300,
+            "the posts in PostgreSQL",
+        )
         total += send(base, base["TOPIC_REFRESH"], script.refreshes)
-        harness.wait_for(lambda: cached.metric("redditstream_sink_rows_total", outcome="written") >= total, 300,
-                         "the refreshes in PostgreSQL")
+        harness.wait_for(
+            lambda: cached.metric("redditstream_sink_rows_total", outcome="written") >= total,
+            300,
+            "the refreshes in PostgreSQL",
+        )
         # the API-only worker: its own group and topics, the same database, no cache
         other = harness.unique("")
-        uncached = harness.Worker(env={**base, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / "b"),
-                                       "STATS_CACHE_TTL": "0", "APP_ID": f"bench-{other}",
-                                       "TOPIC_POSTS": f"bench.{other}.posts", "TOPIC_REFRESH": f"bench.{other}.refresh",
-                                       "TOPIC_DLQ": f"bench.{other}.dlq",
-                                       "TOPIC_OBSERVATIONS": f"bench.{other}.observations",
-                                       "TOPIC_BACKFILL": f"bench.{other}.backfill"},
-                                  name="uncached", workdir=workdir).start(timeout=120)
+        uncached = harness.Worker(
+            env={
+                **base,
+                "WEB_PORT": str(harness.free_port()),
+                "DATA_DIR": str(workdir / "b"),
+                "STATS_CACHE_TTL": "0",
+                "APP_ID": f"bench-{other}",
+                "TOPIC_POSTS": f"bench.{other}.posts",
+                "TOPIC_REFRESH": f"bench.{other}.refresh",
+                "TOPIC_DLQ": f"bench.{other}.dlq",
+                "TOPIC_OBSERVATIONS": f"bench.{other}.observations",
+                "TOPIC_BACKFILL": f"bench.{other}.backfill",
+            },
+            name="uncached",
+            workdir=workdir,
+        ).start(timeout=120)
         workers.append(uncached)
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute("ANALYZE")
@@ -106,13 +147,17 @@ def main() -> None:
         for _ in range(depth - 1):
             page = cached.get_json(f"/api/posts/?limit=50&cursor={page['next_cursor']}")
         deep = page["next_cursor"]
-        cases = [("stats, Redis-cached", cached, "/api/stats/"),
-                 ("stats, no Redis cache", uncached, "/api/stats/"),
-                 ("posts, first page (50)", cached, "/api/posts/?limit=50"),
-                 (f"posts, page {depth + 1} (keyset)", cached, f"/api/posts/?limit=50&cursor={deep}"),
-                 ("trending (50)", cached, "/api/trending/?limit=50")]
-        print(f"web bench: {n_posts} posts, wrk -t2 -c{args.connections} -d{args.seconds}s on loopback, "
-              f"{os.cpu_count()} cores shared by wrk, the worker, PostgreSQL, Redis and Kafka")
+        cases = [
+            ("stats, Redis-cached", cached, "/api/stats/"),
+            ("stats, no Redis cache", uncached, "/api/stats/"),
+            ("posts, first page (50)", cached, "/api/posts/?limit=50"),
+            (f"posts, page {depth + 1} (keyset)", cached, f"/api/posts/?limit=50&cursor={deep}"),
+            ("trending (50)", cached, "/api/trending/?limit=50"),
+        ]
+        print(
+            f"web bench: {n_posts} posts, wrk -t2 -c{args.connections} -d{args.seconds}s on loopback, "
+            f"{os.cpu_count()} cores shared by wrk, the worker, PostgreSQL, Redis and Kafka"
+        )
         print(f"{'route':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8} {'non-2xx':>8}")
         results = {}
         for label, w, path in cases:
@@ -122,13 +167,20 @@ def main() -> None:
             done = r["rps"] * args.seconds
             sql = (w.metric("redditstream_web_queries_total", query=name) - before) / max(done, 1)
             results[label] = r
-            print(f"{label:34} {r['rps']:>9.0f} {r['p50'] * 1e3:>8.2f} {r['p99'] * 1e3:>8.2f} {sql:>8.4f} "
-                  f"{r['non2xx']:>8}" + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""))
+            print(
+                f"{label:34} {r['rps']:>9.0f} {r['p50'] * 1e3:>8.2f} {r['p99'] * 1e3:>8.2f} {sql:>8.4f} "
+                f"{r['non2xx']:>8}" + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else "")
+            )
         ratio = results["stats, Redis-cached"]["rps"] / results["stats, no Redis cache"]["rps"]
-        print(f"stats: Redis-cached / no Redis cache = {ratio:.1f}x requests/s (without the cache, concurrent "
-              "requests in one worker still share one statement: the single flight)")
-        print(json.dumps({k: {m: round(v, 6) if isinstance(v, float) else v for m, v in r.items()}
-                          for k, r in results.items()}))
+        print(
+            f"stats: Redis-cached / no Redis cache = {ratio:.1f}x requests/s (without the cache, concurrent "
+            "requests in one worker still share one statement: the single flight)"
+        )
+        print(
+            json.dumps(
+                {k: {m: round(v, 6) if isinstance(v, float) else v for m, v in r.items()} for k, r in results.items()}
+            )
+        )
     finally:
         for w in workers:
             w.kill()

@@ -2,6 +2,7 @@
 
 Nothing here skips: a service that cannot be reached or started fails the test loudly.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 from urllib.error import URLError
 from urllib.request import urlopen
 
@@ -50,8 +51,9 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, interva
         except Exception as exc:  # noqa: BLE001 - reported on timeout
             last_exc = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}"
-                         + (f" (last error: {last_exc!r})" if last_exc else ""))
+    raise AssertionError(
+        f"timed out after {timeout:.0f}s waiting for {what}" + (f" (last error: {last_exc!r})" if last_exc else "")
+    )
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -86,13 +88,17 @@ def _hostport(url: str, default: int) -> tuple[str, int]:
 
 
 def _all_answer(env: Mapping[str, str]) -> bool:
-    return all(port_open(*_hostport(env.get(k, ""), d)) for k, d in
-               (("KAFKA_BROKER_URL", 9092), ("DATABASE_URL", 5432), ("REDIS_URL", 6379)) if env.get(k))
+    return all(
+        port_open(*_hostport(env.get(k, ""), d))
+        for k, d in (("KAFKA_BROKER_URL", 9092), ("DATABASE_URL", 5432), ("REDIS_URL", 6379))
+        if env.get(k)
+    )
 
 
 def bootstrap(env: Mapping[str, str]) -> str:
     """aiokafka's bootstrap_servers from a KAFKA_BROKER_URL."""
     from streams.admin import bootstrap_servers  # imported late: it loads no settings, but keep the harness light
+
     return bootstrap_servers(env["KAFKA_BROKER_URL"])
 
 
@@ -102,8 +108,15 @@ def unique(prefix: str = "t") -> str:
 
 def faust(*args: str, env: Mapping[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `faust -A streams <args>` to its end, stdout and stderr captured apart (text)."""
-    return subprocess.run([str(BIN / "faust"), "-A", "streams", *args], cwd=cwd, env=dict(env), capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(BIN / "faust"), "-A", "streams", *args],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @dataclass
@@ -132,10 +145,16 @@ class Process:
             return list(self.argv)
         return [str(BIN / "faust"), "-A", "streams", *self.args]
 
-    def start(self) -> "Process":
+    def start(self) -> Process:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen(self.command(), cwd=self.workdir, env=self.env, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     @property
@@ -212,24 +231,32 @@ class Worker(Process):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, wait_ready: bool = True, timeout: float = 90) -> "Worker":
+    def start(self, wait_ready: bool = True, timeout: float = 90) -> Worker:
         super().start()
         if wait_ready:
             self.wait_ready(timeout)
         return self
 
-    def request(self, path: str, method: str = "GET", *, admin: bool | None = None, body: bytes | None = None,
-                timeout: float = 5.0):
+    def request(
+        self,
+        path: str,
+        method: str = "GET",
+        *,
+        admin: bool | None = None,
+        body: bytes | None = None,
+        timeout: float = 5.0,
+    ):
         """(status, headers, body bytes) of a request; never raises on an HTTP error status.
         `admin`: send the worker's ADMIN_TOKEN (by default for `/debug/` paths)."""
         from urllib.error import HTTPError
         from urllib.request import Request
+
         headers = {}
         if (admin if admin is not None else path.startswith("/debug/")) and self.env.get("ADMIN_TOKEN"):
             headers["Authorization"] = f"Bearer {self.env['ADMIN_TOKEN']}"
         req = Request(self.url + path, method=method, data=body, headers=headers)
         try:
-            with urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback
+            with urlopen(req, timeout=timeout) as resp:
                 return resp.status, dict(resp.headers), resp.read()
         except HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
@@ -238,11 +265,12 @@ class Worker(Process):
         status, _, body = self.request(path, timeout=timeout)
         if status >= 400:
             from urllib.error import HTTPError
+
             raise HTTPError(self.url + path, status, body.decode(errors="replace")[:200], None, None)
         return json.loads(body)
 
     def get_text(self, path: str, timeout: float = 5.0) -> str:
-        with urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback
+        with urlopen(self.url + path, timeout=timeout) as resp:
             return resp.read().decode()
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -253,6 +281,7 @@ class Worker(Process):
                 return bool(self.get_json("/ready/", timeout=2).get("ready"))
             except (URLError, OSError, ValueError):
                 return False
+
         try:
             wait_for(ready, timeout, f"worker {self.name} to be ready")
         except AssertionError as exc:
@@ -280,9 +309,10 @@ class Worker(Process):
         return not self.killed
 
 
-def query(url: str, sql: str, params=None, **connect_args) -> list[tuple]:  # noqa: ANN001
+def query(url: str, sql: str, params=None, **connect_args) -> list[tuple]:
     """The rows of one statement (none for a statement that returns none), autocommitted."""
     import psycopg
+
     with psycopg.connect(url, autocommit=True, **connect_args) as conn:
         cur = conn.execute(sql, params)
         return cur.fetchall() if cur.description else []
@@ -297,8 +327,13 @@ def create_database(url: str, name: str, migrate: bool = True) -> str:
     query(_admin(url), f'CREATE DATABASE "{name}"')
     new = url.rsplit("/", 1)[0] + "/" + name
     if migrate:
-        proc = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
-                              cwd=ROOT, env={**os.environ, "DATABASE_URL": new}, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": new},
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, f"migrations failed:\n{proc.stderr}"
     return new
 

@@ -1,10 +1,11 @@
 """Produce to and read from the real broker in tests."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
@@ -12,8 +13,15 @@ from aiokafka.structs import TopicPartition
 from tests import harness
 
 
-async def produce_async(env: Mapping[str, str], topic: str, items: Iterable[tuple[str | None, bytes | None]], *,
-                        rate: float | None = None, chunk: int = 1000, **producer_args) -> list[float]:
+async def produce_async(
+    env: Mapping[str, str],
+    topic: str,
+    items: Iterable[tuple[str | None, bytes | None]],
+    *,
+    rate: float | None = None,
+    chunk: int = 1000,
+    **producer_args,
+) -> list[float]:
     """The tests' one way to produce: send (key, value) pairs (a None value is a tombstone), in
     batches of `chunk` acknowledged together, or paced at `rate` records/s; return once every
     record is acknowledged (acks=all), with the wall-clock time each one was sent."""
@@ -40,8 +48,7 @@ async def produce_async(env: Mapping[str, str], topic: str, items: Iterable[tupl
     return sent
 
 
-def produce(env: Mapping[str, str], topic: str, items: Iterable[tuple[str | None, bytes | None]],
-            **kwargs) -> int:
+def produce(env: Mapping[str, str], topic: str, items: Iterable[tuple[str | None, bytes | None]], **kwargs) -> int:
     """`produce_async` from synchronous code: the number of records sent and acknowledged."""
     return len(asyncio.run(produce_async(env, topic, items, **kwargs)))
 
@@ -53,9 +60,11 @@ def produce_json(env: Mapping[str, str], topic: str, docs: Iterable[Mapping], ke
 
 def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: int | None = None) -> list:
     """Every record of `topic` from the beginning (until `expect` records, or end offsets)."""
+
     async def run() -> list:
-        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False,
-                                    auto_offset_reset="earliest")
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False, auto_offset_reset="earliest"
+        )
         await consumer.start()
         try:
             parts = consumer.partitions_for_topic(topic)
@@ -84,6 +93,7 @@ def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: 
             return out
         finally:
             await consumer.stop()
+
     return asyncio.run(run())
 
 
@@ -96,6 +106,7 @@ def partition_count(env: Mapping[str, str], topic: str) -> int:
             return len(consumer.partitions_for_topic(topic) or ())
         finally:
             await consumer.stop()
+
     return asyncio.run(run())
 
 
@@ -112,16 +123,19 @@ def lag(env: Mapping[str, str], group: str, topics: Iterable[str]) -> dict[str, 
             committed = await admin.list_consumer_group_offsets(group)
             tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
             ends = await consumer.end_offsets(tps)
-            return {f"{tp.topic}[{tp.partition}]": ends[tp] - (committed[tp].offset if tp in committed else 0)
-                    for tp in tps}
+            return {
+                f"{tp.topic}[{tp.partition}]": ends[tp] - (committed[tp].offset if tp in committed else 0) for tp in tps
+            }
         finally:
             await consumer.stop()
             await admin.close()
+
     return asyncio.run(run())
 
 
-def wait_committed(env: Mapping[str, str], group: str, topics: Iterable[str], worker: "harness.Worker",
-                   timeout: float = 60) -> None:
+def wait_committed(
+    env: Mapping[str, str], group: str, topics: Iterable[str], worker: harness.Worker, timeout: float = 60
+) -> None:
     """Wait until `group` has committed every partition of `topics` to its end (lag 0)."""
     topics = list(topics)
     left: dict[str, int] = {}
@@ -130,6 +144,7 @@ def wait_committed(env: Mapping[str, str], group: str, topics: Iterable[str], wo
         nonlocal left
         left = {tp: n for tp, n in lag(env, group, topics).items() if n}
         return not left
+
     try:
         harness.wait_for(all_committed, timeout, "every source partition committed to its end")
     except AssertionError as exc:
@@ -145,8 +160,14 @@ CLUSTER_PORTS = {1: 19092, 2: 19094, 3: 19096}
 def kafka_sh(*args: str, timeout: float = 180) -> None:
     """Run tools/kafka/kafka.sh (start-cluster, kill cluster/N, restart cluster/N, stop cluster/N)."""
     import subprocess
-    proc = subprocess.run([str(harness.ROOT / "tools/kafka/kafka.sh"), *args], cwd=harness.ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+
+    proc = subprocess.run(
+        [str(harness.ROOT / "tools/kafka/kafka.sh"), *args],
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, f"kafka.sh {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
 
 
@@ -158,15 +179,28 @@ def quorum_leader(alive: Iterable[int] = (1, 2, 3), timeout: float = 60) -> int:
     """The node id of the KRaft controller quorum's leader (kafka-metadata-quorum describe --status,
     asked of a live node)."""
     import subprocess
+
     libs = harness.ROOT / ".cache/kafka/libs"
     last = ""
 
     def ask() -> int | None:
         nonlocal last
         for n in alive:
-            proc = subprocess.run(["java", "-cp", f"{libs}/*", "org.apache.kafka.tools.MetadataQuorumCommand",
-                                   "--bootstrap-server", f"127.0.0.1:{CLUSTER_PORTS[n]}", "describe", "--status"],
-                                  capture_output=True, text=True, timeout=60)
+            proc = subprocess.run(
+                [
+                    "java",
+                    "-cp",
+                    f"{libs}/*",
+                    "org.apache.kafka.tools.MetadataQuorumCommand",
+                    "--bootstrap-server",
+                    f"127.0.0.1:{CLUSTER_PORTS[n]}",
+                    "describe",
+                    "--status",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             last = proc.stdout + proc.stderr
             for line in proc.stdout.splitlines():
                 if line.strip().startswith("LeaderId:"):
@@ -174,4 +208,5 @@ def quorum_leader(alive: Iterable[int] = (1, 2, 3), timeout: float = 60) -> int:
                     if leader in alive:
                         return leader
         return None
+
     return harness.wait_for(ask, timeout, f"a quorum leader among {list(alive)} ({last[-300:]})", interval=1)
