@@ -5,7 +5,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status demo worker test lint unit integration cluster cluster-down bench clean lock
+.PHONY: install up down status demo worker test lint unit integration faults cluster cluster-down bench clean lock
 
 DASH  := tools/dashboard/node_modules/.installed
 
@@ -57,6 +57,10 @@ lint: install
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+# the whole fault-injection suite (docs/reliability.md); `make test` runs only its short scenarios
+faults: up
+	$(BIN)/python -m pytest tests/faults -m faults $(PYTEST_ARGS)
 
 # the Docker image's hash-pinned lock of the runtime dependencies (Dockerfile; docs/deploy.md)
 lock:

@@ -1,0 +1,367 @@
+"""What bench/e2e.py, bench/recovery.py and bench/soak.py share: a PostgreSQL and a Redis of the
+bench's own (so their statistics count only the bench, and the shared stack is never touched),
+generated PostSnapshot data, a paced producer that records when each event was sent, and /proc
+readers (CPU seconds, RSS, open fds).
+
+Only public surfaces of the project are used: the `faust -A streams …` commands (through
+tests/harness.py), the environment settings, the topics and the database tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import harness  # noqa: E402
+from tests.integration.pgserver import PgServer  # noqa: E402
+from tests.integration.test_redis_outage import OwnRedis  # noqa: E402
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------------ own servers
+
+
+class StatsPg(PgServer):
+    """A throwaway PostgreSQL with pg_stat_statements preloaded (the shared one has it off)."""
+
+    def start(self) -> None:
+        self._ctl(
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+            "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all "
+            "-c shared_buffers=256MB",
+        )
+
+    def database(self, name: str) -> str:
+        """A fresh migrated database on this server, with a `committed_at` column on the history
+        (DEFAULT clock_timestamp(): when the row was written, inside its flush's transaction)."""
+        url = harness.create_database(self.url, name)
+        harness.query(
+            url, "ALTER TABLE post_metrics_history ADD COLUMN committed_at timestamptz DEFAULT clock_timestamp()"
+        )
+        harness.query(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        return url
+
+    def pids(self) -> list[int]:
+        """The postmaster and every process it forked (backends, checkpointer, …)."""
+        try:
+            master = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return []
+        return [master] + children(master)
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def own_redis(workdir: Path) -> OwnRedis:
+    r = OwnRedis(workdir)
+    r.start()
+    return r
+
+
+def redis_pid(r: OwnRedis) -> int | None:
+    try:
+        return int((r.dir / "redis.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def redis_calls(r: OwnRedis) -> int:
+    """Commands the Redis server has processed so far (INFO stats; the INFO call itself counts 1)."""
+    return int(r.client().info("stats")["total_commands_processed"])
+
+
+def broker_pid() -> int | None:
+    try:
+        return int((ROOT / ".cache/kafka/run/single/pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def pg_counters(url: str) -> dict[str, float]:
+    """xact_commit of the database and the calls of every statement pg_stat_statements saw in it."""
+    rows = harness.query(url, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+    calls = harness.query(
+        url,
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
+        "ON d.oid = s.dbid WHERE d.datname = current_database()",
+    )
+    return {"xact": float(rows[0][0]), "calls": float(calls[0][0])}
+
+
+# ------------------------------------------------------------------ /proc
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / CLK
+    except (OSError, IndexError):
+        return 0.0
+
+
+def status_kb(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mb(pid: int) -> float:
+    return status_kb(pid, "VmRSS") / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    return status_kb(pid, "VmHWM") / 1024
+
+
+def open_fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
+def machine_busy_seconds() -> float:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK
+
+
+# ------------------------------------------------------------------ data
+
+
+def snapshot(
+    pid: str, created: float, observed: float, score: int, comments: int, sub: str, title: str, source: str
+) -> dict:
+    return {
+        "id": pid,
+        "subreddit": sub,
+        "title": title,
+        "selftext": "",
+        "author": "alice",
+        "created_utc": created,
+        "observed_at": observed,
+        "score": score,
+        "num_comments": comments,
+        "upvote_ratio": 0.9,
+        "url": "https://example.org/x",
+        "permalink": f"/r/{sub}/comments/{pid}/",
+        "over_18": False,
+        "source": source,
+    }
+
+
+TITLES = [
+    "I love this amazing new Python release, great work!",
+    "This is the worst bug I have ever seen",
+    "Ask: how do you structure a streaming pipeline?",
+    "Terrible news about the outage, very sad",
+    "Wonderful tutorial on Kafka consumer groups",
+    "Meh. Another framework nobody needs",
+    "Show: a tiny, fast, happy little parser",
+    "Why is my query so slow? Help appreciated",
+]
+SUBS = ["python", "datascience", "machinelearning", "programming", "technology"]
+
+
+def events(
+    n_posts: int, refreshes: int, prefix: str, seed: int = 1, now: float | None = None, chunk: int = 50
+) -> list[tuple[str, dict]]:
+    """(kind, snapshot) in emission order: per chunk of posts their first observations ('new'),
+    interleaved with the k-th refresh of the chunk k before; every (id, observed_at) is distinct and
+    observed_at is a whole millisecond."""
+    rnd = random.Random(seed)
+    now = now or time.time()
+    posts = []
+    for i in range(n_posts):
+        created = round(now - 3600 + rnd.random() * 600, 3)
+        posts.append(
+            {
+                "id": f"{prefix}{i:x}",
+                "created": created,
+                "t": created + 30,
+                "score": rnd.randint(1, 50),
+                "comments": rnd.randint(0, 5),
+                "sub": rnd.choice(SUBS),
+                "title": f"{rnd.choice(TITLES)} #{i}",
+            }
+        )
+    chunks = [posts[i : i + chunk] for i in range(0, n_posts, chunk)]
+    out: list[tuple[str, dict]] = []
+    for c in range(len(chunks) + refreshes):
+        for k in range(refreshes + 1):
+            j = c - k
+            if 0 <= j < len(chunks):
+                for p in chunks[j]:
+                    if k:
+                        p["t"] += rnd.uniform(20, 300)
+                        p["score"] += rnd.randint(-3, 40)
+                        p["comments"] += rnd.randint(0, 5)
+                    out.append(
+                        (
+                            "new" if k == 0 else "refresh",
+                            snapshot(
+                                p["id"],
+                                p["created"],
+                                round(p["t"], 3),
+                                p["score"],
+                                p["comments"],
+                                p["sub"],
+                                p["title"],
+                                "new" if k == 0 else "refresh",
+                            ),
+                        )
+                    )
+    return out
+
+
+@dataclass
+class Sent:
+    """What the producer sent: per (post id, observed_at in ms), the wall time it was handed over."""
+
+    at: dict[tuple[str, int], float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+async def produce_events(
+    env: dict[str, str],
+    evs: list[tuple[str, dict]],
+    rate: float | None = None,
+    sent: Sent | None = None,
+    stop: asyncio.Event | None = None,
+) -> Sent:
+    """Produce to TOPIC_POSTS / TOPIC_REFRESH (acks=all), as fast as possible or paced at `rate`/s."""
+    from aiokafka import AIOKafkaProducer
+
+    sent = sent or Sent()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    topics = {"new": env["TOPIC_POSTS"], "refresh": env["TOPIC_REFRESH"]}
+    try:
+        pending = []
+        t0 = time.monotonic()
+        for i, (kind, snap) in enumerate(evs):
+            if rate:
+                wait = t0 + i / rate - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            sent.at[(snap["id"], round(snap["observed_at"] * 1000))] = time.time()
+            pending.append(await producer.send(topics[kind], json.dumps(snap).encode(), key=snap["id"].encode()))
+            if len(pending) >= 2000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+        sent.seconds = time.monotonic() - t0
+    finally:
+        await producer.stop()
+    return sent
+
+
+def committed(url: str) -> list[tuple[str, int, float]]:
+    """(post id, observed_at ms, committed_at epoch s) of every history row."""
+    return [
+        (r[0], int(r[1]), float(r[2]))
+        for r in harness.query(
+            url,
+            "SELECT post_id, round(extract(epoch FROM observed_at) * 1000)::int8, "
+            "extract(epoch FROM committed_at) FROM post_metrics_history",
+        )
+    ]
+
+
+def history_count(url: str) -> int:
+    return int(harness.query(url, "SELECT count(*) FROM post_metrics_history")[0][0])
+
+
+def percentiles(values: list[float], ps=(50, 95, 99)) -> dict[int, float]:
+    if not values:
+        return {p: float("nan") for p in ps}
+    s = sorted(values)
+    return {p: s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] for p in ps}
+
+
+def bench_env(stack: dict[str, str], uid: str, db: str, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}
+    env.update(stack)
+    env.update(
+        {
+            "APP_ID": f"bench-{uid}",
+            "TOPIC_POSTS": f"bench.{uid}.posts",
+            "TOPIC_REFRESH": f"bench.{uid}.refresh",
+            "TOPIC_DLQ": f"bench.{uid}.dlq",
+            "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
+            "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+            "TOPIC_PARTITIONS": "8",
+            "DATABASE_URL": db,
+            "REDIS_URL": redis_url,
+            "LOG_LEVEL": "warning",
+            "PYTHONUNBUFFERED": "1",
+            "ADMIN_TOKEN": harness.ADMIN_TOKEN,
+        }
+    )
+    return env
+
+
+CREATED: list[harness.Worker] = []  # every worker a bench made: kill_all() at its end, whatever happened
+
+
+def kill_all() -> None:
+    for w in CREATED:
+        w.kill()
+
+
+def new_worker(env: dict[str, str], workdir: Path, name: str, **overrides: str) -> harness.Worker:
+    e = {**env, "WEB_PORT": str(harness.free_port()), "DATA_DIR": str(workdir / f"data-{name}"), **overrides}
+    Path(e["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    w = harness.Worker(env=e, name=name, workdir=workdir)
+    CREATED.append(w)
+    return w
+
+
+def owned(w: harness.Worker) -> int:
+    try:
+        return int(w.get_json("/ready/", timeout=3)["kafka"]["assigned_partitions"])
+    except Exception:  # noqa: BLE001 - a worker rebalancing may not answer
+        return -1
+
+
+def wait_stable(workers: list[harness.Worker], timeout: float = 180) -> None:
+    """Every worker owns some of the 16 source partitions and together they own all of them."""
+    harness.wait_for(
+        lambda: all(owned(w) > 0 for w in workers) and sum(owned(w) for w in workers) == 16,
+        timeout,
+        f"a stable assignment over {len(workers)} worker(s)",
+        interval=0.5,
+    )
