@@ -41,8 +41,18 @@ async def _check_redis() -> str:
 
 
 def kafka_state() -> dict:
+    """The worker's place in the consumer group.
+
+    Ready means: the group has settled (no rebalance in progress), the tables' recovery has
+    completed at least once (faust sets it only after this member's first assignment), and the
+    source topics are in the metadata. A member that owns no source partition is ready too: with
+    standby replicas faust's assignor fills each member up to ceil(partitions / members) before
+    the next, so a fifth worker over 8 partitions is only a standby ("role": "standby"), and a
+    member beyond partitions x (1 + standbys) is "idle"; both answer the web views.
+    """
     sources = {settings.topic_posts, settings.topic_refresh}
     assigned = {tp for tp in (app.consumer.assignment() if app.consumer else set()) if tp.topic in sources}
+    standbys = app.assignor.assigned_standbys() if app.consumer else set()
     recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]  # TableManagerT lacks it
     try:
         missing = sorted(ordered_consumer(app).missing_topics())
@@ -50,10 +60,12 @@ def kafka_state() -> dict:
         missing = []
     return {
         "assigned_partitions": len(assigned),
+        "standby_partitions": len(standbys),
+        "role": "active" if assigned else "standby" if standbys else "idle",
         "rebalancing": bool(app.rebalancing),
         "tables_recovered": recovered,
         "topics_missing_from_metadata": missing,
-        "ok": bool(assigned) and not app.rebalancing and recovered and not missing,
+        "ok": not app.rebalancing and recovered and not missing,
     }
 
 
