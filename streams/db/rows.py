@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -36,6 +37,7 @@ ROW_SNAPSHOT_FIELDS = (
 _ROW_FIELDS = [("post_id", str), *((n, SNAPSHOT_FIELDS[n]) for n in ROW_SNAPSHOT_FIELDS), *ENRICHMENT_FIELDS.items()]
 ObservationRow = NamedTuple("ObservationRow", _ROW_FIELDS)  # type: ignore[misc]  # derived: mypy takes literals only
 ObservationRow.__doc__ = "One enriched observation, flattened into the columns of `posts` / `post_metrics_history`."
+_row_snapshot_values = operator.itemgetter(*ROW_SNAPSHOT_FIELDS)
 
 
 class DeadRow(NamedTuple):
@@ -93,7 +95,7 @@ def row_from_data(data: Any) -> ObservationRow:
         snap, enrichment = observation_fields(data)
     except InvalidMessage as exc:
         raise BadObservation(str(exc)) from None
-    return ObservationRow(snap["id"], *[snap[n] for n in ROW_SNAPSHOT_FIELDS], *enrichment)  # type: ignore[call-arg]
+    return ObservationRow._make((snap["id"], *_row_snapshot_values(snap), *enrichment))
 
 
 def dead_row(

@@ -89,3 +89,52 @@ def test_snapshot_fields_are_the_records_asdict_with_defaults_filled_in():
     assert fields == snapshot_from_dict(minimal).asdict()
     assert fields["id"] == "abc" and fields["author"] is None and fields["source"] == "new"
     assert isinstance(fields["created_utc"], float) and isinstance(fields["upvote_ratio"], float)
+
+
+def test_every_encode_observation_call_passes_exactly_the_enrichment_fields():
+    # encode_observation does not check its keywords per event (the agents' hot path): every
+    # call in the code must name exactly the Observation's enrichment fields, and they decode
+    import ast
+    from pathlib import Path
+
+    import orjson
+
+    from streams.records import ENRICHMENT_FIELDS, decode_snapshot_fields, encode_observation, observation_fields
+
+    root = Path(__file__).resolve().parents[2]
+    calls = []
+    for folder in ("agents", "streams", "tables", "web"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "encode_observation":
+                    calls.append((path.name, node.lineno, {k.arg for k in node.keywords}))
+    assert calls, "no call of encode_observation found"
+    for name, line, keywords in calls:
+        assert keywords == set(ENRICHMENT_FIELDS), f"{name}:{line} passes {sorted(keywords)}"
+    snap = decode_snapshot_fields(
+        json.dumps(
+            {
+                "id": "abc1",
+                "subreddit": "python",
+                "title": "t",
+                "created_utc": 1.7e9,
+                "observed_at": 1.7e9 + 5,
+                "score": 3,
+                "upvote_ratio": 0.9,
+                "num_comments": 1,
+                "source": "new",
+            }
+        )
+    )
+    values = {
+        "sentiment": 0.5,
+        "score_velocity": 1,
+        "comment_velocity": 0.0,
+        "trending_score": 0.2,
+        "is_trending": False,
+        "has_velocity": True,
+    }
+    back_snap, back = observation_fields(orjson.loads(encode_observation(snap, **values)))
+    assert back_snap == snap and back == tuple(
+        float(values[n]) if ENRICHMENT_FIELDS[n] is float else values[n] for n in ENRICHMENT_FIELDS
+    )
