@@ -5,7 +5,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status demo worker test lint unit integration faults cluster cluster-down bench clean lock
+.PHONY: install up down status demo worker test lint unit integration faults cluster cluster-down bench bench-long clean lock
 
 DASH  := tools/dashboard/node_modules/.installed
 
@@ -66,8 +66,16 @@ faults: up
 lock:
 	tools/lock.sh $(LOCK_ARGS)
 
+# the benchmarks of the parts and the end-to-end comparison (≈ 30 min; docs/benchmarks.md)
+BENCHES := ingest_bench processing_bench sink_bench web_bench backfill_bench e2e
 bench: up
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
+	$(BIN)/python bench/e2e.py --workers 1,2,4
+
+# the long runs, alone on the machine (≈ 45 min; docs/reliability.md): recovery time, 30-min soak
+bench-long: up
+	$(BIN)/python bench/recovery.py --entries 200000,1000000
+	$(BIN)/python bench/soak.py --minutes 30 --restart-every 5
 
 clean: down
 	rm -rf .data .cache/stack
