@@ -62,6 +62,7 @@ from common import (
     machine_busy_seconds,
     new_worker,
     own_redis,
+    owned,
     peak_rss_mb,
     percentiles,
     pg_counters,
@@ -370,6 +371,7 @@ def _scale_out(stack, pg: StatsPg, redis_srv, workdir: Path, n: int, posts: int,
     try:
         extra.wait_ready(300)
         wait_stable(workers, 300)
+        out["assignment_after_join"] = [owned(w) for w in workers]
     except AssertionError:
         try:
             join_problem = "; ".join(f"{w.name}: {w.get_json('/ready/', timeout=3)}" for w in workers)
@@ -439,7 +441,8 @@ def main() -> None:
                         f"(producer {r['producer_per_1000']:.3f}; machine busy {r['machine_busy_per_1000']:.3f}); "
                         f"peak RSS {r['peak_rss_mb']:.0f} MB; pause at 300 ev/s: steady p50 "
                         f"{r['steady_p50']:.2f} s, join {r['join_pause']:.1f} s, kill -9 {r['kill_pause']:.1f} s, "
-                        f"paced rows missing {r['paced_lost']}",
+                        f"paced rows missing {r['paced_lost']}; source partitions per worker after the join "
+                        f"{r.get('assignment_after_join')}",
                         flush=True,
                     )
                 return
