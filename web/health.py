@@ -53,8 +53,7 @@ def kafka_state() -> dict:
     sources = {settings.topic_posts, settings.topic_refresh}
     assigned = {tp for tp in (app.consumer.assignment() if app.consumer else set()) if tp.topic in sources}
     standbys = app.assignor.assigned_standbys() if app.consumer else set()
-    recovery = app.tables.recovery  # type: ignore[attr-defined]  # TableManagerT lacks it
-    recovered = recovery.completed.is_set()
+    recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]  # TableManagerT lacks it
     try:
         missing = sorted(ordered_consumer(app).missing_topics())
     except AttributeError:  # consumer not started yet
@@ -62,9 +61,6 @@ def kafka_state() -> dict:
     return {
         "assigned_partitions": len(assigned),
         "standby_partitions": len(standbys),
-        # changelog records the standby copies still lack (up to the ends seen at the last
-        # rebalance): 0 once a kill -9 of their active owner would fail over without a restore
-        "standby_remaining": recovery.standby_remaining_total(),
         "role": "active" if assigned else "standby" if standbys else "idle",
         "rebalancing": bool(app.rebalancing),
         "tables_recovered": recovered,

@@ -49,13 +49,11 @@ def test_a_worker_left_without_source_partitions_is_a_ready_standby(start_worker
     harness.wait_for(lambda: roles() == ("active", "standby"), 60, "a active and b its standby")
     kb = b.get_json("/ready/")["kafka"]
     assert kb["assigned_partitions"] == 0 and kb["standby_partitions"] > 0 and kb["ok"], kb
-    assert kb["standby_remaining"] >= 0, kb
 
     script = random_posts(time.time(), 50, 2, seed=4)
     send(worker_env, worker_env["TOPIC_POSTS"], script.firsts)
     send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes)
     wait_exact(a, script.expected())
-    harness.wait_for(lambda: b.get_json("/ready/")["kafka"]["standby_remaining"] == 0, 60, "b's standby caught up")
     # the standby takes over when the active dies
     a.kill()
     harness.wait_for(lambda: b.get_json("/ready/")["kafka"]["role"] == "active", 60, "b to take over")
