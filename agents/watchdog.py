@@ -35,6 +35,7 @@ from prometheus_client import Counter
 from streams.app import app
 from streams.offsets import RESEEK, assess, watched
 from streams.runtime.consumer import ordered_consumer
+from streams.runtime.recovery import recovered
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 5.0
@@ -58,7 +59,7 @@ async def watch_lost_records() -> None:
 
 async def check() -> None:
     consumer = ordered_consumer(app)
-    if app.rebalancing or not app.tables.recovery.completed.is_set() or not consumer.flow_active:  # type: ignore[attr-defined]  # TableManagerT lacks it
+    if app.rebalancing or not recovered(app) or not consumer.flow_active:
         _seen.clear()
         return
     try:

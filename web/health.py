@@ -10,6 +10,8 @@ import redis.asyncio as aioredis
 
 from streams.app import app, settings
 from streams.runtime.consumer import ordered_consumer
+from streams.runtime.recovery import recovered as tables_recovered
+from streams.runtime.recovery import standby_lag
 
 STARTED = time.time()
 
@@ -49,11 +51,12 @@ def kafka_state() -> dict:
     standby replicas faust's assignor fills each member up to ceil(partitions / members) before
     the next, so a fifth worker over 8 partitions is only a standby ("role": "standby"), and a
     member beyond partitions x (1 + standbys) is "idle"; both answer the web views.
+    "standby_lag" says how far the standby copies are behind their changelogs.
     """
     sources = {settings.topic_posts, settings.topic_refresh}
     assigned = {tp for tp in (app.consumer.assignment() if app.consumer else set()) if tp.topic in sources}
     standbys = app.assignor.assigned_standbys() if app.consumer else set()
-    recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]  # TableManagerT lacks it
+    recovered = tables_recovered(app)
     try:
         missing = sorted(ordered_consumer(app).missing_topics())
     except AttributeError:  # consumer not started yet
@@ -61,6 +64,9 @@ def kafka_state() -> dict:
     return {
         "assigned_partitions": len(assigned),
         "standby_partitions": len(standbys),
+        # changelog records the standby copies lack: 0 once a kill -9 of their active owner
+        # fails over without a restore (informative; it does not make the member unready)
+        "standby_lag": standby_lag(app) if standbys else 0,
         "role": "active" if assigned else "standby" if standbys else "idle",
         "rebalancing": bool(app.rebalancing),
         "tables_recovered": recovered,

@@ -13,5 +13,6 @@ attribute has a contract test (tests/unit/test_runtime_contract.py), so an upgra
 - store: a table partition's RocksDB database, and the store that discards a partition ahead
   of its changelog;
 - reddit: asyncpraw without its own retries and rate limiter;
+- recovery: what faust's table recovery says: recovered, and how far the standby copies lag;
 - versions: the verified versions and the start-up check.
 """

@@ -54,6 +54,9 @@ def test_a_worker_left_without_source_partitions_is_a_ready_standby(start_worker
     send(worker_env, worker_env["TOPIC_POSTS"], script.firsts)
     send(worker_env, worker_env["TOPIC_REFRESH"], script.refreshes)
     wait_exact(a, script.expected())
+    # the standby copy follows a's changelogs up to their live ends
+    harness.wait_for(lambda: b.get_json("/ready/")["kafka"]["standby_lag"] == 0, 60, "b's standby to catch up")
+    assert a.get_json("/ready/")["kafka"]["standby_lag"] == 0  # a holds no standby
     # the standby takes over when the active dies
     a.kill()
     harness.wait_for(lambda: b.get_json("/ready/")["kafka"]["role"] == "active", 60, "b to take over")

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import inspect
 import re
+from collections import Counter
 from pathlib import Path
 
 import aiokafka
@@ -20,6 +21,7 @@ from faust.types import TP
 from streams.runtime import versions
 from streams.runtime.application import App, kafka_producer
 from streams.runtime.consumer import OrderedConsumer
+from streams.runtime.recovery import changelog_lag, recovered, standby_lag
 from streams.runtime.reddit import NoRetry, use_limiter_without_retries
 from streams.runtime.store import Store, ahead_of_changelog, decode_value, forget_key, open_partition_dbs, partition_db
 
@@ -145,6 +147,40 @@ def test_ahead_of_changelog():
     assert ahead_of_changelog({a: 48, b: 10, c: None}, {a: 0, b: 11, c: 5}) == [a]
     assert ahead_of_changelog({a: 10}, {a: 10}) == [a]  # offset 10 applied, the topic's next is 10: never written
     assert ahead_of_changelog({a: 9}, {a: 10}) == []
+
+
+def test_faust_recovery_tells_recovered_and_the_standby_offsets(app):
+    recovery = app.tables.recovery
+    assert hasattr(recovery.completed, "is_set") and recovered(app) is False
+    assert isinstance(recovery.standby_tps, set)
+    assert isinstance(recovery.standby_offsets, Counter) and isinstance(recovery.standby_highwaters, Counter)
+    assert standby_lag(app) == 0  # no standby assigned
+    # a standby partition whose fetch has not begun: faust's end offset at the rebalance counts
+    tp = TP("contract-table-changelog", 0)
+    recovery.standby_tps.add(tp)
+    recovery.standby_highwaters[tp] = 41  # faust stores end offset - 1
+    app.consumer.highwater = lambda tp: None  # aiokafka's answer before a fetch response
+    assert standby_lag(app) == 42
+    recovery.standby_offsets[tp] = 40
+    assert standby_lag(app) == 1
+
+
+async def test_aiokafka_highwater_refuses_a_partition_not_assigned():
+    aio = aiokafka.AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1")
+    try:
+        aio.assign([TopicPartition("t", 0)])
+        assert aio.highwater(TopicPartition("t", 0)) is None  # no fetch response yet
+        with pytest.raises(AssertionError):  # what streams.runtime.recovery.standby_lag catches
+            aio.highwater(TopicPartition("t", 1))
+    finally:
+        await aio.stop()
+
+
+def test_changelog_lag():
+    a, b, c = TP("x", 0), TP("x", 1), TP("x", 2)
+    assert changelog_lag({a: 10, b: 0, c: None}, {}) == 10  # nothing read of a; b is empty; c unknown
+    assert changelog_lag({a: 10}, {a: 9}) == 0  # the last record (offset 9) read
+    assert changelog_lag({a: 10, b: 5}, {a: 4, b: 7}) == 5  # read past a stale end: never negative
 
 
 async def test_asyncpraw_sessions_take_our_limiter_without_retries():
