@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from tests import harness  # noqa: E402
 from tests.integration.pgserver import PgServer  # noqa: E402
 from tests.integration.test_redis_outage import OwnRedis  # noqa: E402
+from tests.scenario import interleaved  # noqa: E402
 
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -34,20 +37,10 @@ CLK = os.sysconf("SC_CLK_TCK")
 class StatsPg(PgServer):
     """A throwaway PostgreSQL with pg_stat_statements preloaded (the shared one has it off)."""
 
-    def start(self) -> None:
-        self._ctl(
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-            "-o",
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-            "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all "
-            "-c shared_buffers=256MB",
-        )
+    options = (
+        "-c max_connections=200 -c shared_preload_libraries=pg_stat_statements "
+        "-c pg_stat_statements.track=all -c shared_buffers=256MB"
+    )
 
     def database(self, name: str) -> str:
         """A fresh migrated database on this server, with a `committed_at` column on the history
@@ -160,27 +153,6 @@ def machine_busy_seconds() -> float:
 # ------------------------------------------------------------------ data
 
 
-def snapshot(
-    pid: str, created: float, observed: float, score: int, comments: int, sub: str, title: str, source: str
-) -> dict:
-    return {
-        "id": pid,
-        "subreddit": sub,
-        "title": title,
-        "selftext": "",
-        "author": "alice",
-        "created_utc": created,
-        "observed_at": observed,
-        "score": score,
-        "num_comments": comments,
-        "upvote_ratio": 0.9,
-        "url": "https://example.org/x",
-        "permalink": f"/r/{sub}/comments/{pid}/",
-        "over_18": False,
-        "source": source,
-    }
-
-
 TITLES = [
     "I love this amazing new Python release, great work!",
     "This is the worst bug I have ever seen",
@@ -197,52 +169,20 @@ SUBS = ["python", "datascience", "machinelearning", "programming", "technology"]
 def events(
     n_posts: int, refreshes: int, prefix: str, seed: int = 1, now: float | None = None, chunk: int = 50
 ) -> list[tuple[str, dict]]:
-    """(kind, snapshot) in emission order: per chunk of posts their first observations ('new'),
-    interleaved with the k-th refresh of the chunk k before; every (id, observed_at) is distinct and
-    observed_at is a whole millisecond."""
-    rnd = random.Random(seed)
-    now = now or time.time()
-    posts = []
-    for i in range(n_posts):
-        created = round(now - 3600 + rnd.random() * 600, 3)
-        posts.append(
-            {
-                "id": f"{prefix}{i:x}",
-                "created": created,
-                "t": created + 30,
-                "score": rnd.randint(1, 50),
-                "comments": rnd.randint(0, 5),
-                "sub": rnd.choice(SUBS),
-                "title": f"{rnd.choice(TITLES)} #{i}",
-            }
-        )
-    chunks = [posts[i : i + chunk] for i in range(0, n_posts, chunk)]
-    out: list[tuple[str, dict]] = []
-    for c in range(len(chunks) + refreshes):
-        for k in range(refreshes + 1):
-            j = c - k
-            if 0 <= j < len(chunks):
-                for p in chunks[j]:
-                    if k:
-                        p["t"] += rnd.uniform(20, 300)
-                        p["score"] += rnd.randint(-3, 40)
-                        p["comments"] += rnd.randint(0, 5)
-                    out.append(
-                        (
-                            "new" if k == 0 else "refresh",
-                            snapshot(
-                                p["id"],
-                                p["created"],
-                                round(p["t"], 3),
-                                p["score"],
-                                p["comments"],
-                                p["sub"],
-                                p["title"],
-                                "new" if k == 0 else "refresh",
-                            ),
-                        )
-                    )
-    return out
+    """(kind, snapshot) in emission order (tests.scenario.interleaved): posts created about an hour
+    ago, refreshed every 20–300 s."""
+    return interleaved(
+        n_posts,
+        refreshes,
+        prefix,
+        subs=SUBS,
+        seed=seed,
+        now=now or time.time(),
+        chunk=chunk,
+        created_ago=(3600, 600),
+        refresh_gap=(20, 300),
+        titles=TITLES,
+    )
 
 
 @dataclass
@@ -340,6 +280,26 @@ CREATED: list[harness.Worker] = []  # every worker a bench made: kill_all() at i
 def kill_all() -> None:
     for w in CREATED:
         w.kill()
+
+
+@contextmanager
+def own_servers() -> Iterator[tuple[Path, StatsPg, OwnRedis]]:
+    """A work directory (BENCH_WORKDIR if set, kept; else a temporary one), and the bench's own
+    PostgreSQL and Redis; on exit every worker of `new_worker` is killed and both servers stop."""
+    keep = os.environ.get("BENCH_WORKDIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(keep) if keep else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        pg = StatsPg.create()
+        try:
+            redis_srv = own_redis(workdir)
+            try:
+                yield workdir, pg, redis_srv
+            finally:
+                kill_all()
+                redis_srv.stop()
+        finally:
+            pg.destroy()
 
 
 def new_worker(env: dict[str, str], workdir: Path, name: str, **overrides: str) -> harness.Worker:

@@ -40,7 +40,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -58,10 +57,9 @@ from common import (
     events,
     harness,
     history_count,
-    kill_all,
     machine_busy_seconds,
     new_worker,
-    own_redis,
+    own_servers,
     owned,
     peak_rss_mb,
     percentiles,
@@ -421,68 +419,58 @@ def main() -> None:
     ap.add_argument("--scale-posts", type=int, default=6000)
     a = ap.parse_args()
     stack = harness.stack_env()
-    keep = os.environ.get("BENCH_WORKDIR")
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(keep) if keep else Path(tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        pg = StatsPg.create()
-        redis_srv = own_redis(workdir)
-        try:
-            print(f"machine: {os.cpu_count()} cores (shared by the workers, Kafka, PostgreSQL and Redis)")
-            if a.workers:
-                print(f"scale-out over 8 partitions, {a.scale_posts * 5} events each:", flush=True)
-                for n in [int(x) for x in a.workers.split(",")]:
-                    r = scale_out(stack, pg, redis_srv, workdir, n, a.scale_posts, 4)
-                    c = r["cpu_per_1000"]
-                    print(
-                        f"  {n} worker(s): {r['rate']:6.0f} events/s ({r['per_worker']:5.0f}/worker); CPU s per "
-                        f"1,000 events: total {r['cpu_total_per_1000']:.3f} = workers {c['workers']:.3f} + "
-                        f"broker {c['broker']:.3f} + postgres {c['postgres']:.3f} + redis {c['redis']:.3f} "
-                        f"(producer {r['producer_per_1000']:.3f}; machine busy {r['machine_busy_per_1000']:.3f}); "
-                        f"peak RSS {r['peak_rss_mb']:.0f} MB; pause at 300 ev/s: steady p50 "
-                        f"{r['steady_p50']:.2f} s, join {r['join_pause']:.1f} s, kill -9 {r['kill_pause']:.1f} s, "
-                        f"paced rows missing {r['paced_lost']}; source partitions per worker after the join "
-                        f"{r.get('assignment_after_join')}",
-                        flush=True,
-                    )
-                return
-            print("throughput (the same backlog, each consumer on its own group and database):", flush=True)
-            res = run_throughput(stack, pg, redis_srv, workdir, a.posts, a.refreshes, a.baseline_seconds)
-            for r in res:
+    with own_servers() as (workdir, pg, redis_srv):
+        print(f"machine: {os.cpu_count()} cores (shared by the workers, Kafka, PostgreSQL and Redis)")
+        if a.workers:
+            print(f"scale-out over 8 partitions, {a.scale_posts * 5} events each:", flush=True)
+            for n in [int(x) for x in a.workers.split(",")]:
+                r = scale_out(stack, pg, redis_srv, workdir, n, a.scale_posts, 4)
+                c = r["cpu_per_1000"]
                 print(
-                    f"  {r['name']:24s} {r['rate']:7.0f} events/s into PostgreSQL ({r['rows']}/{r['expected']} "
-                    f"rows in {r['seconds']:.1f} s)  {r['statements_per_row']:.3f} statements/row, "
-                    f"{r['xacts_per_row']:.4f} transactions/row, "
-                    f"{r['redis_round_trips_per_event']:.4f} Redis round trips/event "
-                    f"({r['redis_commands_per_event']:.3f} commands incl. those inside scripts), "
-                    f"{r['cpu_s_per_1000']:.3f} CPU s/1,000 events, peak RSS {r['peak_rss_mb']:.0f} MB; "
-                    f"Redis commands {r['redis_calls']}",
+                    f"  {n} worker(s): {r['rate']:6.0f} events/s ({r['per_worker']:5.0f}/worker); CPU s per "
+                    f"1,000 events: total {r['cpu_total_per_1000']:.3f} = workers {c['workers']:.3f} + "
+                    f"broker {c['broker']:.3f} + postgres {c['postgres']:.3f} + redis {c['redis']:.3f} "
+                    f"(producer {r['producer_per_1000']:.3f}; machine busy {r['machine_busy_per_1000']:.3f}); "
+                    f"peak RSS {r['peak_rss_mb']:.0f} MB; pause at 300 ev/s: steady p50 "
+                    f"{r['steady_p50']:.2f} s, join {r['join_pause']:.1f} s, kill -9 {r['kill_pause']:.1f} s, "
+                    f"paced rows missing {r['paced_lost']}; source partitions per worker after the join "
+                    f"{r.get('assignment_after_join')}",
                     flush=True,
                 )
-            ours, a_, b_ = res
+            return
+        print("throughput (the same backlog, each consumer on its own group and database):", flush=True)
+        res = run_throughput(stack, pg, redis_srv, workdir, a.posts, a.refreshes, a.baseline_seconds)
+        for r in res:
             print(
-                f"  ratios: ours / (a) = {ours['rate'] / a_['rate']:.1f}x (target 20x), "
-                f"ours / (b) = {ours['rate'] / b_['rate']:.2f}x (target 3x); CPU per event (a)/ours = "
-                f"{a_['cpu_s_per_1000'] / ours['cpu_s_per_1000']:.1f}x, (b)/ours = "
-                f"{b_['cpu_s_per_1000'] / ours['cpu_s_per_1000']:.2f}x",
+                f"  {r['name']:24s} {r['rate']:7.0f} events/s into PostgreSQL ({r['rows']}/{r['expected']} "
+                f"rows in {r['seconds']:.1f} s)  {r['statements_per_row']:.3f} statements/row, "
+                f"{r['xacts_per_row']:.4f} transactions/row, "
+                f"{r['redis_round_trips_per_event']:.4f} Redis round trips/event "
+                f"({r['redis_commands_per_event']:.3f} commands incl. those inside scripts), "
+                f"{r['cpu_s_per_1000']:.3f} CPU s/1,000 events, peak RSS {r['peak_rss_mb']:.0f} MB; "
+                f"Redis commands {r['redis_calls']}",
                 flush=True,
             )
-            rates = [x for x in a.rates.split(",") if x]
-            if rates:
-                print("latency, one worker, produce -> committed row (SINK_FLUSH_SECONDS=2.0):", flush=True)
-            for x in rates:
-                rate = (a.max_rate or round(0.85 * ours["rate"], -1)) if x == "max" else float(x)
-                r = paced_latency(stack, pg, redis_srv, workdir, rate, a.latency_seconds)
-                print(
-                    f"  {r['rate']:6.0f} ev/s (achieved {r['achieved']:6.0f}, {r['events']} events): "
-                    f"p50 {r['p50']:.2f} s  p95 {r['p95']:.2f} s  p99 {r['p99']:.2f} s  max {r['max']:.2f} s  "
-                    f"(target p99 <= {r['target']:.1f} s at 1,000/s)  peak RSS {r['peak_rss_mb']:.0f} MB",
-                    flush=True,
-                )
-        finally:
-            kill_all()
-            redis_srv.stop()
-            pg.destroy()
+        ours, a_, b_ = res
+        print(
+            f"  ratios: ours / (a) = {ours['rate'] / a_['rate']:.1f}x (target 20x), "
+            f"ours / (b) = {ours['rate'] / b_['rate']:.2f}x (target 3x); CPU per event (a)/ours = "
+            f"{a_['cpu_s_per_1000'] / ours['cpu_s_per_1000']:.1f}x, (b)/ours = "
+            f"{b_['cpu_s_per_1000'] / ours['cpu_s_per_1000']:.2f}x",
+            flush=True,
+        )
+        rates = [x for x in a.rates.split(",") if x]
+        if rates:
+            print("latency, one worker, produce -> committed row (SINK_FLUSH_SECONDS=2.0):", flush=True)
+        for x in rates:
+            rate = (a.max_rate or round(0.85 * ours["rate"], -1)) if x == "max" else float(x)
+            r = paced_latency(stack, pg, redis_srv, workdir, rate, a.latency_seconds)
+            print(
+                f"  {r['rate']:6.0f} ev/s (achieved {r['achieved']:6.0f}, {r['events']} events): "
+                f"p50 {r['p50']:.2f} s  p95 {r['p95']:.2f} s  p99 {r['p99']:.2f} s  max {r['max']:.2f} s  "
+                f"(target p99 <= {r['target']:.1f} s at 1,000/s)  peak RSS {r['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

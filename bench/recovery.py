@@ -10,10 +10,11 @@ as the broker takes them) and then:
 2. **restart from an empty data dir** — the same with a new DATA_DIR: every table partition is
    restored from its changelog topic before `/ready/` says ready;
 3. **failover with a standby replica** (TABLE_STANDBY_REPLICAS=1, the default) — worker A on the
-   full data dir and a second worker B (empty data dir) share the group; once B's standby had
-   time to follow A's changelogs (30 s after the group settled), A is killed with -9 and 200
-   probe events (new posts on every partition) are produced at once: seconds from the kill until
-   B owns all 16 source partitions and is ready, and until every probe row is committed.
+   full data dir and a second worker B (empty data dir) share the group; once B's standby copies
+   have caught up with A's changelogs (B's `/ready/` reports `standby_lag` 0; the seconds from
+   the settled group to that are printed), A is killed with -9 and 200 probe events (new posts
+   on every partition) are produced at once: seconds from the kill until B owns all 16 source
+   partitions and is ready, and until every probe row is committed.
    KAFKA_SESSION_TIMEOUT=10: the group notices a dead member only after it, so it is a floor of
    the failover (a graceful stop leaves the group at once).
 
@@ -25,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,9 +38,8 @@ from common import (
     events,
     harness,
     history_count,
-    kill_all,
     new_worker,
-    own_redis,
+    own_servers,
     owned,
     peak_rss_mb,
     produce_events,
@@ -92,7 +90,14 @@ def run(n: int, stack, pg: StatsPg, redis_srv, workdir: Path) -> dict:
     a.start(timeout=900)
     b.start(timeout=900)
     wait_stable([a, b], 600)
-    time.sleep(30)  # B's standby follows A's changelogs
+    t_settled = time.monotonic()
+    harness.wait_for(
+        lambda: b.get_json("/ready/", timeout=3)["kafka"]["standby_lag"] == 0,
+        1800,
+        "B's standby copies to catch up",
+        interval=0.5,
+    )
+    t_catchup = time.monotonic() - t_settled
     before = history_count(url)
     probes = events(200, 0, prefix="z", chunk=200)
     t_kill = time.monotonic()
@@ -117,6 +122,7 @@ def run(n: int, stack, pg: StatsPg, redis_srv, workdir: Path) -> dict:
         "keys_local": keys_local,
         "empty_s": t_empty,
         "keys_empty": keys_empty,
+        "standby_catchup_s": t_catchup,
         "failover_owned_s": t_owned,
         "failover_rows_s": t_rows,
     }
@@ -127,28 +133,19 @@ def main() -> None:
     ap.add_argument("--entries", default="200000", help="velocity entries, comma-separated (e.g. 100000,1000000)")
     args = ap.parse_args()
     stack = harness.stack_env()
-    keep = os.environ.get("BENCH_WORKDIR")
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(keep) if keep else Path(tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        pg = StatsPg.create()
-        redis_srv = own_redis(workdir)
-        try:
-            print("recovery time (8 partitions; KAFKA_SESSION_TIMEOUT=10; TABLE_STANDBY_REPLICAS=1):", flush=True)
-            for n in [int(x) for x in args.entries.split(",")]:
-                r = run(n, stack, pg, redis_srv, workdir)
-                print(
-                    f"  {r['entries']:>9,} entries (filled in {r['fill_s']:.0f} s, table keys ~{r['keys']:.0f}, "
-                    f"peak RSS {r['peak_rss_mb']:.0f} MB): to /ready/ from local RocksDB {r['local_s']:.1f} s "
-                    f"(~{r['keys_local']:.0f} keys), from an empty data dir {r['empty_s']:.1f} s "
-                    f"(~{r['keys_empty']:.0f} keys); failover after kill -9 with a standby: all partitions "
-                    f"owned + ready {r['failover_owned_s']:.1f} s, probe rows committed {r['failover_rows_s']:.1f} s",
-                    flush=True,
-                )
-        finally:
-            kill_all()
-            redis_srv.stop()
-            pg.destroy()
+    with own_servers() as (workdir, pg, redis_srv):
+        print("recovery time (8 partitions; KAFKA_SESSION_TIMEOUT=10; TABLE_STANDBY_REPLICAS=1):", flush=True)
+        for n in [int(x) for x in args.entries.split(",")]:
+            r = run(n, stack, pg, redis_srv, workdir)
+            print(
+                f"  {r['entries']:>9,} entries (filled in {r['fill_s']:.0f} s, table keys ~{r['keys']:.0f}, "
+                f"peak RSS {r['peak_rss_mb']:.0f} MB): to /ready/ from local RocksDB {r['local_s']:.1f} s "
+                f"(~{r['keys_local']:.0f} keys), from an empty data dir {r['empty_s']:.1f} s "
+                f"(~{r['keys_empty']:.0f} keys); standby caught up {r['standby_catchup_s']:.1f} s after the group "
+                f"settled; failover after kill -9 of the active: all partitions "
+                f"owned + ready {r['failover_owned_s']:.1f} s, probe rows committed {r['failover_rows_s']:.1f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

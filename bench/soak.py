@@ -16,15 +16,13 @@ Uses the broker of .env.local and a PostgreSQL and Redis of its own.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import StatsPg, bench_env, harness, kill_all, new_worker, open_fds, own_redis, rss_mb
+from common import bench_env, harness, new_worker, open_fds, own_servers, rss_mb
 
 from tests.faults.support import Load, compare, events, topic_snapshots
 from tests.ingest_support import Proc, Simulator
@@ -39,12 +37,7 @@ def main() -> None:
     ap.add_argument("--sample", type=float, default=30)
     a = ap.parse_args()
     stack = harness.stack_env()
-    keep = os.environ.get("BENCH_WORKDIR")
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(keep) if keep else Path(tmp)
-        workdir.mkdir(parents=True, exist_ok=True)
-        pg = StatsPg.create()
-        redis_srv = own_redis(workdir)
+    with own_servers() as (workdir, pg, redis_srv):
         procs: list = []
         worker = None
         try:
@@ -141,13 +134,10 @@ def main() -> None:
                 flush=True,
             )
         finally:
-            kill_all()
             if worker:
                 worker.kill()
             for p in procs:
                 p.kill()
-            redis_srv.stop()
-            pg.destroy()
 
 
 if __name__ == "__main__":

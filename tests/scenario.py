@@ -45,6 +45,54 @@ def snapshot(
     }
 
 
+def interleaved(
+    n_posts: int,
+    refreshes: int,
+    prefix: str,
+    *,
+    subs: list[str],
+    seed: int,
+    now: float,
+    chunk: int,
+    created_ago: tuple[float, float],
+    refresh_gap: tuple[float, float],
+    titles: list[str] | None = None,
+) -> list[tuple[str, dict]]:
+    """(kind, snapshot) in emission order: per chunk of posts their first observations ("new",
+    for the posts topic), interleaved with the k-th refresh ("refresh") of the chunk k before.
+    Posts were created `created_ago[0]` s ago minus up to `created_ago[1]` s; a refresh comes
+    `refresh_gap` s (uniform) after the observation before it; every (id, observed_at) is
+    distinct and observed_at a whole millisecond. Titles: one of `titles` and the post's number,
+    or "A post about streams <id>"."""
+    rnd = random.Random(seed)
+    posts = []
+    for i in range(n_posts):
+        created = round(now - created_ago[0] + rnd.random() * created_ago[1], 3)
+        post = {"id": f"{prefix}{i:x}", "created": created, "t": created + 30}
+        post.update(score=rnd.randint(1, 50), comments=rnd.randint(0, 5), sub=rnd.choice(subs))
+        post["title"] = f"{rnd.choice(titles)} #{i}" if titles else f"A post about streams {post['id']}"
+        posts.append(post)
+    chunks = [posts[i : i + chunk] for i in range(0, n_posts, chunk)]
+    out: list[tuple[str, dict]] = []
+    for c in range(len(chunks) + refreshes):
+        for k in range(refreshes + 1):
+            j = c - k
+            if not 0 <= j < len(chunks):
+                continue
+            kind = "new" if k == 0 else "refresh"
+            for p in chunks[j]:
+                if k:
+                    p["t"] += rnd.uniform(*refresh_gap)
+                    p["score"] += rnd.randint(-3, 40)
+                    p["comments"] += rnd.randint(0, 5)
+                observed = round(p["t"], 3)
+                snap = snapshot(
+                    p["id"], observed, p["score"], p["comments"], sub=p["sub"], created=p["created"], title=p["title"]
+                )
+                out.append((kind, {**snap, "source": kind}))
+    return out
+
+
 @dataclass
 class Script:
     """First observations go to the posts topic, later ones to the refresh topic."""

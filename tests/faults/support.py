@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import threading
 import time
 from collections import defaultdict
@@ -23,73 +22,27 @@ from aiokafka import AIOKafkaProducer
 
 from tests import harness
 from tests.kafka_tools import read_all
+from tests.scenario import interleaved
 
 SUBS = ["python", "rust", "golang", "datascience"]
 
 
-def snapshot(pid: str, created: float, observed: float, score: int, comments: int, sub: str, source: str) -> dict:
-    return {
-        "id": pid,
-        "subreddit": sub,
-        "title": f"A post about streams {pid}",
-        "selftext": "",
-        "author": "alice",
-        "created_utc": created,
-        "observed_at": observed,
-        "score": score,
-        "num_comments": comments,
-        "upvote_ratio": 0.9,
-        "url": "https://example.org/x",
-        "permalink": f"/r/{sub}/comments/{pid}/",
-        "over_18": False,
-        "source": source,
-    }
-
-
 def events(n: int, prefix: str, refreshes: int = 4, seed: int = 5, chunk: int = 20) -> list[tuple[str, dict]]:
-    """n (kind, snapshot) in emission order: chunks of new posts, each followed later by its
-    refreshes (kind "new" → posts topic, "refresh" → refresh topic); (id, observed_at) distinct."""
-    rnd = random.Random(seed)
-    now = time.time()
+    """n (kind, snapshot) in emission order (tests.scenario.interleaved; kind "new" → posts topic,
+    "refresh" → refresh topic): posts created about 50 minutes ago, refreshed every 5–60 s."""
     n_posts = max(1, n // (refreshes + 1))
-    posts = [
-        {
-            "id": f"{prefix}{i:x}",
-            "created": round(now - 3000 + rnd.random() * 60, 3),
-            "score": rnd.randint(1, 50),
-            "comments": rnd.randint(0, 5),
-            "sub": rnd.choice(SUBS),
-        }
-        for i in range(n_posts)
-    ]
-    for p in posts:
-        p["t"] = p["created"] + 30
-    chunks = [posts[i : i + chunk] for i in range(0, n_posts, chunk)]
-    out: list[tuple[str, dict]] = []
-    for c in range(len(chunks) + refreshes):
-        for k in range(refreshes + 1):
-            j = c - k
-            if 0 <= j < len(chunks):
-                for p in chunks[j]:
-                    if k:
-                        p["t"] = round(p["t"] + rnd.uniform(5, 60), 3)
-                        p["score"] += rnd.randint(-3, 40)
-                        p["comments"] += rnd.randint(0, 5)
-                    out.append(
-                        (
-                            "new" if k == 0 else "refresh",
-                            snapshot(
-                                p["id"],
-                                p["created"],
-                                p["t"],
-                                p["score"],
-                                p["comments"],
-                                p["sub"],
-                                "new" if k == 0 else "refresh",
-                            ),
-                        )
-                    )
-    return out[:n]
+    evs = interleaved(
+        n_posts,
+        refreshes,
+        prefix,
+        subs=SUBS,
+        seed=seed,
+        now=time.time(),
+        chunk=chunk,
+        created_ago=(3000, 60),
+        refresh_gap=(5, 60),
+    )
+    return evs[:n]
 
 
 @dataclass

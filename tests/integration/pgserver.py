@@ -40,6 +40,9 @@ class PgServer:
             timeout=90,
         )
 
+    #: server settings added to the defaults below (a subclass's)
+    options = ""
+
     def start(self) -> None:
         self._ctl(
             "-l",
@@ -50,7 +53,7 @@ class PgServer:
             "start",
             "-o",
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            f"-c fsync=off -c synchronous_commit=off -c full_page_writes=off {self.options}",
         )
 
     def stop(self) -> None:
