@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from streams.retry import Backoff
@@ -54,61 +56,57 @@ class DurableSender:
         label: str = "",
     ) -> None:
         await self._capacity.take(weight)
-        await self._send(value, key, partition, on_durable, weight, label, 0)
+        await self._send(_Delivery(value, key, partition, on_durable, weight, label))
 
-    async def _send(
-        self,
-        value: bytes,
-        key: bytes | None,
-        partition: int | None,
-        on_durable: Callable[[], Any],
-        weight: int,
-        label: str,
-        attempt: int,
-    ) -> None:
+    async def _send(self, d: _Delivery) -> None:
         while True:
             try:
                 fut = await self.topic.send(
-                    key=key, value=value, partition=partition, key_serializer="raw", value_serializer="raw"
+                    key=d.key, value=d.value, partition=d.partition, key_serializer="raw", value_serializer="raw"
                 )
                 break
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any producer failure is retried
-                attempt = await self._backoff(label, exc, attempt)
-        fut.add_done_callback(lambda f: self._delivered(f, value, key, partition, on_durable, weight, label, attempt))
+                await self._backoff(d, exc)
+        fut.add_done_callback(partial(self._delivered, d))
 
-    def _delivered(
-        self,
-        fut: asyncio.Future,
-        value: bytes,
-        key: bytes | None,
-        partition: int | None,
-        on_durable: Callable[[], Any],
-        weight: int,
-        label: str,
-        attempt: int,
-    ) -> None:
+    def _delivered(self, d: _Delivery, fut: asyncio.Future) -> None:
         exc = fut.exception() if not fut.cancelled() else asyncio.CancelledError()
         if exc is None:
-            self._capacity.release(weight)
-            on_durable()
+            self._capacity.release(d.weight)
+            d.on_durable()
             return
 
         async def retry() -> None:
-            await self._send(value, key, partition, on_durable, weight, label, await self._backoff(label, exc, attempt))
+            await self._backoff(d, exc)
+            await self._send(d)
 
         task = asyncio.ensure_future(retry())
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
-    async def _backoff(self, label: str, exc: BaseException, attempt: int) -> int:
-        """Wait before retry number `attempt`; the number of the next one."""
+    async def _backoff(self, d: _Delivery, exc: BaseException) -> None:
+        """Wait before the delivery's next attempt."""
         self.failures += 1
-        delay = self.backoff.delay(attempt)
-        log.warning("%s %s not published (%s: %s); retrying in %.1fs", self.what, label, type(exc).__name__, exc, delay)
+        delay = self.backoff.delay(d.attempt)
+        what, name = self.what, type(exc).__name__
+        log.warning("%s %s not published (%s: %s); retrying in %.1fs", what, d.label, name, exc, delay)
         await self.sleep(delay)
-        return attempt + 1
+        d.attempt += 1
+
+
+@dataclass(slots=True)
+class _Delivery:
+    """One record on its way to the broker, and what to do once it is durable."""
+
+    value: bytes
+    key: bytes | None
+    partition: int | None
+    on_durable: Callable[[], Any]
+    weight: int  # events it acks: the capacity it holds until then
+    label: str  # for the log
+    attempt: int = 0  # failed attempts so far
 
 
 class Capacity:
