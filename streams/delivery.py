@@ -90,8 +90,9 @@ class DurableSender:
         """Wait before the delivery's next attempt."""
         self.failures += 1
         delay = self.backoff.delay(d.attempt)
-        what, name = self.what, type(exc).__name__
-        log.warning("%s %s not published (%s: %s); retrying in %.1fs", what, d.label, name, exc, delay)
+        log.warning(
+            "%s %s not published (%s: %s); retrying in %.1fs", self.what, d.label, type(exc).__name__, exc, delay
+        )
         await self.sleep(delay)
         d.attempt += 1
 

@@ -86,10 +86,8 @@ def interleaved(
                     p["score"] += rnd.randint(-3, 40)
                     p["comments"] += rnd.randint(0, 5)
                 observed = round(p["t"], 3)
-                snap = snapshot(
-                    p["id"], observed, p["score"], p["comments"], sub=p["sub"], created=p["created"], title=p["title"]
-                )
-                out.append((kind, {**snap, "source": kind}))
+                extra = {"sub": p["sub"], "created": p["created"], "title": p["title"], "source": kind}
+                out.append((kind, snapshot(p["id"], observed, p["score"], p["comments"], **extra)))
     return out
 
 

@@ -9,9 +9,8 @@ import psycopg
 import redis.asyncio as aioredis
 
 from streams.app import app, settings
+from streams.runtime import recovery
 from streams.runtime.consumer import ordered_consumer
-from streams.runtime.recovery import recovered as tables_recovered
-from streams.runtime.recovery import standby_lag
 
 STARTED = time.time()
 
@@ -56,7 +55,7 @@ def kafka_state() -> dict:
     sources = {settings.topic_posts, settings.topic_refresh}
     assigned = {tp for tp in (app.consumer.assignment() if app.consumer else set()) if tp.topic in sources}
     standbys = app.assignor.assigned_standbys() if app.consumer else set()
-    recovered = tables_recovered(app)
+    recovered = recovery.recovered(app)
     try:
         missing = sorted(ordered_consumer(app).missing_topics())
     except AttributeError:  # consumer not started yet
@@ -66,7 +65,7 @@ def kafka_state() -> dict:
         "standby_partitions": len(standbys),
         # changelog records the standby copies lack: 0 once a kill -9 of their active owner
         # fails over without a restore (informative; it does not make the member unready)
-        "standby_lag": standby_lag(app) if standbys else 0,
+        "standby_lag": recovery.standby_lag(app),
         "role": "active" if assigned else "standby" if standbys else "idle",
         "rebalancing": bool(app.rebalancing),
         "tables_recovered": recovered,

@@ -30,17 +30,20 @@ def changelog_lag(end_offsets: Mapping[TP, int | None], read: Mapping[TP, int]) 
 
 
 def standby_lag(app: Any) -> int:
-    recovery = app.tables.recovery
-    standbys = set(recovery.standby_tps)
-    if not standbys or app.consumer is None:
+    if app.consumer is None:
         return 0
-    ends: dict[TP, int | None] = {}
-    for tp in standbys:
-        try:
-            ends[tp] = app.consumer.highwater(tp)  # from the last fetch response; None before one
-        except AssertionError:  # aiokafka: "Partition is not assigned" (a rebalance is under way)
-            ends[tp] = None
-        if ends[tp] is None:
-            seen = recovery.standby_highwaters.get(tp)  # faust's: end offset - 1 at the rebalance
-            ends[tp] = None if seen is None else seen + 1
-    return changelog_lag(ends, dict(recovery.standby_offsets))
+    recovery = app.tables.recovery
+    ends = {tp: _end_offset(app.consumer, tp, recovery.standby_highwaters.get(tp)) for tp in recovery.standby_tps}
+    return changelog_lag(ends, recovery.standby_offsets)
+
+
+def _end_offset(consumer: Any, tp: TP, at_rebalance: int | None) -> int | None:
+    """The consumer's end offset of `tp` from its last fetch response; before one, faust's of the
+    last rebalance (which it stores as end offset - 1)."""
+    try:
+        end = consumer.highwater(tp)
+    except AssertionError:  # aiokafka: "Partition is not assigned" (a rebalance is under way)
+        end = None
+    if end is None and at_rebalance is not None:
+        return at_rebalance + 1
+    return end
