@@ -9,7 +9,7 @@ live ingest has seen since keeps its live row.
 
 from __future__ import annotations
 
-from agents.enrich import consume, historical
+from agents.enrich import consume
 from streams.app import app
 from streams.topics import backfill_topic
 
@@ -18,4 +18,4 @@ TOPIC = backfill_topic.get_topic_name()
 
 @app.agent(backfill_topic)
 async def process_backfill(stream):
-    await consume(stream, TOPIC, historical)
+    await consume(stream, TOPIC, historical=True)

@@ -1,18 +1,18 @@
-"""The enrichment path shared by the posts and refresh agents (docs/design.md §4).
+"""The wiring of the enrichment (streams.processing.enrich) to the posts, refresh and backfill
+agents (docs/design.md §4).
 
-decode → sentiment (computed once per post) → velocity (table) → trending → observation to the
-sink (batched per partition, streams.outbox), sums to the per-subreddit stats, state to the Redis
-mirror. A message that cannot be decoded, or whose processing raises, becomes a dead letter and
-the stream moves on. The agents ack by hand: an event is acknowledged once its observation's
-batch and its table changes, or its dead letter, are on the broker (streams.outbox,
-streams.delivery) — never before.
+A source message is a JSON array of snapshots (ingest and the backfill send one per partition
+batch) or one snapshot (any other producer). One pass per message: decode every element, enrich
+the valid ones together against the partition's RocksDB tables (one multi-get, one write batch
+per table: tables.direct), hand the observations and the table changes to the partition's
+outbox batch (streams.outbox), the entries to the Redis mirror, the sums to the per-subreddit
+stats. An element that cannot be decoded, or whose enrichment raises, becomes a dead letter
+with its own exact bytes and its index; the rest of the message is processed. The agents ack
+by hand: a message is acknowledged once its observations' batch, its table changes and its
+dead letters are on the broker (streams.outbox, streams.delivery) — never before.
 
-Per event this costs one read and (unless the observation is a replay or out of order) one
-write of the velocity table, both straight to the partition's RocksDB database, the changelog
-record going out with the partition's batch (tables.direct, tables.changelog): the post's
-sentiment travels in its velocity entry, so a refresh never touches the sentiment table; that
-table is read and written only for a post whose entry is absent (its first observation, or
-one after the TTL), and VADER runs only on a cache miss.
+VADER runs only for a post without a cached score: the post's sentiment travels in its
+velocity entry, and the sentiment table is read only for the posts without one.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ from typing import NoReturn
 from prometheus_client import Counter, Histogram
 
 from streams import deadletter
-from streams.analytics import sentiment, trending, velocity
+from streams.analytics import trending
 from streams.app import app, settings
-from streams.delivery import DurableSender
-from streams.outbox import Change, Outbox
-from streams.records import InvalidMessage, decode_snapshot_fields, encode_observation
+from streams.delivery import Countdown, DurableSender
+from streams.outbox import Outbox
+from streams.processing import messages
+from streams.processing.enrich import EnrichConfig, Enriched, Enricher
+from streams.records import InvalidMessage, snapshot_fields
 from streams.retry import Backoff
 from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
@@ -39,14 +41,14 @@ from tables.changelog import ChangelogSender
 from tables.direct import DirectTable
 from tables.mirror_service import mirror
 from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
-from tables.subreddit_stats import StatsAccumulator, stats_topic
+from tables.subreddit_stats import stats_topic
 
 log = logging.getLogger(__name__)
 RETRY = Backoff(base=0.5, cap=10.0)  # processing paused by an environmental failure
 # RocksDB turns a database read-only after a failed write (a full disk), until it is reopened:
 # retrying longer than this cannot succeed, the worker stops and its restart reopens the stores
 ENVIRONMENT_RETRY_SECONDS = 30.0
-EVENTS = Counter("redditstream_events_total", "Messages consumed, by topic and outcome", ["topic", "outcome"])
+EVENTS = Counter("redditstream_events_total", "Events (posts) consumed, by topic and outcome", ["topic", "outcome"])
 DEAD_LETTERS = Counter(
     "redditstream_dead_letters_total",
     "Dead letters published, by source topic and error type",
@@ -54,14 +56,16 @@ DEAD_LETTERS = Counter(
 )
 PROCESS_SECONDS = Histogram(
     "redditstream_process_seconds",
-    "Time to enrich one event",
+    "Time to enrich one source message (a batch of events, or one)",
     ["topic"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0),
 )
 TRENDING = trending.TrendingConfig.from_settings(settings)
 VELOCITY = DirectTable(velocity_table)
 SENTIMENT = DirectTable(sentiment_table)
-stats = StatsAccumulator()
+ENRICHER = Enricher(EnrichConfig(TRENDING, settings.sentiment_selftext_chars, VELOCITY_TTL_S), VELOCITY, SENTIMENT)
+TABLES = {Enricher.VELOCITY: VELOCITY, Enricher.SENTIMENT: SENTIMENT}
+stats = ENRICHER.stats
 outbox = Outbox(
     DurableSender(observations_topic, what="observations"),
     ChangelogSender(lambda: kafka_producer(app)),
@@ -71,120 +75,77 @@ outbox = Outbox(
 dead_letters = DurableSender(dlq_topic, what="dead letter")
 
 
-def sentiment_of(snap: dict, partition: int, key: bytes) -> tuple[float, bool]:
-    """(compound, computed_now) for a post without a velocity entry: cache, else VADER once."""
-    cached = SENTIMENT.get(partition, key)
-    if cached is not None:
-        return float(cached["s"]), False
-    text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
-    return sentiment.compound(text), True
-
-
-def enrich(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
-    """The observation of `snap` (a validated PostSnapshot's fields) as JSON bytes and the table
-    changes for the changelog, after updating the tables, the mirror and the stats.
-
-    The state is written last, when nothing that can fail is left: an event that fails (and is
-    dead-lettered) leaves the tables as they were."""
-    key = snap["id"].encode()
-    raw = VELOCITY.get(partition, key)
-    prev = velocity.VelocityState.from_dict(raw) if raw else None
-    if raw is not None and "sentiment" in raw:
-        compound, computed = float(raw["sentiment"]), False
-    else:
-        compound, computed = sentiment_of(snap, partition, key)
-    result = velocity.update(prev, snap["score"], snap["num_comments"], snap["observed_at"], VELOCITY_TTL_S)
-    score = trending.trending_score(result.score_velocity, snap["num_comments"], compound, TRENDING)
-    observation = encode_observation(
-        snap,
-        sentiment=compound,
-        score_velocity=result.score_velocity,
-        comment_velocity=result.comment_velocity,
-        trending_score=score,
-        is_trending=trending.is_trending(score, TRENDING),
-        has_velocity=result.has_velocity,
-    )
-    changes: list[Change] = []
-    if computed:
-        changes.append((SENTIMENT, key, SENTIMENT.put(partition, key, {"s": compound, "t": snap["observed_at"]})))
-    if result.changed:
-        state = result.state.to_dict()
-        state["sentiment"] = compound
-        changes.append((VELOCITY, key, VELOCITY.put(partition, key, state)))
-        mirror.put(snap["id"], state)
-    if result.outcome is not velocity.Outcome.DUPLICATE:
-        stats.add(
-            snap["subreddit"],
-            snap["observed_at"],
-            new_post=computed,
-            sentiment=compound,
-            score_velocity=result.score_velocity if result.has_velocity else 0.0,
-        )
-    return observation, changes
-
-
 @functools.cache
-def _ok_metrics(topic: str) -> tuple:
+def _metrics(topic: str) -> tuple:
     """The topic's metric children, looked up once (prometheus' `labels()` is not free)."""
     return EVENTS.labels(topic, "ok"), PROCESS_SECONDS.labels(topic)
 
 
-def historical(snap: dict, partition: int) -> tuple[bytes, list[Change]]:
-    """The observation of a backfilled snapshot (agents/backfill.py): sentiment (VADER, not the
-    live cache), no velocity (one historical observation has none), never trending now; the
-    live tables, the Redis mirror and the live per-subreddit windows are left alone."""
-    text = sentiment.sentiment_text(snap["title"], snap["selftext"], settings.sentiment_selftext_chars)
-    compound = sentiment.compound(text)
-    score = trending.trending_score(0.0, snap["num_comments"], compound, TRENDING)
-    return encode_observation(
-        snap,
-        sentiment=compound,
-        score_velocity=0.0,
-        comment_velocity=0.0,
-        trending_score=score,
-        is_trending=False,
-        has_velocity=False,
-    ), []
-
-
-async def consume(stream, topic_name: str, process=enrich) -> None:
+async def consume(stream, topic_name: str, historical: bool = False) -> None:
     """The loop of the agents over the snapshot topics (posts, refresh, backfill), with manual
-    acks: an event is acked once its observation's batch (or its dead letter) is on the broker."""
+    acks: a message is acked once its observations' batch and its dead letters are on the broker."""
     async for event in stream.noack().events():
-        await handle(event, topic_name, process)
+        await handle(event, topic_name, historical)
 
 
-async def handle(event, topic_name: str, process=enrich) -> None:
-    """Process one event with `process` (`enrich`, or `historical` for the backfill topic)."""
+async def handle(event, topic_name: str, historical: bool = False) -> None:
+    """Process one message: a JSON array of snapshots (ingest's and the backfill's batches) or
+    one snapshot. `historical`: the backfill topic's path (no live state touched)."""
     started = time.perf_counter()
-    partition = event.message.partition
+    msg = event.message
+    partition = msg.partition
+    try:
+        records, is_array = messages.elements(messages.parse(event.value))
+    except InvalidMessage as exc:
+        await dead_letter(event, topic_name, [(0, exc)], messages.Elements(event.value, False))
+        return
+    snaps: list[dict] = []
+    index: list[int] = []  # element index of each snapshot
+    bad: list[tuple[int, Exception]] = []
+    for i, record in enumerate(records):
+        try:
+            snaps.append(snapshot_fields(record))
+            index.append(i)
+        except InvalidMessage as exc:
+            bad.append((i, exc))
     attempt = 0
     while True:
         try:
-            observation, changes = process(decode_snapshot_fields(event.value), partition)
+            result = ENRICHER.historical(snaps) if historical else ENRICHER.live(snaps, partition)
             break
         except Exception as exc:  # noqa: BLE001 - dead-lettered or retried: none crashes the stream
             if not deadletter.is_environmental(exc):
-                await dead_letter(event, topic_name, partition, exc)
-                return
+                # a failure of the message as a whole (its elements' own failures come back in
+                # `result.failed`): every element that was not bad already is dead-lettered
+                result = Enriched(failed=[(j, exc) for j in range(len(snaps))])
+                break
             # the worker's own resources failed (a full disk, an I/O error), not the event: the
             # processing waits and retries, nothing is dead-lettered or acked meanwhile
             if time.perf_counter() - started > ENVIRONMENT_RETRY_SECONDS:
-                give_up(topic_name, partition, event.message.offset, exc)
+                give_up(topic_name, partition, msg.offset, exc)
             delay = RETRY.delay(attempt)
             log.error(
-                "processing %s[%d]@%d: %s; paused, retrying in %.1fs",
-                topic_name,
-                partition,
-                event.message.offset,
-                exc,
-                delay,
+                "processing %s[%d]@%d: %s; paused, retrying in %.1fs", topic_name, partition, msg.offset, exc, delay
             )
             attempt += 1
             await asyncio.sleep(delay)
-    await outbox.add(partition, observation, event.ack, changes)
-    ok, seconds = _ok_metrics(topic_name)
-    ok.inc()
+    bad.extend((index[j], exc) for j, exc in result.failed)
+    for post_id, state in result.mirror:
+        mirror.put(post_id, state)
+    if bad:
+        # the message is acked once its observations and each of its dead letters are durable
+        done = Countdown((1 if result.observations else 0) + len(bad), event.ack)
+        bad.sort(key=lambda b: b[0])
+    else:
+        done = event.ack
+    if result.observations:
+        await outbox.add_many(partition, result.observations, done, {TABLES[n]: c for n, c in result.changes.items()})
+    elif not bad:
+        event.ack()  # an empty array: nothing to wait for
+    if bad:
+        await dead_letter(event, topic_name, bad, messages.Elements(event.value, is_array), done, records)
+    ok, seconds = _metrics(topic_name)
+    ok.inc(len(result.observations))
     seconds.observe(time.perf_counter() - started)
 
 
@@ -205,23 +166,41 @@ def give_up(topic_name: str, partition: int, offset: int, exc: BaseException) ->
     os._exit(70)  # EX_SOFTWARE-ish: an exit a supervisor restarts
 
 
-async def dead_letter(event, topic_name: str, partition: int, exc: Exception) -> None:
-    """The event as a dead letter, acked once the dead letter is on the broker."""
-    outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
-    if outcome == "error":
-        log.error("processing %s[%d]@%d failed", topic_name, partition, event.message.offset, exc_info=exc)
-    dl = deadletter.envelope(
-        topic=topic_name,
-        partition=partition,
-        offset=event.message.offset,
-        key=event.key,
-        value=event.value,
-        error=exc,
-        attempt=deadletter.attempt_of(event.message.headers),
-    )
-    await deadletter.publish(dead_letters, dl, event.ack)
-    DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
-    EVENTS.labels(topic_name, outcome).inc()
+async def dead_letter(
+    event,
+    topic_name: str,
+    bad: list[tuple[int, Exception]],
+    elements: messages.Elements,
+    on_durable=None,
+    records: list | None = None,
+) -> None:
+    """Dead letters for the failed elements `bad` (index, error) of a message, each with its own
+    exact bytes and index; `on_durable` (default: the message's ack) runs once per dead letter on
+    the broker."""
+    msg = event.message
+    attempt = deadletter.attempt_of(msg.headers)
+    for i, exc in bad:
+        outcome = "invalid" if isinstance(exc, InvalidMessage) else "error"
+        if outcome == "error":
+            log.error("processing %s[%d]@%d item %d failed", topic_name, msg.partition, msg.offset, i, exc_info=exc)
+        key = event.key
+        if elements.is_array and records is not None:
+            # the element's own post id is its key, so that a replay lands in the post's partition
+            pid = records[i].get("id") if isinstance(records[i], dict) else None
+            key = pid.encode() if isinstance(pid, str) else key
+        dl = deadletter.envelope(
+            topic=topic_name,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=key,
+            value=elements[i],
+            error=exc,
+            attempt=attempt,
+            item=i,
+        )
+        await deadletter.publish(dead_letters, dl, on_durable or event.ack)
+        DEAD_LETTERS.labels(topic_name, dl.error_type).inc()
+        EVENTS.labels(topic_name, outcome).inc()
 
 
 async def send_stats() -> None:

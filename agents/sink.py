@@ -22,9 +22,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from streams.app import app, settings
 from streams.db.batcher import Batcher
 from streams.db.pool import sink_pool
-from streams.db.rows import BadObservation, dead_row, element_bytes, load_json, row_from_data
-from streams.db.writer import Item, write_batch
-from streams.deadletter import attempt_of
+from streams.db.writer import write_batch
+from streams.processing.sink import items_for
 from streams.retry import Backoff
 
 log = logging.getLogger(__name__)
@@ -52,59 +51,6 @@ observations_raw = app.topic(
     internal=True,
 )
 pool = sink_pool(settings)
-
-
-def items_for(event) -> list[Item]:
-    """The rows of one message: a batch (a JSON array of Observations, streams.outbox) or one Observation.
-
-    What cannot be decoded becomes a dead letter with its own bytes (an array element's JSON,
-    with its index as `item`)."""
-    msg = event.message
-    attempt = attempt_of(msg.headers)
-    meta = {
-        "topic": msg.topic,
-        "partition": msg.partition,
-        "offset": msg.offset,
-        "key": msg.key,
-        "raw": msg.value,
-        "worker": WORKER,
-        "attempt": attempt,
-    }
-
-    def dead(exc: BadObservation, raw, item: int = 0) -> Item:
-        return Item(
-            None,
-            dead_row(
-                topic=msg.topic,
-                partition=msg.partition,
-                offset=msg.offset,
-                key=msg.key,
-                raw=raw,
-                exc=exc,
-                failed_at=time.time(),
-                worker=WORKER,
-                attempt=attempt,
-                item=item,
-            ),
-            meta,
-        )
-
-    try:
-        data = load_json(msg.value)
-    except BadObservation as exc:
-        return [dead(exc, msg.value)]
-    if not isinstance(data, list):
-        try:
-            return [Item(row_from_data(data), None, meta)]
-        except BadObservation as exc:
-            return [dead(exc, msg.value)]
-    items = []
-    for i, element in enumerate(data):
-        try:
-            items.append(Item(row_from_data(element), None, {**meta, "item": i, "element": element}))
-        except BadObservation as exc:
-            items.append(dead(exc, element_bytes(element), i))
-    return items
 
 
 async def write(batches) -> object:
@@ -146,7 +92,7 @@ async def sink(stream):
     gauge = SINK_BUFFERED.labels("sink")
     try:
         async for event in stream.events():
-            items = items_for(event)
+            items = items_for(event.message, worker=WORKER, now=time.time())
             await batcher.add(event, items, weight=len(items))
             gauge.set(len(batcher))
     finally:

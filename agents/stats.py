@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from streams.app import app
-from tables.subreddit_stats import fold, hour_stats, minute_stats, stats_topic
+from streams.processing.stats import fold
+from tables.subreddit_stats import hour_stats, minute_stats, stats_topic
 
 
 @app.agent(stats_topic)

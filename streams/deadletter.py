@@ -94,6 +94,7 @@ def envelope(
     attempt: int = 1,
     worker: str = WORKER_ID,
     now: float | None = None,
+    item: int = 0,
 ) -> DeadLetter:
     payload, encoding = payload_text(value)
     key_text: str | None
@@ -113,6 +114,7 @@ def envelope(
         attempt=attempt,
         worker=worker,
         payload_encoding=encoding,
+        item=item,
     )
 
 

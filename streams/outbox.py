@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ class Batch:
     acks: list[Callable[[], Any]] = field(default_factory=list)
     changes: dict[DirectTable, dict[bytes, bytes | None]] = field(default_factory=dict)
     size: int = 2  # the brackets
+    events: int = 0  # observations: the capacity the batch holds until it is acknowledged
 
     def value(self) -> bytes:
         return b"[" + b",".join(self.payloads) + b"]"
@@ -84,10 +85,42 @@ class Outbox:
             batch = self.open[partition] = Batch(self.clock())
         batch.payloads.append(payload)
         batch.acks.append(on_durable)
+        batch.events += 1
         batch.size += len(payload) + 1
         for table, key, value in changes:
             batch.changes.setdefault(table, {})[key] = value
         if len(batch.payloads) >= self.max_records:
+            await self._flush(partition)
+
+    async def add_many(
+        self,
+        partition: int,
+        payloads: list[bytes],
+        on_durable: Callable[[], Any],
+        changes: Mapping[DirectTable, Mapping[bytes, bytes | None]],
+    ) -> None:
+        """Add the observations of one source message (a batch of events) and its table changes;
+        `on_durable` runs once, when all of them are on the broker."""
+        batch = self.open.get(partition)
+        size = sum(map(len, payloads)) + len(payloads)
+        if batch is not None and batch.size + size > self.max_bytes:
+            await self._flush(partition)
+            batch = None
+        if batch is None:
+            batch = self.open[partition] = Batch(self.clock())
+        # one message's observations stay in one batch (its ack waits for one delivery); a
+        # batch may so exceed max_records / max_bytes by one message's worth
+        batch.payloads.extend(payloads)
+        batch.acks.append(on_durable)
+        batch.events += len(payloads)
+        batch.size += size
+        for table, values in changes.items():
+            current = batch.changes.get(table)
+            if current is None:
+                batch.changes[table] = dict(values)
+            else:
+                current.update(values)
+        if len(batch.payloads) >= self.max_records or batch.size >= self.max_bytes:
             await self._flush(partition)
 
     async def flush_due(self) -> None:
@@ -112,7 +145,7 @@ class Outbox:
             await self._send(partition, batch)
 
     async def _send(self, partition: int, batch: Batch) -> None:
-        n = len(batch.acks)
+        n = batch.events
         await self._capacity.take(n)
 
         def durable() -> None:

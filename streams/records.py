@@ -72,6 +72,7 @@ class DeadLetter(faust.Record, serializer="json", include_metadata=False):
     attempt: int = 1
     worker: str = ""
     payload_encoding: str = "utf-8"
+    item: int = 0  # the element's index when the message was a batch (a JSON array)
 
 
 # ----------------------------------------------------------------------- the schema, once

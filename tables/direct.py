@@ -16,12 +16,13 @@ expiry sweep and the web views' `table.get` read what is written here unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from faust.types import TP
 
-from streams.runtime.store import partition_db
+from streams.runtime.store import multi_get, partition_db, write_batch
 
 
 class DirectTable:
@@ -45,6 +46,14 @@ class DirectTable:
 
     def raw(self, partition: int, key: bytes) -> bytes | None:
         return self._db(partition).get(key)
+
+    def get_many(self, partition: int, keys: Sequence[bytes]) -> list[bytes | None]:
+        """The values' bytes of `keys` (None where absent): one RocksDB multi-get."""
+        return multi_get(self._db(partition), list(keys))
+
+    def write(self, partition: int, changes: Mapping[bytes, bytes | None]) -> None:
+        """Apply a batch's changes (already serialized) in one RocksDB write batch."""
+        write_batch(self._db(partition), changes)
 
     def get(self, partition: int, key: bytes) -> Any | None:
         raw = self.raw(partition, key)

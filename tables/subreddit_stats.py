@@ -16,59 +16,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import faust
-
 from streams.app import app, settings
-
-
-class StatsDelta(faust.Record, serializer="json", include_metadata=False):
-    subreddit: str
-    observed_at: float  # the start of the minute the sums belong to
-    posts: int
-    sentiment_sum: float
-    score_velocity_sum: float
-    observations: int
-
-
-EMPTY = {"posts": 0, "sentiment_sum": 0.0, "score_velocity_sum": 0.0, "observations": 0}
-
-
-class StatsAccumulator:
-    """Sums per (subreddit, minute) between two drains. Pure; no I/O."""
-
-    def __init__(self) -> None:
-        self._sums: dict[tuple[str, float], list] = {}
-
-    def add(
-        self, subreddit: str, observed_at: float, *, new_post: bool, sentiment: float, score_velocity: float
-    ) -> None:
-        bucket = (subreddit, observed_at - observed_at % 60.0)
-        s = self._sums.get(bucket)
-        if s is None:
-            s = self._sums[bucket] = [0, 0.0, 0.0, 0]
-        if new_post:
-            s[0] += 1
-            s[1] += sentiment
-        s[2] += score_velocity
-        s[3] += 1
-
-    def drain(self) -> list[StatsDelta]:
-        sums, self._sums = self._sums, {}
-        return [
-            StatsDelta(
-                subreddit=sub,
-                observed_at=minute,
-                posts=s[0],
-                sentiment_sum=s[1],
-                score_velocity_sum=s[2],
-                observations=s[3],
-            )
-            for (sub, minute), s in sums.items()
-        ]
-
-    def __len__(self) -> int:
-        return len(self._sums)
-
+from streams.processing.stats import EMPTY, StatsDelta
 
 stats_topic = app.topic(
     # JSON keys: the windowed tables' router hashes the JSON-serialized key
@@ -101,22 +50,3 @@ hour_stats = (
     .tumbling(timedelta(hours=1), expires=timedelta(hours=48))
     .relative_to_field(StatsDelta.observed_at)  # type: ignore[arg-type]  # faust takes a timestamp too
 )
-
-
-def fold(current: dict, delta: StatsDelta) -> dict:
-    return {
-        "posts": current["posts"] + delta.posts,
-        "sentiment_sum": current["sentiment_sum"] + delta.sentiment_sum,
-        "score_velocity_sum": current["score_velocity_sum"] + delta.score_velocity_sum,
-        "observations": current["observations"] + delta.observations,
-    }
-
-
-def summary(value: dict) -> dict:
-    posts = value["posts"]
-    return {
-        "posts": posts,
-        "observations": value["observations"],
-        "mean_sentiment": (value["sentiment_sum"] / posts) if posts else None,
-        "score_velocity_sum": value["score_velocity_sum"],
-    }

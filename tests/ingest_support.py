@@ -11,7 +11,9 @@ from urllib.request import Request, urlopen
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 
+from streams.processing.messages import split_array
 from tests import harness
 
 
@@ -59,8 +61,24 @@ class Simulator(Proc):
         return self.call(f"/_sim/posts?subreddit={subreddit}")["ids"]
 
 
+def unbatch(key: bytes | None, value: bytes, partition: int, partitions: int) -> list[tuple[str, bytes]]:
+    """The (post id, snapshot JSON) records of one message: ingest's batch messages (a JSON array)
+    one per element, each checked to hash to the message's partition by its own key, as a
+    single-record message would; a single record as it is."""
+    if not value.startswith(b"["):
+        return [(key.decode() if key is not None else "", value)]
+    out = []
+    for raw in split_array(value):
+        pid = json.loads(raw)["id"]
+        everyone = list(range(partitions))
+        assert DefaultPartitioner()(pid.encode(), everyone, everyone) == partition, f"{pid} in partition {partition}"
+        out.append((pid, raw))
+    return out
+
+
 def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
-    """Every (key, value) on the topic, from the beginning to the current end."""
+    """Every (post id, snapshot) on the topic, from the beginning to the current end: batch
+    messages unpacked (`unbatch`)."""
 
     async def run() -> list[tuple[str, bytes]]:
         consumer = AIOKafkaConsumer(
@@ -83,7 +101,8 @@ def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
             while remaining:
                 batch = await consumer.getmany(*remaining, timeout_ms=1000)
                 for tp, msgs in batch.items():
-                    out.extend((m.key.decode(), m.value) for m in msgs)
+                    for m in msgs:
+                        out.extend(unbatch(m.key, m.value, m.partition, len(parts)))
                     if msgs and msgs[-1].offset + 1 >= end[tp]:
                         remaining.discard(tp)
             return out

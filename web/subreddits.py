@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from streams.app import app
-from tables.subreddit_stats import hour_stats, minute_stats, summary
+from streams.processing.stats import summary
+from tables.subreddit_stats import hour_stats, minute_stats
 from web.errors import BadRequest
 from web.params import SUBREDDIT, Query
 from web.routing import routed

@@ -59,7 +59,7 @@ async def backfill(
     from streams.backfill.progress import Checkpoint, Counts
     from streams.backfill.run import backfill_file
     from streams.commands import setup_logging, stop_event
-    from streams.ingest.producer import BufferedProducer, producer_config
+    from streams.ingest.producer import BufferedProducer
     from streams.settings import _subreddits
 
     setup_logging(settings)
@@ -77,15 +77,13 @@ async def backfill(
     producer = None
     if not dry_run:
         bootstrap = bootstrap_servers(settings.kafka_broker_url)
-        config = {**producer_config(settings, bootstrap), "client_id": f"{settings.app_id}-backfill"}
-        producer = BufferedProducer(
-            config,
-            settings.ingest_buffer_records,
-            settings.ingest_retry_base_seconds,
-            settings.ingest_retry_max_seconds,
+        producer = BufferedProducer.from_settings(
+            settings,
+            bootstrap,
             declare=lambda: ensure_topics(
                 bootstrap, [settings.topic_backfill], settings.topic_partitions, settings.topic_replication
             ),
+            client="backfill",
         )
         await producer.start()
     stop = stop_event()

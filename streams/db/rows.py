@@ -84,11 +84,6 @@ def load_json(raw: bytes | str | None) -> Any:
         raise BadObservation(f"not JSON: {exc}") from None
 
 
-def element_bytes(element: Any) -> bytes:
-    """What a dead letter keeps of one element of a batch message: the element's own JSON."""
-    return json.dumps(element).encode()
-
-
 def row_from_data(data: Any) -> ObservationRow:
     """An `Observation` already parsed from JSON → its row (structure checked as in `row_from_json`)."""
     try:
@@ -167,6 +162,7 @@ def dead_row_from_envelope(
             float(d.get("failed_at") or failed_at),
             max(1, int(d.get("attempt") or 1)),
             str(d.get("worker") or "").replace("\x00", ""),
+            max(0, int(d.get("item") or 0)),
         )
     except (ValueError, KeyError, TypeError) as exc:
         return dead_row(

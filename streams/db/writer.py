@@ -141,11 +141,11 @@ async def _isolate(
 
 
 def dead_row_for(item: Item, exc: BaseException, now: float) -> DeadRow:
-    from streams.db.rows import dead_row, element_bytes
+    from streams.db.rows import dead_row
 
     m = item.meta
-    # an element of a batch message is dead-lettered with its own JSON, not the whole batch's
-    raw = element_bytes(m["element"]) if "element" in m else m.get("raw")
+    # an element of a batch message is dead-lettered with its own bytes, not the whole batch's
+    raw = m["spans"][m["item"]] if "spans" in m else m.get("raw")
     # batch messages have no key of their own: the element's post id is its key (a replay keeps
     # the post's observations in one partition)
     key = m.get("key") or (item.row._asdict()["post_id"] if item.row is not None else None)

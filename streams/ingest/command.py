@@ -24,7 +24,7 @@ async def ingest(self) -> None:
     from streams.commands import setup_logging, stop_event
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
-    from streams.ingest.producer import BufferedProducer, producer_config
+    from streams.ingest.producer import BufferedProducer
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
 
@@ -33,11 +33,9 @@ async def ingest(self) -> None:
     if settings.ingest_metrics_port:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
     bootstrap = bootstrap_servers(settings.kafka_broker_url)
-    producer = BufferedProducer(
-        producer_config(settings, bootstrap),
-        settings.ingest_buffer_records,
-        settings.ingest_retry_base_seconds,
-        settings.ingest_retry_max_seconds,
+    producer = BufferedProducer.from_settings(
+        settings,
+        bootstrap,
         declare=lambda: ensure_topics(
             bootstrap,
             [settings.topic_posts, settings.topic_refresh],

@@ -22,6 +22,7 @@ from typing import Any
 from faust.stores import rocksdb
 from faust.types import TP
 from prometheus_client import Counter
+from rocksdict import WriteBatch
 
 log = logging.getLogger(__name__)
 DISCARDED = Counter(
@@ -34,6 +35,24 @@ DISCARDED = Counter(
 def partition_db(table: Any, partition: int) -> Any:
     """The rocksdict database of one partition of `table` (opened if it is not)."""
     return table.data._db_for_partition(partition)
+
+
+def multi_get(db: Any, keys: list[bytes]) -> list[bytes | None]:
+    """The values of `keys` in a partition's database, one RocksDB multi-get (rocksdict's
+    `get` with a list)."""
+    return db.get(keys) if keys else []
+
+
+def write_batch(db: Any, changes: Mapping[bytes, bytes | None]) -> None:
+    """Apply `changes` (None: delete) to a partition's database in one RocksDB write batch:
+    all of them or none. The batch is in raw mode, like faust's databases."""
+    batch = WriteBatch(raw_mode=True)
+    for key, value in changes.items():
+        if value is None:
+            batch.delete(key)
+        else:
+            batch.put(key, value)
+    db.write(batch)
 
 
 def open_partition_dbs(table: Any) -> dict[int, Any] | None:

@@ -1,5 +1,6 @@
-"""1,000 malformed messages among valid ones: every malformed one is in the DLQ with its
-original bytes, every valid one is processed, and the worker never restarts."""
+"""1,000 malformed messages among valid ones, and malformed elements inside batch messages
+(JSON arrays, as ingest sends them): every malformed one is in the DLQ with its own original
+bytes, every valid one is processed, and the worker never restarts."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def malformed(rnd: random.Random, i: int) -> bytes:
                 "n": i,
             }
         ).encode()
-    return json.dumps([i, "an array"]).encode()  # valid JSON, not an object
+    return json.dumps(f"a string {i}").encode()  # valid JSON, not an object
 
 
 def test_malformed_messages_go_to_the_dlq_and_valid_ones_are_processed(start_worker, worker_env):
@@ -80,3 +81,39 @@ def test_malformed_messages_go_to_the_dlq_and_valid_ones_are_processed(start_wor
     assert w.alive() and w.proc.pid == pid
     log = w.log_path.read_text()
     assert "crashed" not in log.lower() and "Traceback" not in log
+
+
+def test_bad_elements_of_a_batch_are_dead_lettered_alone_with_their_own_bytes(start_worker, worker_env):
+    w = start_worker()
+    rnd = random.Random(7)
+    script = random_posts(time.time(), 300, 0, seed=11, prefix="b")
+    firsts = list(script.firsts)
+    bad_elements = [malformed(rnd, i) for i in range(2, 200) if i % 5 != 0 and i % 5 != 1]  # valid JSON
+    # odd spacing inside the arrays: a dead letter keeps the element's exact bytes, not a re-encoding
+    spaced = b'{ "id" : "zz1",\n  "title": "t \\" ] , [ {" }'
+    bad_elements.append(spaced)
+    messages: list[tuple[str | None, bytes]] = []
+    expected_bad: list[tuple[bytes, int]] = []  # (bytes, index in its message)
+    good = iter(firsts)
+    for bad in bad_elements:
+        parts: list[bytes] = []
+        for _ in range(rnd.randint(0, 3)):
+            snap = next(good, None)
+            if snap:
+                parts.append(json.dumps(snap).encode())
+        at = rnd.randint(0, len(parts))
+        parts.insert(at, bad)
+        expected_bad.append((bad, at))
+        messages.append((None, b"[ " + b" ,\n ".join(parts) + b" ]"))
+    messages.append((None, b"[" + b",".join(json.dumps(s).encode() for s in good) + b"]"))
+    messages.append((None, b"[]"))  # an empty batch: nothing to do, acknowledged
+    produce(worker_env, worker_env["TOPIC_POSTS"], messages)
+
+    wait_exact(w, script.expected(), timeout=120)
+    records = read_all(worker_env, worker_env["TOPIC_DLQ"], timeout=60, expect=len(bad_elements))
+    letters = [DeadLetter.from_data(json.loads(r.value)) for r in records]
+    assert sorted((original_bytes(d), d.item) for d in letters) == sorted(expected_bad)
+    assert len({(d.partition, d.offset, d.item) for d in letters}) == len(bad_elements)
+    assert w.metric("redditstream_events_total", outcome="invalid") == len(bad_elements)
+    assert w.metric("redditstream_events_total", outcome="ok") == 300
+    assert w.alive()
