@@ -199,9 +199,19 @@ async def produce_events(
     rate: float | None = None,
     sent: Sent | None = None,
     stop: asyncio.Event | None = None,
+    batched: bool = False,
 ) -> Sent:
-    """Produce to TOPIC_POSTS / TOPIC_REFRESH (acks=all), as fast as possible or paced at `rate`/s."""
+    """Produce to TOPIC_POSTS / TOPIC_REFRESH (acks=all), as fast as possible or paced at `rate`/s.
+
+    `batched`: in the wire format of our ingest (streams.ingest.producer): one message per
+    partition batch, a JSON array of the snapshots hashing to that partition, as ingest's sender
+    forms them from what its buffer holds — here windows of 4,000 events for a backlog (its
+    buffer full), or of 50 ms of events when paced (its linger). Else one message per post, as
+    the seed's ingest produced them."""
     from aiokafka import AIOKafkaProducer
+
+    if batched:
+        return await _produce_batched(env, evs, rate, sent)
 
     sent = sent or Sent()
     producer = AIOKafkaProducer(
@@ -220,6 +230,44 @@ async def produce_events(
             sent.at[(snap["id"], round(snap["observed_at"] * 1000))] = time.time()
             pending.append(await producer.send(topics[kind], json.dumps(snap).encode(), key=snap["id"].encode()))
             if len(pending) >= 2000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+        sent.seconds = time.monotonic() - t0
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _produce_batched(
+    env: dict[str, str], evs: list[tuple[str, dict]], rate: float | None, sent: Sent | None
+) -> Sent:
+    from aiokafka import AIOKafkaProducer
+
+    from streams.ingest.producer import Record, batches_of, message_value
+
+    sent = sent or Sent()
+    producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", enable_idempotence=True)
+    await producer.start()
+    topics = {"new": env["TOPIC_POSTS"], "refresh": env["TOPIC_REFRESH"]}
+    parts = {t: sorted(await producer.partitions_for(t)) for t in topics.values()}
+    window = max(1, int(rate * 0.05)) if rate else 4000
+    try:
+        pending = []
+        t0 = time.monotonic()
+        for w in range(0, len(evs), window):
+            if rate:
+                wait = t0 + (w + window) / rate - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            records = []
+            for kind, snap in evs[w : w + window]:
+                sent.at[(snap["id"], round(snap["observed_at"] * 1000))] = time.time()
+                records.append(Record(topics[kind], snap["id"], json.dumps(snap).encode()))
+            for topic, partition, batch in batches_of(records, parts, 500, 64 * 1024 - 128):
+                value = message_value(batch)
+                pending.append(await producer.send(topic, value, key=batch[0].key.encode(), partition=partition))
+            if len(pending) >= 200:
                 await asyncio.gather(*pending)
                 pending.clear()
         await asyncio.gather(*pending)
