@@ -49,11 +49,13 @@ demo: up
 test: up lint
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
-# ruff (rules in pyproject.toml) on the whole tree, formatting checked, mypy on the domain packages
+# ruff (rules in pyproject.toml) on the whole tree, formatting checked, mypy on the domain packages,
+# the layer contracts (import-linter, [tool.importlinter] in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -10,19 +10,17 @@ from __future__ import annotations
 import asyncio
 import time
 
-from prometheus_client import Counter
-
-from agents.sink import SINK_BUFFERED, SINK_RETRIES, WORKER
+from agents.sink import WORKER
 from streams.app import app, settings
 from streams.db.batcher import Batcher
 from streams.db.pool import sink_pool
 from streams.db.rows import dead_row_from_envelope
 from streams.db.writer import write_dead
+from streams.metrics import DLQ_PERSISTED, SINK_BUFFERED, SINK_RETRIES
 from streams.retry import Backoff
 from streams.topics import dlq_topic
 
 pool = sink_pool(settings)
-DLQ_PERSISTED = Counter("redditstream_dlq_persisted_total", "Dead letters stored in dlq_events")
 
 
 async def write(rows) -> int:

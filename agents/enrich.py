@@ -5,11 +5,11 @@ A source message is a JSON array of snapshots (ingest and the backfill send one 
 batch) or one snapshot (any other producer). One pass per message: decode every element, enrich
 the valid ones together against the partition's RocksDB tables (one multi-get, one write batch
 per table: tables.direct), hand the observations and the table changes to the partition's
-outbox batch (streams.outbox), the entries to the Redis mirror, the sums to the per-subreddit
+outbox batch (streams.checkpoint), the entries to the Redis mirror, the sums to the per-subreddit
 stats. An element that cannot be decoded, or whose enrichment raises, becomes a dead letter
 with its own exact bytes and its index; the rest of the message is processed. The agents ack
 by hand: a message is acknowledged once its observations' batch, its table changes and its
-dead letters are on the broker (streams.outbox, streams.delivery) — never before.
+dead letters are on the broker (streams.checkpoint.commit) — never before.
 
 VADER runs only for a post without a cached score: the post's sentiment travels in its
 velocity entry, and the sentiment table is read only for the posts without one.
@@ -24,23 +24,21 @@ import os
 import time
 from typing import NoReturn
 
-from prometheus_client import Counter, Histogram
-
 from streams import deadletter
 from streams.analytics import trending
 from streams.app import app, settings
-from streams.delivery import Countdown, DurableSender
-from streams.outbox import Outbox
+from streams.checkpoint.changelog import ChangelogSender
+from streams.checkpoint.delivery import Countdown, DurableSender
+from streams.checkpoint.outbox import Outbox
+from streams.metrics import DEAD_LETTERS, EVENTS, PROCESS_SECONDS
 from streams.processing import messages
 from streams.processing.enrich import EnrichConfig, Enriched, Enricher
 from streams.records import InvalidMessage, snapshot_fields
 from streams.retry import Backoff
 from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
-from tables.changelog import ChangelogSender
-from tables.direct import DirectTable
 from tables.mirror_service import mirror
-from tables.state import VELOCITY_TTL_S, sentiment_table, velocity_table
+from tables.state import SENTIMENT, VELOCITY, VELOCITY_TTL_S
 from tables.subreddit_stats import stats_topic
 
 log = logging.getLogger(__name__)
@@ -48,21 +46,7 @@ RETRY = Backoff(base=0.5, cap=10.0)  # processing paused by an environmental fai
 # RocksDB turns a database read-only after a failed write (a full disk), until it is reopened:
 # retrying longer than this cannot succeed, the worker stops and its restart reopens the stores
 ENVIRONMENT_RETRY_SECONDS = 30.0
-EVENTS = Counter("redditstream_events_total", "Events (posts) consumed, by topic and outcome", ["topic", "outcome"])
-DEAD_LETTERS = Counter(
-    "redditstream_dead_letters_total",
-    "Dead letters published, by source topic and error type",
-    ["source_topic", "error_type"],
-)
-PROCESS_SECONDS = Histogram(
-    "redditstream_process_seconds",
-    "Time to enrich one source message (a batch of events, or one)",
-    ["topic"],
-    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0),
-)
 TRENDING = trending.TrendingConfig.from_settings(settings)
-VELOCITY = DirectTable(velocity_table)
-SENTIMENT = DirectTable(sentiment_table)
 ENRICHER = Enricher(EnrichConfig(TRENDING, settings.sentiment_selftext_chars, VELOCITY_TTL_S), VELOCITY, SENTIMENT)
 TABLES = {Enricher.VELOCITY: VELOCITY, Enricher.SENTIMENT: SENTIMENT}
 stats = ENRICHER.stats

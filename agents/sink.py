@@ -17,28 +17,15 @@ import os
 import socket
 import time
 
-from prometheus_client import Counter, Gauge, Histogram
-
 from streams.app import app, settings
 from streams.db.batcher import Batcher
 from streams.db.pool import sink_pool
 from streams.db.writer import write_batch
+from streams.metrics import SINK_BUFFERED, SINK_FLUSH_SECONDS, SINK_RETRIES, SINK_ROWS
 from streams.processing.sink import items_for
 from streams.retry import Backoff
 
 log = logging.getLogger(__name__)
-SINK_ROWS = Counter(
-    "redditstream_sink_rows_total",
-    "Observations committed by the sink, by outcome (written | dead_letter)",
-    ["outcome"],
-)
-SINK_FLUSH_SECONDS = Histogram(
-    "redditstream_sink_flush_seconds",
-    "Time to commit one sink batch (including retries)",
-    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0),
-)
-SINK_RETRIES = Counter("redditstream_sink_retries_total", "Failed database writes that are being retried", ["agent"])
-SINK_BUFFERED = Gauge("redditstream_sink_buffered", "Events buffered by a sink, not yet committed", ["agent"])
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 # A raw view of the observations topic (streams.topics.observations_topic carries the same

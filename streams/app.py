@@ -13,7 +13,6 @@ from streams import logs
 from streams.runtime.application import App
 from streams.runtime.versions import require_verified
 from streams.settings import advertised_host, data_dir, load_or_exit
-from web import middleware
 
 require_verified()
 settings = load_or_exit()
@@ -24,6 +23,8 @@ settings = load_or_exit()
 # (bench/processing_bench.py, side by side). Objects without reference cycles are freed at once
 # either way; only cyclic garbage waits a little longer.
 gc.set_threshold(20_000, 20, 20)
+
+COMMANDS = ("streams.ingest.command", "streams.backfill.command", "streams.simulator.command")
 
 
 def cors_options(origins: tuple[str, ...]) -> dict:
@@ -44,7 +45,9 @@ app = App(
     # faust's RocksDB store that restores a partition ahead of its changelog (streams.runtime.store)
     store="redditstream://",
     datadir=data_dir(settings.data_dir),
-    autodiscover=["agents", "tables", "web"],
+    # the wiring: the agents, tables, views and the app's commands (`faust -A streams ingest`,
+    # `simulate`, `backfill`; they import what they need lazily, so a worker does not load it)
+    autodiscover=["agents", "tables", "web", *COMMANDS],
     origin="streams",
     topic_partitions=settings.topic_partitions,
     topic_replication_factor=settings.topic_replication,
@@ -69,12 +72,5 @@ app = App(
     web_tables_enabled=False,
     web_router_enabled=False,
     web_cors_options=cors_options(settings.cors_origins),
-    web_application_options={"middlewares": [middleware.observe]},
     logging_config=logs.dict_config(settings.log_level, settings.log_format),
 )
-
-# App commands: `faust -A streams ingest`, `simulate`, `backfill` (they import what they need
-# lazily, so a worker does not load it).
-from streams.backfill import command as _backfill_command  # noqa: E402,F401
-from streams.ingest import command as _ingest_command  # noqa: E402,F401
-from streams.simulator import command as _simulate_command  # noqa: E402,F401

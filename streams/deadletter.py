@@ -3,7 +3,7 @@
 The envelope keeps the original bytes (as text when they are valid UTF-8, else base64), the
 source coordinates and the error. Publishing does not stop the stream for the broker's ack:
 the failed event is acknowledged once its dead letter is on the broker, and a failed send is
-retried with backoff until it succeeds (streams.delivery).
+retried with backoff until it succeeds (streams.checkpoint.delivery).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from streams.delivery import DurableSender
+from streams.checkpoint.delivery import DurableSender
 from streams.records import DeadLetter, encode
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def envelope(
 async def publish(sender: DurableSender, dl: DeadLetter, on_durable: Callable[[], Any]) -> None:
     """Hand `dl` to the producer; `on_durable` (the failed event's ack) runs once the broker has it.
 
-    A failed send is retried until it succeeds (streams.delivery), so the failed event is never
+    A failed send is retried until it succeeds (streams.checkpoint.delivery), so the failed event is never
     acknowledged past before its dead letter is durable."""
     await sender.send(
         encode(dl),

@@ -4,8 +4,8 @@ faust's own path for `table[key] = value` costs, per write, its JSON registry, a
 a `FutureMessage` through the producer buffer, one `producer.send` and one RocksDB write of
 the persisted offset when the broker acknowledges it — most of an event's CPU at a few
 thousand events/s. Here the agents write the serialized value to the partition's RocksDB
-database themselves and hand the changelog record to the outbox (streams.outbox), which
-produces a partition's changelog records in bulk (tables.changelog) and acknowledges the
+database themselves and hand the changelog record to the outbox (streams.checkpoint), which
+produces a partition's changelog records in bulk (streams.checkpoint.changelog) and acknowledges the
 events only once they are on the broker.
 
 The bytes are exactly faust's: the key as the raw post id (the tables' `key_type=bytes`),

@@ -6,6 +6,7 @@ import time
 
 from streams.analytics.velocity import VelocityState, is_expired
 from streams.app import app, settings
+from tables.direct import DirectTable
 from tables.expiry import changelog_config, sweep
 
 VELOCITY_TTL_S = settings.velocity_ttl_hours * 3600.0
@@ -33,6 +34,12 @@ sentiment_table = app.Table(
     extra_topic_configs=changelog_config(SENTIMENT_TTL_S),
     help="VADER compound per post, computed once.",
 )
+
+
+# the enrichment's fast path to them (tables.direct): multi-gets and write batches straight to
+# the partitions' RocksDB databases
+VELOCITY = DirectTable(velocity_table)
+SENTIMENT = DirectTable(sentiment_table)
 
 
 @app.timer(interval=300.0)

@@ -70,8 +70,7 @@ async def vendor(web, request, name: str):
 def totals() -> dict[str, float]:
     """This worker's counters, read in-process from the prometheus counters themselves (not the
     whole registry: its collectors read the consumer and the pools)."""
-    from agents.enrich import DEAD_LETTERS, EVENTS
-    from agents.sink import SINK_ROWS
+    from streams.metrics import DEAD_LETTERS, EVENTS, SINK_ROWS
 
     out = {"events": 0.0, "dead_letters": 0.0, "rows": 0.0}
     for key, counter in (("events", EVENTS), ("dead_letters", DEAD_LETTERS), ("rows", SINK_ROWS)):

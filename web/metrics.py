@@ -61,8 +61,8 @@ class WorkerCollector:
             ):
                 pools.add_metric([name, state], value)
         try:
-            from agents.enrich import VELOCITY
             from streams.app import settings
+            from tables.state import VELOCITY
 
             for tp in sorted(consumer.assignment()):
                 if tp.topic == settings.topic_posts:

@@ -8,10 +8,16 @@ and chosen with faust's `web="redditstream://"` setting (streams/app.py).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from faust.web.drivers.aiohttp import Web as AiohttpWeb
+
+from web import middleware
 
 
 class Web(AiohttpWeb):
     production_blueprints: ClassVar[list] = []
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.web_app.middlewares.append(middleware.observe)  # request metrics and logs (web/middleware.py)

@@ -30,5 +30,5 @@ class App(faust.App):
 
 def kafka_producer(app: faust.App) -> Any:
     """The aiokafka producer under faust's (started with the app): for record batches
-    (`create_batch`/`send_batch`, tables.changelog), which faust's producer does not offer."""
+    (`create_batch`/`send_batch`, streams.checkpoint.changelog), which faust's producer does not offer."""
     return app.producer._ensure_producer()  # type: ignore[attr-defined]  # the aiokafka driver's

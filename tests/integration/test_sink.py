@@ -57,7 +57,7 @@ def test_constraint_violation_is_dead_lettered_rest_committed(start_worker, work
 
 
 def test_a_batch_message_is_written_row_by_row_and_its_bad_elements_dead_lettered(start_worker, worker_env, database):
-    """The enrich agents send observations as JSON arrays (streams.outbox): each element is a row;
+    """The enrich agents send observations as JSON arrays (streams.checkpoint): each element is a row;
     an element that is not an Observation, or that PostgreSQL rejects, is a dead letter of its own
     (its JSON, its index as `item`) and the rest of the batch is committed."""
     start_worker(DATABASE_URL=database)

@@ -1,7 +1,7 @@
-"""tables.changelog.ChangelogSender: a partition's table changes in bulk, acked once on the
+"""streams.checkpoint.changelog.ChangelogSender: a partition's table changes in bulk, acked once on the
 broker, re-sent with the keys' current values when a batch fails."""
 
-from tables.changelog import ChangelogSender
+from streams.checkpoint.changelog import ChangelogSender
 from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle
 
 

@@ -1,13 +1,13 @@
-"""streams.delivery.DurableSender and streams.outbox.Outbox: ack only what the broker has,
+"""streams.checkpoint: DurableSender, Outbox and commit: ack only what the broker has,
 retry failures, apply backpressure, batch per partition."""
 
 import asyncio
 import json
 
-from streams.delivery import DurableSender
-from streams.outbox import Outbox
+from streams.checkpoint.changelog import ChangelogSender
+from streams.checkpoint.delivery import DurableSender
+from streams.checkpoint.outbox import Outbox
 from streams.runtime.fetch_loop import run_eagerly
-from tables.changelog import ChangelogSender
 from tests.unit.fakes import FakeProducer, FakeTable, no_sleep, settle
 
 

@@ -1,6 +1,6 @@
 """A table partition's changelog records produced in bulk: one aiokafka record batch per flush.
 
-`send` takes what a batch of events changed in one partition of a `DirectTable` (key → the
+`send` takes what a batch of events changed in one partition of a `ChangelogTable` (key → the
 value's bytes, the last write of each key) and produces it with aiokafka's batch API
 (`create_batch` / `send_batch`): a few microseconds a record instead of faust's per-record
 `send_soon`. `on_durable` runs once every record is on the broker; the local store's
@@ -19,13 +19,27 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from streams.delivery import Countdown
+from streams.checkpoint.delivery import Countdown
 from streams.retry import Backoff
-from tables.direct import DirectTable
 
 log = logging.getLogger(__name__)
+
+
+class ChangelogTable(Protocol):
+    """What the sender needs of a table (tables.direct.ChangelogTable): its changelog topic, the
+    current value of a key in a partition's store, and where to record what the store holds."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    def raw(self, partition: int, key: bytes) -> bytes | None: ...
+
+    def persisted(self, partition: int, offset: int) -> None: ...
 
 
 class ChangelogSender:
@@ -43,13 +57,17 @@ class ChangelogSender:
         self._retries: set[asyncio.Task] = set()
 
     async def send(
-        self, table: DirectTable, partition: int, changes: Mapping[bytes, bytes | None], on_durable: Callable[[], Any]
+        self,
+        table: ChangelogTable,
+        partition: int,
+        changes: Mapping[bytes, bytes | None],
+        on_durable: Callable[[], Any],
     ) -> None:
         await self._send(table, partition, changes, on_durable, 0)
 
     async def _send(
         self,
-        table: DirectTable,
+        table: ChangelogTable,
         partition: int,
         changes: Mapping[bytes, bytes | None],
         on_durable: Callable[[], Any],
@@ -92,7 +110,7 @@ class ChangelogSender:
 
     def _retry(
         self,
-        table: DirectTable,
+        table: ChangelogTable,
         partition: int,
         keys: list[bytes],
         exc: BaseException,

@@ -1,34 +1,29 @@
-"""What the enrich agents send, batched per source partition: observations and table changelogs.
+"""The open batch of each source partition: its observations, its table changes, its acks.
 
 One message per observation costs the producer a record and the sink a full trip through
 faust's consumer and stream for every event; one changelog record per table write through
-faust's `send_soon` costs more still. Instead each event's observation JSON and its table
-changes are added to the open batch of its source partition. A batch goes out once it holds
-`max_records` observations or `max_bytes`, or is `max_delay` seconds old (a task calls
-`flush_due`):
-- its observations as one message, a JSON array of `Observation`s, to the same partition
-  number of the observations topic (so a post's observations stay in order);
-- its table changes (the last value of each key, already in the partition's RocksDB database,
-  tables.direct) to the same partition of each table's changelog, in bulk (tables.changelog).
-The batch's events are acknowledged once all of that is on the broker (streams.delivery), so
-faust never commits past an observation or a state change that could still be lost. At most
-`max_in_flight` events wait on deliveries; beyond that a flush waits (backpressure). The
-batches of one partition go out in order, one flush at a time.
+faust's `send_soon` costs more still. Instead each source message's observations and table
+changes join the open batch of its partition. A batch closes once it holds `max_records`
+observations or `max_bytes`, or is `max_delay` seconds old (a task calls `flush_due`), and
+`commit` (streams.checkpoint.commit) makes it durable and acknowledges it. At most
+`max_in_flight` events wait in commits; beyond that closing a batch waits (backpressure).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.delivery import Capacity, Countdown, DurableSender
-from tables.changelog import ChangelogSender
-from tables.direct import DirectTable
+from streams.checkpoint.changelog import ChangelogSender, ChangelogTable
+from streams.checkpoint.commit import commit
+from streams.checkpoint.delivery import Capacity, DurableSender
 
-Change = tuple[DirectTable, bytes, bytes | None]  # table, key, value bytes (None: deleted)
+log = logging.getLogger(__name__)
+Change = tuple[ChangelogTable, bytes, bytes | None]  # table, key, value bytes (None: deleted)
 
 
 @dataclass
@@ -36,7 +31,7 @@ class Batch:
     started: float
     payloads: list[bytes] = field(default_factory=list)
     acks: list[Callable[[], Any]] = field(default_factory=list)
-    changes: dict[DirectTable, dict[bytes, bytes | None]] = field(default_factory=dict)
+    changes: dict[ChangelogTable, dict[bytes, bytes | None]] = field(default_factory=dict)
     size: int = 2  # the brackets
     events: int = 0  # observations: the capacity the batch holds until it is acknowledged
 
@@ -65,6 +60,7 @@ class Outbox:
         self.open: dict[int, Batch] = {}
         self._capacity = Capacity(max_in_flight)  # events of flushed batches not yet acknowledged
         self._locks: dict[int, asyncio.Lock] = {}
+        self._commits: set[asyncio.Task] = set()
 
     def __len__(self) -> int:
         return sum(len(b.payloads) for b in self.open.values())
@@ -97,7 +93,7 @@ class Outbox:
         partition: int,
         payloads: list[bytes],
         on_durable: Callable[[], Any],
-        changes: Mapping[DirectTable, Mapping[bytes, bytes | None]],
+        changes: Mapping[ChangelogTable, Mapping[bytes, bytes | None]],
     ) -> None:
         """Add the observations of one source message (a batch of events) and its table changes;
         `on_durable` runs once, when all of them are on the broker."""
@@ -132,34 +128,34 @@ class Outbox:
         for partition in list(self.open):
             await self._flush(partition)
 
+    def lock(self, partition: int) -> asyncio.Lock:
+        """The lock that keeps a partition's commits producing in the order their batches closed."""
+        lock = self._locks.get(partition)
+        if lock is None:
+            lock = self._locks[partition] = asyncio.Lock()
+        return lock
+
+    async def take(self, events: int) -> None:
+        """Wait for room, then count `events` of a closed batch in flight."""
+        await self._capacity.take(events)
+
+    def release(self, events: int) -> None:
+        """`events` of a committed batch are acknowledged: they leave the in-flight count."""
+        self._capacity.release(events)
+
     async def _flush(self, partition: int) -> None:
         batch = self.open.pop(partition, None)
         if batch is None or not batch.payloads:
             return
-        # A partition's batches go out strictly in the order they were closed: two of them
-        # reordered would leave the older value of a key last in the changelog.
-        lock = self._locks.get(partition)
-        if lock is None:
-            lock = self._locks[partition] = asyncio.Lock()
-        async with lock:
-            await self._send(partition, batch)
+        # tasks start in the order they are created, and the partition's lock is FIFO: the
+        # commits of one partition take room and produce in the order their batches closed
+        admitted = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(commit(self, partition, batch, admitted))
+        self._commits.add(task)
+        task.add_done_callback(self._committed)
+        await admitted  # backpressure: the closing agent waits for room
 
-    async def _send(self, partition: int, batch: Batch) -> None:
-        n = batch.events
-        await self._capacity.take(n)
-
-        def durable() -> None:
-            self._capacity.release(n)
-            for ack in batch.acks:
-                ack()
-
-        done = Countdown(1 + len(batch.changes), durable)
-        for table, changes in batch.changes.items():
-            await self.changelog.send(table, partition, changes, done)
-        await self.sender.send(
-            batch.value(),
-            partition=partition,
-            on_durable=done,
-            weight=n,
-            label=f"batch of {n} for partition {partition}",
-        )
+    def _committed(self, task: asyncio.Task) -> None:
+        self._commits.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("commit failed", exc_info=task.exception())

@@ -4,7 +4,7 @@ An agent with manual acks hands a record to `DurableSender.send` together with `
 (the acks of the events it came from) and moves on; `on_durable` runs once the broker has
 acknowledged the record. A delivery that fails is re-sent with backoff until it succeeds and
 its events stay unacknowledged meanwhile, so faust never commits past a record that is not
-durable (docs/design.md §9). At most `max_pending` events wait on deliveries: beyond that `send`
+durable (docs/design.md §10). At most `max_pending` events wait on deliveries: beyond that `send`
 waits, which stops the agent (backpressure) instead of piling records up in memory.
 """
 
