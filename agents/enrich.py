@@ -58,7 +58,7 @@ PROCESS_SECONDS = Histogram(
     ["topic"],
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0),
 )
-TRENDING = trending.TrendingConfig.from_settings(settings)
+TRENDING = settings.trending
 VELOCITY = DirectTable(velocity_table)
 SENTIMENT = DirectTable(sentiment_table)
 stats = StatsAccumulator()

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 
 from streams.ingest.metrics import BUFFERED
 from streams.retry import Backoff
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Record:
     attempts: int = 0
 
 
-def producer_config(settings, bootstrap: str) -> dict:
+def producer_config(settings: Settings, bootstrap: str) -> dict:
     return {
         "bootstrap_servers": bootstrap,
         "client_id": f"{settings.app_id}-ingest",
