@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from streams.analytics.trending import TrendingConfig
+from streams.simulator.config import WorldConfig
 
 
 class SettingsError(ValueError):
@@ -278,25 +279,8 @@ class Settings(BaseSettings):
         (),
         description="Subreddits the simulator serves (comma-separated; empty = `SUBREDDITS`); others answer 404.",
     )
-    simulator_seed: int = Field(42, ge=0, description="Seed of the synthetic posts: same seed, same posts.")
-    simulator_history_posts: int = Field(
-        150, ge=0, le=100_000, description="Posts each subreddit already has when the simulator starts."
-    )
-    simulator_posts_per_hour: float = Field(
-        60.0, gt=0, le=1e6, description="New posts per subreddit per simulated hour."
-    )
-    simulator_speed: float = Field(
-        1.0,
-        ge=0,
-        le=1e6,
-        description="Simulated seconds per real second (0 freezes the clocks; `/_sim/advance` moves them).",
-    )
-    simulator_ratelimit_budget: int = Field(
-        1000, ge=1, description="Requests per rate-limit window the simulator allows (then 429)."
-    )
-    simulator_ratelimit_window: float = Field(
-        600.0, gt=0, le=86400, description="Seconds of the simulator's rate-limit window."
-    )
+    # the simulated world (streams/simulator/config.py): SIMULATOR_<FIELD>
+    simulator: WorldConfig = WorldConfig()  # immutable: one default shared
     # topics
     topic_posts: Topic = Field("reddit.posts", description="Topic of first observations.")
     topic_refresh: Topic = Field("reddit.refresh", description="Topic of later observations.")

@@ -4,6 +4,7 @@ import pytest
 
 from streams.analytics.trending import TrendingConfig
 from streams.settings import Settings, SettingsError, documented, markdown_table
+from streams.simulator.config import WorldConfig
 
 
 def test_defaults_are_valid():
@@ -85,6 +86,8 @@ def test_settings_are_immutable():
         ("TRENDING_VELOCITY_HIGH", "0", "must be above 0"),
         ("TRENDING_SENTIMENT_HIGH", "inf", "not a finite number"),
         ("CORS_ORIGINS", "ftp://x", "not an origin"),
+        ("SIMULATOR_SPEED", "-1", "below the minimum 0"),
+        ("SIMULATOR_RATELIMIT_BUDGET", "many", "not an integer"),
     ],
 )
 def test_bad_values_name_the_variable(name, value, fragment):
@@ -174,6 +177,15 @@ def test_the_trending_group_reads_its_variables():
     assert s.trending.velocity_high == 20 and s.trending.threshold == 0.7
     assert (s.trending.weight_velocity, s.trending.weight_comments, s.trending.weight_sentiment) == (0.5, 0.4, 0.1)
     assert s.refresh_trending_factor == 0.5  # REFRESH_TRENDING_* is not the group's
+
+
+def test_the_simulator_group_reads_its_variables():
+    s = Settings.from_mapping(
+        {"SIMULATOR_SEED": "7", "SIMULATOR_RATELIMIT_BUDGET": "5", "SIMULATOR_SPEED": "0", "SIMULATOR_PORT": "9001"}
+    )
+    assert isinstance(s.simulator, WorldConfig)
+    assert (s.simulator.seed, s.simulator.ratelimit_budget, s.simulator.speed) == (7, 5, 0.0)
+    assert s.simulator.history_posts == 150 and s.simulator_port == 9001 and s.simulator_host == "127.0.0.1"
 
 
 def _readme_settings_table(readme: str, header: str) -> str:
