@@ -457,10 +457,13 @@ def _number(v: Any) -> str:
 def _refusal(err: ErrorDetails) -> SettingsError:
     """pydantic's error, as the one line that names the variable and says what is wrong."""
     ctx = err.get("ctx") or {}
-    loc = [str(part) for part in err["loc"]][:2]
-    if "field" in ctx:  # a group's check across its fields names the one it reports
-        loc = [*loc, str(ctx["field"])]
-    name = "_".join(loc).upper()
+    # where the error is (a check across fields adds the one it reports), cut to a variable's name
+    parts = [str(part) for part in err["loc"]] + ([str(ctx["field"])] if "field" in ctx else [])
+    names = {name for name, _ in _fields(Settings)}
+    name = next(
+        (n for n in ("_".join(parts[:k]).upper() for k in range(len(parts), 0, -1)) if n in names),
+        "_".join(parts).upper(),
+    )
     raw = err["input"]
     kind = err["type"]
     if kind in ("int_parsing", "int_from_float", "int_type"):
@@ -481,9 +484,7 @@ def _refusal(err: ErrorDetails) -> SettingsError:
         problem = f"{raw} is above the maximum {_number(ctx['le'])}"
     elif kind == "value_error":  # a domain format's parser (above): its own words
         problem = str(ctx["error"])
-    elif "field" in ctx:  # a check across fields: its own words
-        problem = err["msg"]
-    else:
+    else:  # a check across fields, or pydantic's own words
         problem = err["msg"]
     return SettingsError(name, problem)
 
