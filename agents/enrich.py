@@ -25,7 +25,6 @@ import time
 from typing import NoReturn
 
 from streams import deadletter
-from streams.analytics import trending
 from streams.app import app, settings
 from streams.checkpoint.changelog import ChangelogSender
 from streams.checkpoint.delivery import Countdown, DurableSender
@@ -46,8 +45,9 @@ RETRY = Backoff(base=0.5, cap=10.0)  # processing paused by an environmental fai
 # RocksDB turns a database read-only after a failed write (a full disk), until it is reopened:
 # retrying longer than this cannot succeed, the worker stops and its restart reopens the stores
 ENVIRONMENT_RETRY_SECONDS = 30.0
-TRENDING = trending.TrendingConfig.from_settings(settings)
-ENRICHER = Enricher(EnrichConfig(TRENDING, settings.sentiment_selftext_chars, VELOCITY_TTL_S), VELOCITY, SENTIMENT)
+ENRICHER = Enricher(
+    EnrichConfig(settings.trending, settings.sentiment_selftext_chars, VELOCITY_TTL_S), VELOCITY, SENTIMENT
+)
 TABLES = {Enricher.VELOCITY: VELOCITY, Enricher.SENTIMENT: SENTIMENT}
 stats = ENRICHER.stats
 outbox = Outbox(

@@ -33,6 +33,7 @@ from streams.ingest.reddit import RedditClient, open_reddit
 from streams.records import encode
 from streams.settings import Settings, environment
 from streams.simulator import data
+from streams.simulator.config import WorldConfig
 from streams.simulator.server import World, serve
 
 N_POSTS = int(os.environ.get("BENCH_POSTS", "1000"))
@@ -49,7 +50,7 @@ def free_port() -> int:
 
 async def refresh_cost() -> None:
     port = free_port()
-    world = World(subreddits=("bench",), history_posts=N_POSTS, speed=0.0, budget=10**9)
+    world = World(("bench",), WorldConfig(history_posts=N_POSTS, speed=0.0, ratelimit_budget=10**9))
     runner = await serve(world, "127.0.0.1", port)
     env = {**environment(), "REDDIT_API_URL": f"http://127.0.0.1:{port}", "SUBREDDITS": "bench"}
     client = RedditClient(open_reddit(Settings.from_mapping(env), Budget()))

@@ -15,7 +15,7 @@ if config.config_file_name is not None:
 
 
 def sqlalchemy_url() -> str:
-    url = config.attributes.get("database_url") or load_or_exit().database_url
+    url = config.attributes.get("database_url") or load_or_exit().database_url.get_secret_value()
     scheme, rest = url.split("://", 1)
     return f"postgresql+psycopg://{rest}"
 

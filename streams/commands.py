@@ -12,9 +12,10 @@ import logging.config
 import signal
 
 from streams import logs
+from streams.settings import Settings
 
 
-def setup_logging(settings) -> None:
+def setup_logging(settings: Settings) -> None:
     logging.config.dictConfig(logs.dict_config(settings.log_level, settings.log_format))
 
 

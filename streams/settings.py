@@ -1,10 +1,13 @@
 """Every setting, read from the environment (and optional `.env` files), validated once.
 
 Precedence: the process environment, then `.env.local` (written by `make up`), then `.env`.
-A bad value raises :class:`SettingsError`, whose message names the variable and the problem;
+The settings are pydantic-settings models: each field has its type, bounds, default and
+documentation, and its environment variable is its name in capitals (a group's fields are
+prefixed with the group's name: `trending.threshold` is `TRENDING_THRESHOLD`). A bad value raises
+:class:`SettingsError`, whose one-line message names the variable and the problem;
 `streams.app` turns it into a one-line exit at start-up.
 
-The table in README.md ("Configuration") is generated from ``SPECS`` below
+The table in README.md ("Configuration") is generated from the models
 (`python -m streams.settings --markdown`), so it cannot drift from the code.
 """
 
@@ -13,76 +16,32 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from streams.analytics.trending import TrendingConfig
+from streams.simulator.config import WorldConfig
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
 
     def __init__(self, name: str, problem: str) -> None:
+        problem = " ".join(problem.split())  # one line, whatever the value held
         super().__init__(f"invalid setting {name}: {problem}")
         self.name = name
         self.problem = problem
 
 
-# ---------------------------------------------------------------- parsers (pure)
-
-
-def _int(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        try:
-            value = int(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not an integer") from None
-        if lo is not None and value < lo:
-            raise ValueError(f"{value} is below the minimum {lo}")
-        if hi is not None and value > hi:
-            raise ValueError(f"{value} is above the maximum {hi}")
-        return value
-
-    return parse
-
-
-def _float(lo: float | None = None, hi: float | None = None, *, strict_lo: bool = False) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise ValueError(f"{raw!r} is not a number") from None
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"{raw!r} is not a finite number")
-        if lo is not None and (value <= lo if strict_lo else value < lo):
-            raise ValueError(f"{value:g} must be {'above' if strict_lo else 'at least'} {lo:g}")
-        if hi is not None and value > hi:
-            raise ValueError(f"{value:g} is above the maximum {hi:g}")
-        return value
-
-    return parse
-
-
-def _bool(raw: str) -> bool:
-    v = raw.strip().lower()
-    if v in ("1", "true", "yes", "on"):
-        return True
-    if v in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{raw!r} is not a boolean (use true/false)")
-
-
-def _choice(*options: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        v = raw.strip().lower()
-        if v not in options:
-            raise ValueError(f"{raw!r} is not one of {', '.join(options)}")
-        return v
-
-    return parse
+# ---------------------------------------------------------------- the domain formats (pure)
 
 
 def _url(*schemes: str, optional: bool = False) -> Callable[[str], str]:
@@ -159,10 +118,6 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
-def _str(raw: str) -> str:
-    return raw.strip()
-
-
 def _tiers(raw: str) -> tuple[tuple[float, float], ...]:
     """`1:120,6:600,24:1800`: posts younger than 1 h every 120 s, < 6 h every 600 s, …"""
     tiers = []
@@ -184,403 +139,387 @@ def _tiers(raw: str) -> tuple[tuple[float, float], ...]:
 # ---------------------------------------------------------------- the settings
 
 
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    default: str
-    parse: Callable[[str], Any]
-    doc: str
-    secret: bool = False
+def _from_text(parse: Callable[[str], Any]) -> BeforeValidator:
+    """A domain format's parser applied to a value read from the environment (a typed value,
+    as a default or a keyword argument, is validated by its type alone)."""
+    return BeforeValidator(lambda v: parse(v) if isinstance(v, str) else v)
 
 
-SPECS: tuple[Spec, ...] = (
+def _lower(v: Any) -> Any:
+    return v.strip().lower() if isinstance(v, str) else v
+
+
+Brokers = Annotated[str, _from_text(_brokers)]
+Topic = Annotated[str, _from_text(_topic)]
+Subreddits = Annotated[tuple[str, ...], _from_text(_subreddits)]
+PostgresUrl = Annotated[SecretStr, _from_text(_url("postgresql", "postgres"))]
+RedisUrl = Annotated[SecretStr, _from_text(_url("redis", "rediss", "unix"))]
+Compression = Annotated[Literal["none", "gzip", "snappy", "lz4", "zstd"], BeforeValidator(_lower)]
+Acks = Annotated[Literal["all", "1", "0"], BeforeValidator(_lower)]
+LogLevel = Annotated[Literal["debug", "info", "warning", "error"], BeforeValidator(_lower)]
+LogFormat = Annotated[Literal["text", "json"], BeforeValidator(_lower)]
+
+
+class Settings(BaseSettings):
+    """Every setting: `settings.<name>` is the value of the variable `<NAME>`, typed."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        allow_inf_nan=False,  # NaN and ±inf are no bound, no interval
+        str_strip_whitespace=True,
+        enable_decoding=False,  # lists are comma-separated (the domain formats above), not JSON
+        env_nested_delimiter="_",  # a group's fields: TRENDING_THRESHOLD is trending.threshold
+        env_nested_max_split=1,
+    )
+
     # services
-    Spec(
-        "KAFKA_BROKER_URL",
+    kafka_broker_url: Brokers = Field(
         "kafka://127.0.0.1:9092",
-        _brokers,
-        "Kafka bootstrap servers (`kafka://h1:9092;h2:9092` or `h1:9092,h2:9092`).",
-    ),
-    Spec(
-        "DATABASE_URL",
-        "postgresql://postgres@127.0.0.1:5432/redditstream",
-        _url("postgresql", "postgres"),
-        "PostgreSQL / TimescaleDB DSN.",
-    ),
-    Spec(
-        "REDIS_URL",
-        "redis://127.0.0.1:6379/0",
-        _url("redis", "rediss", "unix"),
-        "Redis for the velocity mirror and caches.",
-    ),
+        description="Kafka bootstrap servers (`kafka://h1:9092;h2:9092` or `h1:9092,h2:9092`).",
+    )
+    database_url: PostgresUrl = Field(
+        SecretStr("postgresql://postgres@127.0.0.1:5432/redditstream"), description="PostgreSQL / TimescaleDB DSN."
+    )
+    redis_url: RedisUrl = Field(
+        SecretStr("redis://127.0.0.1:6379/0"), description="Redis for the velocity mirror and caches."
+    )
     # Reddit
-    Spec(
-        "SUBREDDITS",
-        "python,datascience,machinelearning,programming,technology",
-        _subreddits,
-        "Comma-separated subreddits to poll.",
-    ),
-    Spec("REDDIT_CLIENT_ID", "", _str, "Reddit app client id (script app)."),
-    Spec("REDDIT_CLIENT_SECRET", "", _str, "Reddit app client secret.", secret=True),
-    Spec(
-        "REDDIT_USER_AGENT",
+    subreddits: Subreddits = Field(
+        ("python", "datascience", "machinelearning", "programming", "technology"),
+        description="Comma-separated subreddits to poll.",
+    )
+    reddit_client_id: SecretStr = Field(SecretStr(""), description="Reddit app client id (script app).")
+    reddit_client_secret: SecretStr = Field(SecretStr(""), description="Reddit app client secret.")
+    reddit_user_agent: str = Field(
         "redditstream/0.1 (by u/redditstream)",
-        _str,
-        "User agent sent to Reddit (Reddit asks for a descriptive one).",
-    ),
-    Spec(
-        "REDDIT_API_URL",
-        "",
-        _url("http", "https", optional=True),
-        "Base URL of a Reddit-compatible API (the simulator); empty = real Reddit.",
-    ),
-    Spec(
-        "REFRESH_TIERS",
-        "1:120,6:300,24:900,48:3600",
-        _tiers,
-        "Refresh priority: `max_age_hours:interval_s` tiers; posts older than the last tier stop being tracked.",
-    ),
-    Spec(
-        "REFRESH_TRENDING_FACTOR",
-        "0.5",
-        _float(0.01, 1.0),
-        "Trending posts are re-polled at this fraction of their tier's interval.",
-    ),
-    Spec("SELFTEXT_MAX_CHARS", "2000", _int(0), "Selftext is cut to this many characters in `PostSnapshot`."),
-    Spec(
-        "REFRESH_TRENDING_VELOCITY",
-        "5",
-        _float(0.0, strict_lo=True),
-        "Ingest treats a post as trending for refresh priority when its score grew at least this fast "
+        description="User agent sent to Reddit (Reddit asks for a descriptive one).",
+    )
+    reddit_api_url: Annotated[str, _from_text(_url("http", "https", optional=True))] = Field(
+        "", description="Base URL of a Reddit-compatible API (the simulator); empty = real Reddit."
+    )
+    refresh_tiers: Annotated[tuple[tuple[float, float], ...], _from_text(_tiers)] = Field(
+        ((1.0, 120.0), (6.0, 300.0), (24.0, 900.0), (48.0, 3600.0)),
+        description="Refresh priority: `max_age_hours:interval_s` tiers; posts older than the last tier stop being "
+        "tracked.",
+    )
+    refresh_trending_factor: float = Field(
+        0.5, ge=0.01, le=1, description="Trending posts are re-polled at this fraction of their tier's interval."
+    )
+    selftext_max_chars: int = Field(
+        2000, ge=0, description="Selftext is cut to this many characters in `PostSnapshot`."
+    )
+    refresh_trending_velocity: float = Field(
+        5.0,
+        gt=0,
+        description="Ingest treats a post as trending for refresh priority when its score grew at least this fast "
         "(upvotes/minute) between its last two observations.",
-    ),
+    )
     # ingest (faust -A streams ingest)
-    Spec(
-        "INGEST_POLL_SECONDS",
-        "10",
-        _float(0.05, 3600.0),
-        "Pause between two poll rounds of one subreddit's `new` listing.",
-    ),
-    Spec(
-        "INGEST_MAX_PAGES",
-        "10",
-        _int(1, 100),
-        "Most pages of 100 posts one poll round follows (`after`) before it stops.",
-    ),
-    Spec(
-        "INGEST_REFRESH_CHECK_SECONDS",
-        "5",
-        _float(0.05, 3600.0),
-        "How often the refresh loop looks for tracked posts that are due.",
-    ),
-    Spec(
-        "INGEST_SEEN_TTL_HOURS",
-        "72",
-        _float(0.0, 24 * 365.0, strict_lo=True),
-        "How long the ids already emitted as new (and tracked posts) are kept in Redis.",
-    ),
-    Spec("INGEST_REQUEST_TIMEOUT", "16", _int(1, 300), "Seconds before one Reddit API request times out."),
-    Spec(
-        "INGEST_RETRY_BASE_SECONDS",
-        "1.0",
-        _float(0.0, 60.0, strict_lo=True),
-        "First backoff after a 5xx or a timeout; doubles per attempt, jittered.",
-    ),
-    Spec(
-        "INGEST_RETRY_MAX_SECONDS", "60", _float(0.0, 3600.0, strict_lo=True), "Longest backoff between two attempts."
-    ),
-    Spec(
-        "INGEST_RETRY_ATTEMPTS",
-        "6",
-        _int(1, 100),
-        "Attempts of one request before the round gives up (it is tried again next round).",
-    ),
-    Spec(
-        "INGEST_RATELIMIT_RESERVE",
-        "5",
-        _int(0, 1000),
-        "Requests left unspent in a rate-limit window: below it every task waits for the reset.",
-    ),
-    Spec(
-        "INGEST_BUFFER_RECORDS",
-        "10000",
-        _int(1, 10_000_000),
-        "Records held while the broker is slow or down; when full, polling pauses.",
-    ),
-    Spec(
-        "INGEST_SHUTDOWN_TIMEOUT",
-        "60",
-        _float(0.0, 3600.0, strict_lo=True),
-        "Longest a stopping ingest waits to deliver its pending records.",
-    ),
-    Spec("INGEST_METRICS_PORT", "0", _int(0, 65535), "Port of ingest's Prometheus endpoint (0 = off)."),
+    ingest_poll_seconds: float = Field(
+        10.0, ge=0.05, le=3600, description="Pause between two poll rounds of one subreddit's `new` listing."
+    )
+    ingest_max_pages: int = Field(
+        10, ge=1, le=100, description="Most pages of 100 posts one poll round follows (`after`) before it stops."
+    )
+    ingest_refresh_check_seconds: float = Field(
+        5.0, ge=0.05, le=3600, description="How often the refresh loop looks for tracked posts that are due."
+    )
+    ingest_seen_ttl_hours: float = Field(
+        72.0,
+        gt=0,
+        le=24 * 365,
+        description="How long the ids already emitted as new (and tracked posts) are kept in Redis.",
+    )
+    ingest_request_timeout: int = Field(
+        16, ge=1, le=300, description="Seconds before one Reddit API request times out."
+    )
+    ingest_retry_base_seconds: float = Field(
+        1.0, gt=0, le=60, description="First backoff after a 5xx or a timeout; doubles per attempt, jittered."
+    )
+    ingest_retry_max_seconds: float = Field(60.0, gt=0, le=3600, description="Longest backoff between two attempts.")
+    ingest_retry_attempts: int = Field(
+        6,
+        ge=1,
+        le=100,
+        description="Attempts of one request before the round gives up (it is tried again next round).",
+    )
+    ingest_ratelimit_reserve: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="Requests left unspent in a rate-limit window: below it every task waits for the reset.",
+    )
+    ingest_buffer_records: int = Field(
+        10000,
+        ge=1,
+        le=10_000_000,
+        description="Records held while the broker is slow or down; when full, polling pauses.",
+    )
+    ingest_shutdown_timeout: float = Field(
+        60.0, gt=0, le=3600, description="Longest a stopping ingest waits to deliver its pending records."
+    )
+    ingest_metrics_port: int = Field(0, ge=0, le=65535, description="Port of ingest's Prometheus endpoint (0 = off).")
     # producer (ingest's aiokafka producer)
-    Spec("PRODUCER_LINGER_MS", "500", _int(0, 60_000), "How long the producer waits to fill a batch."),
-    Spec("PRODUCER_BATCH_BYTES", "65536", _int(1024, 16 * 1024 * 1024), "Largest record batch per partition."),
-    Spec(
-        "PRODUCER_COMPRESSION",
-        "snappy",
-        _choice("none", "gzip", "snappy", "lz4", "zstd"),
-        "Compression of record batches.",
-    ),
-    Spec(
-        "PRODUCER_ACKS",
-        "all",
-        _choice("all", "1", "0"),
-        "Acknowledgements the producer waits for (`all` with idempotence).",
-    ),
-    Spec(
-        "PRODUCER_IDEMPOTENCE",
-        "true",
-        _bool,
-        "Idempotent producer: broker-side de-duplication of retried batches (needs `PRODUCER_ACKS=all`).",
-    ),
+    producer_linger_ms: int = Field(500, ge=0, le=60_000, description="How long the producer waits to fill a batch.")
+    producer_batch_bytes: int = Field(
+        65536, ge=1024, le=16 * 1024 * 1024, description="Largest record batch per partition."
+    )
+    producer_compression: Compression = Field("snappy", description="Compression of record batches.")
+    producer_acks: Acks = Field("all", description="Acknowledgements the producer waits for (`all` with idempotence).")
+    producer_idempotence: bool = Field(
+        True,
+        description="Idempotent producer: broker-side de-duplication of retried batches (needs `PRODUCER_ACKS=all`).",
+    )
     # simulator (faust -A streams simulate)
-    Spec("SIMULATOR_HOST", "127.0.0.1", _str, "Address the simulator binds."),
-    Spec("SIMULATOR_PORT", "8077", _int(1, 65535), "Port of the simulator (`REDDIT_API_URL=http://127.0.0.1:8077`)."),
-    Spec(
-        "SIMULATOR_SUBREDDITS",
-        "",
-        _subreddits_or_none,
-        "Subreddits the simulator serves (comma-separated; empty = `SUBREDDITS`); others answer 404.",
-    ),
-    Spec("SIMULATOR_SEED", "42", _int(0), "Seed of the synthetic posts: same seed, same posts."),
-    Spec(
-        "SIMULATOR_HISTORY_POSTS",
-        "150",
-        _int(0, 100_000),
-        "Posts each subreddit already has when the simulator starts.",
-    ),
-    Spec(
-        "SIMULATOR_POSTS_PER_HOUR",
-        "60",
-        _float(0.0, 1e6, strict_lo=True),
-        "New posts per subreddit per simulated hour.",
-    ),
-    Spec(
-        "SIMULATOR_SPEED",
-        "1.0",
-        _float(0.0, 1e6),
-        "Simulated seconds per real second (0 freezes the clocks; `/_sim/advance` moves them).",
-    ),
-    Spec(
-        "SIMULATOR_RATELIMIT_BUDGET", "1000", _int(1), "Requests per rate-limit window the simulator allows (then 429)."
-    ),
-    Spec(
-        "SIMULATOR_RATELIMIT_WINDOW",
-        "600",
-        _float(0.0, 86400.0, strict_lo=True),
-        "Seconds of the simulator's rate-limit window.",
-    ),
+    simulator_host: str = Field("127.0.0.1", description="Address the simulator binds.")
+    simulator_port: int = Field(
+        8077, ge=1, le=65535, description="Port of the simulator (`REDDIT_API_URL=http://127.0.0.1:8077`)."
+    )
+    simulator_subreddits: Annotated[tuple[str, ...], _from_text(_subreddits_or_none)] = Field(
+        (),
+        description="Subreddits the simulator serves (comma-separated; empty = `SUBREDDITS`); others answer 404.",
+    )
+    # the simulated world (streams/simulator/config.py): SIMULATOR_<FIELD>
+    simulator: WorldConfig = WorldConfig()  # immutable: one default shared
     # topics
-    Spec("TOPIC_POSTS", "reddit.posts", _topic, "Topic of first observations."),
-    Spec("TOPIC_REFRESH", "reddit.refresh", _topic, "Topic of later observations."),
-    Spec("TOPIC_DLQ", "reddit.dlq", _topic, "Dead-letter topic."),
-    Spec(
-        "TOPIC_BACKFILL",
-        "reddit.backfill",
-        _topic,
-        "Topic of observations from the dump files (`faust -A streams backfill`).",
-    ),
-    Spec(
-        "TOPIC_OBSERVATIONS",
-        "reddit.observations",
-        _topic,
-        "Enriched observations, from the processing agents to the sink.",
-    ),
-    Spec(
-        "TOPIC_PARTITIONS",
-        "8",
-        _int(1, 1024),
-        "Partitions of every topic and table changelog: the most workers that can share the work.",
-    ),
-    Spec(
-        "TOPIC_REPLICATION",
-        "1",
-        _int(1, 16),
-        "Replication factor of the topics the app creates (3 on a production cluster).",
-    ),
+    topic_posts: Topic = Field("reddit.posts", description="Topic of first observations.")
+    topic_refresh: Topic = Field("reddit.refresh", description="Topic of later observations.")
+    topic_dlq: Topic = Field("reddit.dlq", description="Dead-letter topic.")
+    topic_backfill: Topic = Field(
+        "reddit.backfill", description="Topic of observations from the dump files (`faust -A streams backfill`)."
+    )
+    topic_observations: Topic = Field(
+        "reddit.observations", description="Enriched observations, from the processing agents to the sink."
+    )
+    topic_partitions: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="Partitions of every topic and table changelog: the most workers that can share the work.",
+    )
+    topic_replication: int = Field(
+        1, ge=1, le=16, description="Replication factor of the topics the app creates (3 on a production cluster)."
+    )
     # worker
-    Spec("APP_ID", "redditstream", _topic, "Faust app id: the consumer group and the prefix of changelog topics."),
-    Spec(
-        "DATA_DIR",
+    app_id: Topic = Field(
+        "redditstream", description="Faust app id: the consumer group and the prefix of changelog topics."
+    )
+    data_dir: str = Field(
         "./.data",
-        _str,
-        "Where the worker keeps its RocksDB tables, in `<APP_ID>-data/` (faust's `--datadir` wins when given).",
-    ),
-    Spec(
-        "TABLE_STANDBY_REPLICAS",
-        "1",
-        _int(1, 8),
-        "Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery).",
-    ),
-    Spec(
-        "KAFKA_SESSION_TIMEOUT",
-        "30",
-        _float(3.0, 600.0),
-        "Seconds before a silent worker is dropped from the group and its partitions move.",
-    ),
-    Spec(
-        "KAFKA_MAX_PARTITION_FETCH_BYTES",
-        "262144",
-        _int(1024, 64 * 1024 * 1024),
-        "Most bytes the worker fetches per partition and request. Fetched records wait in one queue: smaller keeps "
-        "the sink's records from waiting behind a large backlog of source records.",
-    ),
-    Spec("SINK_BATCH_SIZE", "500", _int(1, 100_000), "Rows per database flush."),
-    Spec(
-        "OBSERVATION_BATCH_SIZE",
-        "500",
-        _int(1, 5_000),
-        "Observations per message to the sink's topic (one JSON array per source partition).",
-    ),
-    Spec(
-        "OBSERVATION_BATCH_SECONDS",
-        "0.05",
-        _float(0.0, 10.0, strict_lo=True),
-        "Longest an observation waits for its batch before it is sent.",
-    ),
-    Spec("SINK_FLUSH_SECONDS", "2.0", _float(0.0, 3600.0, strict_lo=True), "Longest a row waits in the sink buffer."),
-    Spec(
-        "VELOCITY_TTL_HOURS",
-        "25",
-        _float(0.0, 24 * 365.0, strict_lo=True),
-        "A velocity baseline older than this is treated as absent and expired.",
-    ),
-    Spec(
-        "SENTIMENT_SELFTEXT_CHARS",
-        "0",
-        _int(0, 10_000),
-        "How much of the selftext joins the title for sentiment (0 = title only).",
-    ),
-    # trending (see streams/analytics/trending.py for the formula)
-    Spec(
-        "TRENDING_VELOCITY_HIGH",
-        "10",
-        _float(0.0, strict_lo=True),
-        "Score velocity (upvotes/minute) that saturates the velocity term.",
-    ),
-    Spec(
-        "TRENDING_COMMENTS_HIGH", "100", _float(0.0, strict_lo=True), "Comment count that saturates the comments term."
-    ),
-    Spec(
-        "TRENDING_SENTIMENT_HIGH",
-        "0.5",
-        _float(0.0, 1.0, strict_lo=True),
-        "|VADER compound| that saturates the sentiment term.",
-    ),
-    Spec("TRENDING_WEIGHT_VELOCITY", "0.6", _float(0.0, 1.0), "Weight of the velocity term."),
-    Spec("TRENDING_WEIGHT_COMMENTS", "0.3", _float(0.0, 1.0), "Weight of the comments term."),
-    Spec(
-        "TRENDING_WEIGHT_SENTIMENT",
-        "0.1",
-        _float(0.0, 1.0),
-        "Weight of the sentiment term (the three weights must sum to 1).",
-    ),
-    Spec("TRENDING_THRESHOLD", "0.5", _float(0.0, 1.0), "`is_trending = trending_score >= TRENDING_THRESHOLD`."),
+        description="Where the worker keeps its RocksDB tables, in `<APP_ID>-data/` (faust's `--datadir` wins when "
+        "given).",
+    )
+    table_standby_replicas: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Standby replicas of each table (≥ 1: faust's 0 path skips changelog recovery).",
+    )
+    kafka_session_timeout: float = Field(
+        30.0,
+        ge=3,
+        le=600,
+        description="Seconds before a silent worker is dropped from the group and its partitions move.",
+    )
+    kafka_max_partition_fetch_bytes: int = Field(
+        262144,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Most bytes the worker fetches per partition and request. Fetched records wait in one queue: "
+        "smaller keeps the sink's records from waiting behind a large backlog of source records.",
+    )
+    sink_batch_size: int = Field(500, ge=1, le=100_000, description="Rows per database flush.")
+    observation_batch_size: int = Field(
+        500,
+        ge=1,
+        le=5_000,
+        description="Observations per message to the sink's topic (one JSON array per source partition).",
+    )
+    observation_batch_seconds: float = Field(
+        0.05, gt=0, le=10, description="Longest an observation waits for its batch before it is sent."
+    )
+    sink_flush_seconds: float = Field(2.0, gt=0, le=3600, description="Longest a row waits in the sink buffer.")
+    velocity_ttl_hours: float = Field(
+        25.0, gt=0, le=24 * 365, description="A velocity baseline older than this is treated as absent and expired."
+    )
+    sentiment_selftext_chars: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="How much of the selftext joins the title for sentiment (0 = title only).",
+    )
+    # trending (see streams/analytics/trending.py for the formula): TRENDING_<FIELD>
+    trending: TrendingConfig = TrendingConfig()  # immutable: one default shared
     # backfill (faust -A streams backfill)
-    Spec(
-        "BACKFILL_CHECKPOINT",
+    backfill_checkpoint: str = Field(
         "./.backfill/checkpoint.json",
-        _str,
-        "Where `backfill --resume` keeps, per file, the lines whose records are on the broker.",
-    ),
+        description="Where `backfill --resume` keeps, per file, the lines whose records are on the broker.",
+    )
     # storage
-    Spec("RETENTION_DAYS", "90", _int(1, 36500), "Days of `post_metrics_history` kept."),
-    Spec("DB_POOL_MIN", "1", _int(1, 100), "Smallest database pool size."),
-    Spec("DB_POOL_MAX", "5", _int(1, 100), "Largest database pool size."),
-    Spec(
-        "SINK_RETRY_MAX_SECONDS",
-        "30",
-        _float(0.1, 3600.0),
-        "Longest pause between two attempts of a failed sink flush (exponential backoff up to this).",
-    ),
-    Spec(
-        "ROLLUP_LOOKBACK_HOURS",
-        "72",
-        _int(1, 24 * 365),
-        "`post_metrics_hourly` buckets re-computed on each refresh (late rows older than this are not rolled up).",
-    ),
-    Spec(
-        "MAINTENANCE_INTERVAL_SECONDS",
-        "300",
-        _float(1.0, 86400.0),
-        "Plain PostgreSQL only: how often the leader refreshes `post_metrics_hourly` and deletes expired history.",
-    ),
+    retention_days: int = Field(90, ge=1, le=36500, description="Days of `post_metrics_history` kept.")
+    db_pool_min: int = Field(1, ge=1, le=100, description="Smallest database pool size.")
+    db_pool_max: int = Field(5, ge=1, le=100, description="Largest database pool size.")
+    sink_retry_max_seconds: float = Field(
+        30.0,
+        ge=0.1,
+        le=3600,
+        description="Longest pause between two attempts of a failed sink flush (exponential backoff up to this).",
+    )
+    rollup_lookback_hours: int = Field(
+        72,
+        ge=1,
+        le=24 * 365,
+        description="`post_metrics_hourly` buckets re-computed on each refresh (late rows older than this are not "
+        "rolled up).",
+    )
+    maintenance_interval_seconds: float = Field(
+        300.0,
+        ge=1,
+        le=86400,
+        description="Plain PostgreSQL only: how often the leader refreshes `post_metrics_hourly` and deletes expired "
+        "history.",
+    )
     # web
-    Spec("WEB_PORT", "6066", _int(1, 65535), "Port of the worker's web server (API, metrics, dashboard)."),
-    Spec(
-        "WEB_HOST",
+    web_port: int = Field(
+        6066, ge=1, le=65535, description="Port of the worker's web server (API, metrics, dashboard)."
+    )
+    web_host: str = Field(
         "127.0.0.1",
-        _str,
-        "Address the web server binds (0.0.0.0 in a container); other workers reach this one at it, or at the "
-        "hostname when it is a wildcard.",
-    ),
-    Spec("STATS_CACHE_TTL", "30", _int(0, 86400), "Seconds `/api/stats/` is cached in Redis."),
-    Spec(
-        "ADMIN_TOKEN",
-        "",
-        _str,
-        "Bearer token of the admin actions (DLQ replay, `/debug/` views); empty turns them off (403).",
-        secret=True,
-    ),
-    Spec(
-        "CORS_ORIGINS",
-        "",
-        _origins,
-        "Origins allowed to call the API from a browser (comma-separated, `*` for any); empty = CORS off.",
-    ),
+        description="Address the web server binds (0.0.0.0 in a container); other workers reach this one at it, or "
+        "at the hostname when it is a wildcard.",
+    )
+    stats_cache_ttl: int = Field(30, ge=0, le=86400, description="Seconds `/api/stats/` is cached in Redis.")
+    admin_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token of the admin actions (DLQ replay, `/debug/` views); empty turns them off (403).",
+    )
+    cors_origins: Annotated[tuple[str, ...], _from_text(_origins)] = Field(
+        (),
+        description="Origins allowed to call the API from a browser (comma-separated, `*` for any); empty = CORS off.",
+    )
     # ops
-    Spec("LOG_LEVEL", "info", _choice("debug", "info", "warning", "error"), "Log level."),
-    Spec("LOG_FORMAT", "text", _choice("text", "json"), "`json` for one JSON object per log line."),
-)
+    log_level: LogLevel = Field("info", description="Log level.")
+    log_format: LogFormat = Field("text", description="`json` for one JSON object per log line.")
 
-
-def _attr(name: str) -> str:
-    return name.lower()
-
-
-@dataclass(frozen=True)
-class Settings:
-    values: Mapping[str, Any] = field(repr=False)
-
-    def __getattr__(self, item: str) -> Any:
-        try:
-            return self.values[item]
-        except KeyError:
-            raise AttributeError(item) from None
-
-    def __repr__(self) -> str:
-        shown = {k: ("***" if s.secret and self.values[k] else self.values[k]) for s in SPECS for k in [_attr(s.name)]}
-        return f"Settings({shown})"
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what the constructor is given: `Settings()` is the defaults, and the environment is
+        read where it is named (`from_mapping(environment())`), never implicitly."""
+        return (init_settings,)
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
-        values: dict[str, Any] = {}
-        for spec in SPECS:
-            raw = env.get(spec.name)
-            if raw is None:
-                raw = spec.default
-            try:
-                values[_attr(spec.name)] = spec.parse(raw)
-            except ValueError as exc:
-                raise SettingsError(spec.name, str(exc)) from None
-        _check_cross(values)
-        return cls(values)
+        """The settings of an environment (variable → text); a bad value raises SettingsError."""
+        try:
+            return cls(**_Environment(cls, env)())
+        except ValidationError as exc:
+            raise _refusal(exc.errors()[0]) from None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        # `field` names the setting the refusal points at (_refusal)
+        if self.db_pool_min > self.db_pool_max:
+            raise PydanticCustomError(
+                "pool_bounds",
+                "{low} is above DB_POOL_MAX={high}",
+                {"field": "db_pool_min", "low": self.db_pool_min, "high": self.db_pool_max},
+            )
+        if self.producer_idempotence and self.producer_acks != "all":
+            raise PydanticCustomError(
+                "idempotence", "an idempotent producer needs PRODUCER_ACKS=all", {"field": "producer_idempotence"}
+            )
+        return self
 
 
-def _check_cross(v: dict[str, Any]) -> None:
-    total = v["trending_weight_velocity"] + v["trending_weight_comments"] + v["trending_weight_sentiment"]
-    if abs(total - 1.0) > 1e-6:
-        raise SettingsError(
-            "TRENDING_WEIGHT_VELOCITY", f"the three TRENDING_WEIGHT_* must sum to 1, they sum to {total:g}"
-        )
-    if v["db_pool_min"] > v["db_pool_max"]:
-        raise SettingsError("DB_POOL_MIN", f"{v['db_pool_min']} is above DB_POOL_MAX={v['db_pool_max']}")
-    if v["producer_idempotence"] and v["producer_acks"] != "all":
-        raise SettingsError("PRODUCER_IDEMPOTENCE", "an idempotent producer needs PRODUCER_ACKS=all")
-    if v["table_standby_replicas"] > 0 and v["topic_replication"] < 1:
-        raise SettingsError("TOPIC_REPLICATION", "must be at least 1")
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source (variable names, groups, case) over a given mapping
+    instead of `os.environ`: the merged `.env` files and process environment of `environment()`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._given.items()}
+
+
+def _number(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _refusal(err: ErrorDetails) -> SettingsError:
+    """pydantic's error, as the one line that names the variable and says what is wrong."""
+    ctx = err.get("ctx") or {}
+    # where the error is (a check across fields adds the one it reports), cut to a variable's name
+    parts = [str(part) for part in err["loc"]] + ([str(ctx["field"])] if "field" in ctx else [])
+    names = {name for name, _ in _fields(Settings)}
+    name = next(
+        (n for n in ("_".join(parts[:k]).upper() for k in range(len(parts), 0, -1)) if n in names),
+        "_".join(parts).upper(),
+    )
+    raw = err["input"]
+    kind = err["type"]
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        problem = f"{raw!r} is not an integer"
+    elif kind in ("float_parsing", "float_type"):
+        problem = f"{raw!r} is not a number"
+    elif kind == "finite_number":
+        problem = f"{raw!r} is not a finite number"
+    elif kind == "bool_parsing":
+        problem = f"{raw!r} is not a boolean (use true/false)"
+    elif kind == "literal_error":
+        problem = f"{raw!r} is not one of {ctx['expected']}"
+    elif kind == "greater_than_equal":
+        problem = f"{raw} is below the minimum {_number(ctx['ge'])}"
+    elif kind == "greater_than":
+        problem = f"{raw} must be above {_number(ctx['gt'])}"
+    elif kind == "less_than_equal":
+        problem = f"{raw} is above the maximum {_number(ctx['le'])}"
+    elif kind == "value_error":  # a domain format's parser (above): its own words
+        problem = str(ctx["error"])
+    else:  # a check across fields, or pydantic's own words
+        problem = err["msg"]
+    return SettingsError(name, problem)
+
+
+# ---------------------------------------------------------------- the documentation
+
+
+def _env_text(value: Any) -> str:
+    """A typed value as the environment writes it (`1:120,6:300`, `true`, `0.5`)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return ",".join(":".join(map(_env_text, v)) if isinstance(v, tuple) else _env_text(v) for v in value)
+    return str(value)
+
+
+def _fields(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, FieldInfo]]:
+    for name, info in model.model_fields.items():
+        group = info.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            yield from _fields(group, f"{prefix}{name}_")
+        else:
+            yield f"{prefix}{name}".upper(), info
+
+
+def documented() -> list[tuple[str, str, str]]:
+    """Every variable, in the models' order: (name, default as the environment writes it, meaning)."""
+    return [
+        (name, _env_text(info.get_default(call_default_factory=True)), info.description or "")
+        for name, info in _fields(Settings)
+    ]
 
 
 def environment(base_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -642,9 +581,8 @@ def advertised_host(bind: str, hostname: str | None = None) -> str:
 
 def markdown_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for s in SPECS:
-        default = f"`{s.default}`" if s.default else "(empty)"
-        rows.append(f"| `{s.name}` | {default} | {s.doc} |")
+    for name, default, doc in documented():
+        rows.append(f"| `{name}` | {f'`{default}`' if default else '(empty)'} | {doc} |")
     return "\n".join(rows)
 
 
@@ -652,4 +590,4 @@ if __name__ == "__main__":  # pragma: no cover
     if "--markdown" in sys.argv:
         print(markdown_table())
     else:
-        print(load_or_exit())
+        print(repr(load_or_exit()))

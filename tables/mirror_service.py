@@ -17,7 +17,9 @@ MIRROR_ROUND_TRIPS = Counter(
 )
 
 mirror = RedisMirror(
-    aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=10),
+    aioredis.Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2, health_check_interval=10
+    ),
     VELOCITY_TTL_S,
     on_pending=MIRROR_PENDING.set,
     on_flush=lambda n: _flushed(n),

@@ -9,10 +9,13 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from pydantic import SecretStr
+
 from web.errors import NotAuthenticated, PermissionDenied
 
 
-def require_admin(request: Any, token: str) -> None:
+def require_admin(request: Any, secret: SecretStr) -> None:
+    token = secret.get_secret_value()
     if not token:
         raise PermissionDenied("admin actions are disabled: ADMIN_TOKEN is not set")
     given = request.headers.get("Authorization", "")

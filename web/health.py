@@ -22,7 +22,9 @@ async def health(web, request):
 
 async def _check_database() -> str:
     try:
-        conn = await psycopg.AsyncConnection.connect(settings.database_url, connect_timeout=2, autocommit=True)
+        conn = await psycopg.AsyncConnection.connect(
+            settings.database_url.get_secret_value(), connect_timeout=2, autocommit=True
+        )
         async with conn:
             await conn.execute("select 1")
         return "ok"
@@ -31,7 +33,7 @@ async def _check_database() -> str:
 
 
 async def _check_redis() -> str:
-    client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    client = aioredis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2, socket_connect_timeout=2)
     try:
         await client.ping()
         return "ok"

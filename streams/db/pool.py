@@ -7,6 +7,8 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from streams.settings import Settings
+
 _POOLS: dict[str, AsyncConnectionPool] = {}
 
 
@@ -39,10 +41,13 @@ def make_pool(
     return pool
 
 
-def sink_pool(settings: Any) -> AsyncConnectionPool:
+def sink_pool(settings: Settings) -> AsyncConnectionPool:
     """The worker's pool for its writing agents (the sink, the DLQ persister), made once."""
     return _POOLS.get("sink") or make_pool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max, name="sink"
+        settings.database_url.get_secret_value(),
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        name="sink",
     )
 
 

@@ -46,7 +46,9 @@ async def ingest(self) -> None:
     budget = Budget(settings.ingest_ratelimit_reserve)
     client = RedditClient(open_reddit(settings, budget))
     store = KnownStore(
-        aioredis.Redis.from_url(settings.redis_url), f"{settings.app_id}:ingest", settings.ingest_seen_ttl_hours * 3600
+        aioredis.Redis.from_url(settings.redis_url.get_secret_value()),
+        f"{settings.app_id}:ingest",
+        settings.ingest_seen_ttl_hours * 3600,
     )
     job = Ingest(settings, client, store, producer, budget, stop)
     try:

@@ -29,6 +29,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from streams.ingest.metrics import BUFFERED
 from streams.retry import Backoff
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Record:
     attempts: int = 0
 
 
-def producer_config(settings, bootstrap: str) -> dict:
+def producer_config(settings: Settings, bootstrap: str) -> dict:
     return {
         "bootstrap_servers": bootstrap,
         "client_id": f"{settings.app_id}-ingest",
@@ -89,7 +90,11 @@ class BufferedProducer:
 
     @classmethod
     def from_settings(
-        cls, settings, bootstrap: str, declare: Callable[[], Awaitable[object]] | None = None, client: str = "ingest"
+        cls,
+        settings: Settings,
+        bootstrap: str,
+        declare: Callable[[], Awaitable[object]] | None = None,
+        client: str = "ingest",
     ) -> BufferedProducer:
         """Ingest's or the backfill's producer: batches of at most `PRODUCER_BATCH_BYTES`, filled for
         up to `PRODUCER_LINGER_MS` (aiokafka itself then sends them at once: linger 0)."""

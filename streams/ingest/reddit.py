@@ -15,6 +15,7 @@ import asyncpraw
 
 from streams.ingest.budget import Budget, BudgetLimiter
 from streams.runtime.reddit import use_limiter_without_retries
+from streams.settings import Settings
 
 
 @dataclass
@@ -24,14 +25,14 @@ class Page:
     observed_at: float
 
 
-def open_reddit(settings, budget: Budget) -> asyncpraw.Reddit:
+def open_reddit(settings: Settings, budget: Budget) -> asyncpraw.Reddit:
     kwargs: dict[str, Any] = {}
     if settings.reddit_api_url:
         url = settings.reddit_api_url.rstrip("/")
         kwargs.update(oauth_url=url, reddit_url=url, short_url=url)
     reddit = asyncpraw.Reddit(
-        client_id=settings.reddit_client_id or "unset",
-        client_secret=settings.reddit_client_secret or "unset",
+        client_id=settings.reddit_client_id.get_secret_value() or "unset",
+        client_secret=settings.reddit_client_secret.get_secret_value() or "unset",
         user_agent=settings.reddit_user_agent,
         timeout=settings.ingest_request_timeout,
         check_for_updates=False,

@@ -26,6 +26,7 @@ from streams.ingest.producer import BufferedProducer, Record
 from streams.ingest.reddit import RedditClient
 from streams.records import encode
 from streams.retry import Backoff
+from streams.settings import Settings
 
 log = logging.getLogger("streams.ingest")
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def _info(msg: str, **fields) -> None:
 class Ingest:
     def __init__(
         self,
-        settings,
+        settings: Settings,
         client: RedditClient,
         store: KnownStore,
         producer: BufferedProducer,

@@ -21,19 +21,17 @@ async def simulate(self, port: int | None, host: str | None) -> None:
     from streams.simulator.server import World, serve
 
     setup_logging(settings)
-    world = World(
-        subreddits=settings.simulator_subreddits or settings.subreddits,
-        seed=settings.simulator_seed,
-        history_posts=settings.simulator_history_posts,
-        posts_per_hour=settings.simulator_posts_per_hour,
-        speed=settings.simulator_speed,
-        budget=settings.simulator_ratelimit_budget,
-        window=settings.simulator_ratelimit_window,
-    )
+    world = World(subreddits=settings.simulator_subreddits or settings.subreddits, config=settings.simulator)
     host, port = host or settings.simulator_host, port or settings.simulator_port
     stop = stop_event()
     runner = await serve(world, host, port)
-    log.info("simulator serving %d subreddits on http://%s:%d (seed %d)", len(world.subreddits), host, port, world.seed)
+    log.info(
+        "simulator serving %d subreddits on http://%s:%d (seed %d)",
+        len(world.subreddits),
+        host,
+        port,
+        world.config.seed,
+    )
     try:
         await stop.wait()
     finally:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from streams.simulator import data
+from streams.simulator.config import WorldConfig
 
 log = logging.getLogger("streams.simulator")
 MAX_LIMIT = 100
@@ -36,12 +37,7 @@ class Fault:
 @dataclass
 class World:
     subreddits: tuple[str, ...]
-    seed: int = 42
-    history_posts: int = 150
-    posts_per_hour: float = 60.0
-    speed: float = 1.0
-    budget: int = 1000
-    window: float = 600.0
+    config: WorldConfig = WorldConfig()
     anchor: float = field(default_factory=time.time)
     started: float = field(default_factory=time.monotonic)
     advanced: dict[str, float] = field(default_factory=dict)
@@ -56,12 +52,12 @@ class World:
 
     @property
     def gap(self) -> float:
-        return 3600.0 / self.posts_per_hour
+        return 3600.0 / self.config.posts_per_hour
 
     def now(self, sub: str) -> float:
         return (
             self.anchor
-            + (time.monotonic() - self.started) * self.speed
+            + (time.monotonic() - self.started) * self.config.speed
             + self.advanced.get("*", 0.0)
             + self.advanced.get(sub.lower(), 0.0)
         )
@@ -70,27 +66,27 @@ class World:
         """Indexes of the posts that exist now, newest first."""
         now = self.now(sub)
         ks = []
-        for k in range(data.last_index(self.anchor, self.gap, now), -self.history_posts - 1, -1):
-            t = data.traits(self.seed, sub, k)
+        for k in range(data.last_index(self.anchor, self.gap, now), -self.config.history_posts - 1, -1):
+            t = data.traits(self.config.seed, sub, k)
             if data.created_utc(self.anchor, self.gap, k, t.jitter) <= now:
                 self.index.setdefault(t.id, (sub, k))
                 ks.append(k)
         return ks
 
     def post(self, sub: str, k: int) -> dict:
-        return {"kind": "t3", "data": data.post_json(self.seed, sub, k, self.anchor, self.gap, self.now(sub))}
+        return {"kind": "t3", "data": data.post_json(self.config.seed, sub, k, self.anchor, self.gap, self.now(sub))}
 
     # -- rate limit: one budget per window, as Reddit counts it per client
     def spend(self) -> tuple[bool, dict[str, str]]:
         now = time.monotonic()
-        if now - self.window_start >= self.window:
+        if now - self.window_start >= self.config.ratelimit_window:
             self.window_start, self.used = now, 0
-        ok = self.used < self.budget
+        ok = self.used < self.config.ratelimit_budget
         if ok:
             self.used += 1
-        reset = max(0, math.ceil(self.window - (now - self.window_start)))
+        reset = max(0, math.ceil(self.config.ratelimit_window - (now - self.window_start)))
         return ok, {
-            "x-ratelimit-remaining": f"{float(self.budget - self.used):.1f}",
+            "x-ratelimit-remaining": f"{float(self.config.ratelimit_budget - self.used):.1f}",
             "x-ratelimit-used": str(self.used),
             "x-ratelimit-reset": str(reset),
         }
@@ -188,7 +184,7 @@ def build_app(world: World) -> web.Application:
             start = 0
             after = request.query.get("after", "").removeprefix("t3_")
             if after:
-                pos = {data.post_id(world.seed, sub, k): i for i, k in enumerate(ks)}.get(after)
+                pos = {data.post_id(world.config.seed, sub, k): i for i, k in enumerate(ks)}.get(after)
                 start = len(ks) if pos is None else pos + 1
             page = ks[start : start + limit]
             children = [world.post(sub, k) for k in page]
@@ -251,7 +247,7 @@ def build_app(world: World) -> web.Application:
         sub = world.names.get(request.query.get("subreddit", "").lower())
         if sub is None:
             return _error(404)
-        return web.json_response({"ids": [data.post_id(world.seed, sub, k) for k in world.existing(sub)]})
+        return web.json_response({"ids": [data.post_id(world.config.seed, sub, k) for k in world.existing(sub)]})
 
     @web.middleware
     async def log_requests(request: web.Request, handler) -> web.StreamResponse:

@@ -16,6 +16,8 @@ from tests import harness
         ("KAFKA_BROKER_URL", "nonsense"),
         ("VELOCITY_TTL_HOURS", "-3"),
         ("DATABASE_URL", "mysql://x/y"),
+        ("TRENDING_WEIGHT_VELOCITY", "0.9"),  # a group's check across its fields
+        ("SIMULATOR_SPEED", "fast"),  # a group's field
     ],
 )
 def test_bad_setting_exits_with_one_line(name, value, tmp_path):

@@ -21,7 +21,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from streams.settings import SPECS
+from streams.settings import Settings, documented
 from tests import deploy_support as ds
 from tests.harness import BIN, ROOT
 
@@ -279,12 +279,13 @@ CONTAINER_DEFAULTS = {
 
 
 def test_compose_defaults_of_app_settings_are_the_apps():
-    defaults = {s.name: s.default for s in SPECS}
+    defaults = {name: text for name, text, _ in documented()}
     raw = (ROOT / "docker-compose.yml").read_text()
     for var, default in re.findall(r"\$\{(\w+):-([^}]*)\}", raw):
         if var in defaults:
-            want = CONTAINER_DEFAULTS.get(var, defaults[var])
-            assert default == want, f"{var}: compose defaults to {default!r}, the app to {defaults[var]!r}"
+            want = Settings.from_mapping({var: CONTAINER_DEFAULTS.get(var, defaults[var])})
+            got = Settings.from_mapping({var: default})
+            assert got == want, f"{var}: compose defaults to {default!r}, the app to {defaults[var]!r}"
 
 
 def test_compose_cluster_override(cluster):

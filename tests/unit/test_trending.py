@@ -1,7 +1,6 @@
 import pytest
 
 from streams.analytics.trending import TrendingConfig, is_trending, trending_score
-from streams.settings import Settings
 
 CFG = TrendingConfig()
 
@@ -29,15 +28,30 @@ def test_threshold_is_inclusive():
     assert is_trending(0.5, cfg) and not is_trending(0.4999, cfg)
 
 
-def test_config_comes_from_settings():
-    s = Settings.from_mapping(
-        {
-            "TRENDING_VELOCITY_HIGH": "20",
-            "TRENDING_THRESHOLD": "0.7",
-            "TRENDING_WEIGHT_VELOCITY": "0.5",
-            "TRENDING_WEIGHT_COMMENTS": "0.4",
-        }
+def test_weights_that_do_not_sum_to_one_are_refused():
+    with pytest.raises(ValueError, match="must sum to 1, they sum to 1.3"):
+        TrendingConfig(weight_velocity=0.9)
+    assert TrendingConfig(weight_velocity=0.5, weight_comments=0.4).weight_sentiment == 0.1
+
+
+def test_bounds_are_checked():
+    with pytest.raises(ValueError, match="greater than 0"):
+        TrendingConfig(velocity_high=0)
+    with pytest.raises(ValueError, match="finite"):
+        TrendingConfig(comments_high=float("inf"))
+
+
+def test_analytics_builds_no_settings():
+    """streams.analytics is pure: importing it reads no environment and imports neither the
+    settings nor the app (a fresh interpreter, so other tests' imports do not hide it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, streams.analytics.trending, streams.analytics.priority, streams.analytics.sentiment, "
+        "streams.analytics.velocity; "
+        "bad = [m for m in ('streams.settings', 'streams.app', 'dotenv', 'pydantic_settings') if m in sys.modules]; "
+        "assert not bad, bad"
     )
-    cfg = TrendingConfig.from_settings(s)
-    assert cfg.velocity_high == 20 and cfg.threshold == 0.7
-    assert cfg.weight_velocity + cfg.weight_comments + cfg.weight_sentiment == pytest.approx(1.0)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"TRENDING_THRESHOLD": "x"})
+    assert proc.returncode == 0, proc.stderr
