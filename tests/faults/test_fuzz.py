@@ -1,5 +1,8 @@
 """10,000 fuzzed payloads mixed with valid ones: every bad one is in `dlq_events` with its exact
-bytes, every valid one is in `posts` (and exactly once in the history).
+bytes, every valid one is in `posts` (and exactly once in the history). Half of the bad payloads
+that are JSON objects travel as an element of a batch message (a JSON array, as ingest sends
+them) among valid snapshots: each is dead-lettered alone, with its own exact bytes and its index,
+and the valid elements of its message are processed.
 
 The payloads come from a seeded generator (reproducible: FUZZ_SEED): truncated JSON, invalid
 UTF-8, NaN / Infinity, wrong types, deep nesting, huge strings, missing fields, out-of-range
@@ -26,6 +29,7 @@ pytestmark = pytest.mark.faults
 
 N_BAD = 10_000
 N_GOOD = 2_000
+N_GOOD_BATCHED = 1_500  # valid snapshots that travel inside batch messages with bad ones
 SEED = int(os.environ.get("FUZZ_SEED", "1313"))
 NOW = float(int(time.time()))
 
@@ -121,8 +125,15 @@ def bad(rnd: random.Random, i: int) -> tuple[str, bytes]:
         base[field] = value
         return kind, json.dumps(base).encode()
     if kind == "nonobject":
-        return kind, rnd.choice([b"[]", b"123", b"null", b'"a string"', b"true", b"", b" ", b"{}"])
+        return kind, rnd.choice([b"[[]", b"123", b"null", b'"a string"', b"true", b"", b" ", b"{}"])
     return kind, bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300)))
+
+
+def is_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw), dict)
+    except ValueError:
+        return False
 
 
 def test_fuzzed_payloads_dead_lettered_with_exact_bytes(start_worker, worker_env, database):
@@ -130,13 +141,27 @@ def test_fuzzed_payloads_dead_lettered_with_exact_bytes(start_worker, worker_env
     items: list[tuple[str, bytes, str]] = []  # (key, value, category or "valid")
     for i in range(N_GOOD):
         items.append((f"v{i:x}", json.dumps(valid(rnd, i)).encode(), "valid"))
+    pool = [json.dumps(valid(rnd, N_GOOD + i)).encode() for i in range(N_GOOD_BATCHED)]
+    batched: dict[str, list[tuple[bytes, str]]] = {}  # key -> the message's elements (bytes, kind)
     for i in range(N_BAD):
         kind, raw = bad(rnd, i)
-        items.append((f"b{i:x}", raw, kind))
+        if is_object(raw) and rnd.random() < 0.5:
+            elements = [(pool.pop(), "valid") for _ in range(min(rnd.randint(0, 3), len(pool)))]
+            elements.insert(rnd.randint(0, len(elements)), (raw, kind))
+            batched[f"batch{i:x}"] = elements
+        else:
+            items.append((f"b{i:x}", raw, kind))
+    for e in pool:  # the rest of the valid ones, in batches of their own
+        batched.setdefault(f"good{len(batched):x}", []).append((e, "valid"))
+    for key, elements in batched.items():
+        items.append((key, b"[" + b", ".join(e for e, _ in elements) + b"]", "batch"))
     rnd.shuffle(items)
     # the generator's verdicts are the decoder's
     disagree = []
-    for _key, raw, kind in items:
+    singles = [(k, raw, kind) for k, raw, kind in items if kind != "batch"]
+    for elements in batched.values():
+        singles += [("", raw, kind) for raw, kind in elements]
+    for _key, raw, kind in singles:
         try:
             decode_snapshot(raw)
             ok = True
@@ -155,7 +180,7 @@ def test_fuzzed_payloads_dead_lettered_with_exact_bytes(start_worker, worker_env
     def settled() -> bool:
         dead = harness.query(database, "SELECT count(*) FROM dlq_events")[0][0]
         posts = harness.query(database, "SELECT count(*) FROM posts")[0][0]
-        return dead >= N_BAD and posts >= N_GOOD
+        return dead >= N_BAD and posts >= N_GOOD + N_GOOD_BATCHED
 
     try:
         harness.wait_for(settled, 240, "every dead letter and every valid post in the database", interval=1.0)
@@ -167,23 +192,33 @@ def test_fuzzed_payloads_dead_lettered_with_exact_bytes(start_worker, worker_env
         'SELECT source_topic, "partition", "offset", key, payload, payload_encoding, error_type, item FROM dlq_events',
     )
     assert len(rows) == N_BAD, f"{len(rows)} dead letters for {N_BAD} bad payloads"
-    seen = set()
-    mismatched = []
+    # what each dead letter must hold: (partition, offset, item) -> (bytes, key)
+    expected: dict[tuple[int, int, int], tuple[bytes, str]] = {}
+    for rec in on_topic.values():
+        key = rec.key.decode()
+        if key in batched:
+            for item, (raw, kind) in enumerate(batched[key]):
+                if kind != "valid":
+                    pid = json.loads(raw).get("id")
+                    expected[(rec.partition, rec.offset, item)] = (raw, pid if isinstance(pid, str) else key)
+        elif key.startswith("b"):
+            expected[(rec.partition, rec.offset, 0)] = (rec.value, key)
+    got_all = {}
     for src, part, off, key, payload, enc, error_type, item in rows:
         assert src == topic, f"a dead letter from {src} (item {item}, {error_type}): only the source may fail"
-        rec = on_topic[(part, off)]
-        got = base64.b64decode(payload) if enc == "base64" else payload.encode()
-        if got != rec.value or key != rec.key.decode():
-            mismatched.append((part, off, enc, rec.value[:60], got[:60]))
-        seen.add((part, off))
-    assert not mismatched, f"{len(mismatched)} dead letters without their exact bytes, e.g. {mismatched[:3]}"
-    bad_offsets = {(r.partition, r.offset) for r in on_topic.values() if r.key.startswith(b"b")}
-    assert seen == bad_offsets
+        got_all[(part, off, item)] = (base64.b64decode(payload) if enc == "base64" else payload.encode(), key)
+    assert set(got_all) == set(expected)
+    mismatched = [
+        (where, want[0][:60], got_all[where][0][:60]) for where, want in expected.items() if got_all[where] != want
+    ]
+    assert not mismatched, f"{len(mismatched)} dead letters without their exact bytes or key, e.g. {mismatched[:3]}"
+    assert sum(1 for where in expected if on_topic[where[:2]].key.decode() in batched) > 1000  # inside batches
 
     posts = {r[0] for r in harness.query(database, "SELECT post_id FROM posts")}
-    assert posts == {k for k, _, kind in items if kind == "valid"}
+    in_batches = {json.loads(raw)["id"] for els in batched.values() for raw, kind in els if kind == "valid"}
+    assert posts == {k for k, _, kind in items if kind == "valid"} | in_batches
     n, distinct = harness.query(
         database, "SELECT count(*), count(DISTINCT (post_id, observed_at)) FROM post_metrics_history"
     )[0]
-    assert (n, distinct) == (N_GOOD, N_GOOD)
+    assert (n, distinct) == (N_GOOD + N_GOOD_BATCHED, N_GOOD + N_GOOD_BATCHED)
     assert w.alive()
