@@ -62,3 +62,12 @@ def decode(cursor: str, kind: str, types: Sequence[type], text_ok: Callable[[str
         if (isinstance(v, int) and not -BIGINT <= v <= BIGINT) or (isinstance(v, str) and not text_ok(v)):
             raise bad
     return key
+
+
+def time_key(
+    cursor: str, kind: str, id_type: type, id_ok: Callable[[str], bool] = lambda _: True
+) -> tuple[datetime, Any]:
+    """The `(time, id)` key of a keyset page's cursor (web.queries' posts, web.dlq's dead letters);
+    a 400 naming `cursor` for anything else."""
+    us, last_id = decode(cursor, kind, (int, id_type), text_ok=id_ok)
+    return from_micros(us), last_id

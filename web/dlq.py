@@ -90,9 +90,9 @@ async def dead_letters(web, request):
         where.append("replayed_at IS NOT NULL" if replayed else "replayed_at IS NULL")
     after = q.text("cursor")
     if after is not None:
-        us, last_id = cursor.decode(after, "dlq", (int, int))
+        after_ts, after_id = cursor.time_key(after, "dlq", int)
         where.append("(failed_at, id) < (%(after_ts)s, %(after_id)s)")
-        params.update(after_ts=cursor.from_micros(us), after_id=last_id)
+        params.update(after_ts=after_ts, after_id=after_id)
     row = await database.fetch_one("dlq_page", PAGE.format(where=" AND ".join(where) or "true"), params)
     assert row is not None
     body = page_body("dead_letters", row, "dlq")

@@ -376,14 +376,34 @@ TAGS = [
 SERVERS = [{"url": "/", "description": "The worker that served this document (any worker of the group)"}]
 
 
+def link(operation_id: str, parameter: str, pointer: str) -> dict:
+    return {"operationId": operation_id, "parameters": {parameter: f"$response.body#{pointer}"}}
+
+
+# Where a 200 leads (OpenAPI links: what a client, or a fuzzer's stateful phase, follows next).
+LINKS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/posts/", "get"): {
+        "GetFirstPost": link("getPost", "path.post_id", "/posts/0/post_id"),
+        "GetFirstPostVelocity": link("getPostVelocity", "path.post_id", "/posts/0/post_id"),
+    },
+    ("/api/trending/", "get"): {"GetFirstTrendingPost": link("getPost", "path.post_id", "/posts/0/post_id")},
+    ("/api/subreddits/", "get"): {"GetFirstSubredditWindows": link("getSubredditWindows", "path.name", "/0/subreddit")},
+    ("/dlq/", "get"): {"ReplayFirstDeadLetter": link("replayDeadLetter", "path.id", "/dead_letters/0/id")},
+}
+
+
 def paths() -> dict[str, Any]:
-    """`PATHS` with each operation's `operationId`, `tags` and `servers`."""
+    """`PATHS` with each operation's `operationId`, `tags`, `servers` and its 200's links."""
     out: dict[str, Any] = {}
     for path, methods in PATHS.items():
         out[path] = {}
         for method, op in methods.items():
             operation_id, tag = OPERATIONS[(path, method)]
-            out[path][method] = {"operationId": operation_id, "tags": [tag], "servers": SERVERS, **op}
+            operation = {"operationId": operation_id, "tags": [tag], "servers": SERVERS, **op}
+            if (path, method) in LINKS:
+                ok = {**operation["responses"]["200"], "links": LINKS[(path, method)]}
+                operation["responses"] = {**operation["responses"], "200": ok}
+            out[path][method] = operation
     return out
 
 
