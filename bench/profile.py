@@ -14,6 +14,7 @@ counted once, under the first of these parts found in its stack, from the leaf u
   before issue #23 streams/outbox, streams/delivery, tables/changelog);
 - *faust per-message*: faust's consumer, stream, events and acks (faust/, mode/);
 - *kafka client*: aiokafka (fetching, producing, the protocol);
+(py-spy names a frame `function (package/module.py:line)`.)
 - *other*: the event loop itself, logging, metrics, the rest.
 Prints the share of each part, and the worker's CPU µs per event over the sampled window.
 """
@@ -51,8 +52,8 @@ PARTS = [
         "commit protocol",
         ("streams/checkpoint/", "streams/outbox.py", "streams/delivery.py", "tables/changelog.py", "deadletter.py"),
     ),
-    ("faust per-message", ("/faust/", "/mode/")),
-    ("kafka client", ("/aiokafka/",)),
+    ("faust per-message", ("(faust/", "(mode/")),
+    ("kafka client", ("(aiokafka/",)),
 ]
 
 

@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from streams.analytics.velocity import VelocityState, update
 from tests import harness
@@ -165,11 +166,18 @@ def send(env: Mapping[str, str], topic: str, snaps: list[dict]) -> int:
     return produce_json(env, topic, snaps)
 
 
+def _seconds(value: object) -> float:
+    """Epoch seconds of the Redis mirror's `ts` (a number) or the API's `observed_at` (ISO 8601 UTC)."""
+    if isinstance(value, str) and value.endswith("Z"):
+        return datetime.fromisoformat(value[:-1] + "+00:00").timestamp()
+    return float(value)  # type: ignore[arg-type]
+
+
 def matches(got: Mapping, want: VelocityState) -> bool:
     return (
         int(got["score"]) == want.score
         and int(got["comments"]) == want.comments
-        and abs(float(got["observed_at"] if "observed_at" in got else got["ts"]) - want.observed_at) < 1e-6
+        and abs(_seconds(got["observed_at"] if "observed_at" in got else got["ts"]) - want.observed_at) < 1e-6
         and abs(float(got["score_velocity"]) - want.score_velocity) < 1e-9
         and abs(float(got["comment_velocity"]) - want.comment_velocity) < 1e-9
     )

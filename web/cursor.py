@@ -1,8 +1,10 @@
 """Opaque keyset cursors: the sort key of the last row of a page, as URL-safe base64 JSON.
 
-A cursor is `[kind, *key]`; `decode` checks the kind and the key's types, so a cursor of one
-route cannot be used on another and a tampered one is a 400 naming `cursor`, never a query
-with a wrong type in it.
+A cursor is `[kind, *key]`; `decode` checks the kind, the key's types and their ranges (an
+integer fits PostgreSQL's bigint, a text is what its route checks it to be), and `from_micros`
+refuses a time outside the calendar, so a cursor of one route cannot be used on another and a
+tampered one of any shape is a 400 naming `cursor`: never a query with a wrong value in it, never
+an `OverflowError`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from web.errors import BadRequest
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BIGINT = 2**63 - 1  # PostgreSQL's bigint: the range of every integer a cursor carries
+REASON = "cursor is not a cursor this route returned (use next_cursor as it was given)"
 
 
 def micros(ts: datetime) -> int:
@@ -26,9 +30,11 @@ def micros(ts: datetime) -> int:
 
 
 def from_micros(us: int) -> datetime:
-    from datetime import timedelta
-
-    return EPOCH + timedelta(microseconds=us)
+    """The time of a cursor's key; a 400 naming `cursor` for one outside years 1 to 9999."""
+    try:
+        return EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        raise BadRequest(REASON) from None
 
 
 def encode(kind: str, *key: Any) -> str:
@@ -36,9 +42,10 @@ def encode(kind: str, *key: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
-    """The key of `cursor`, checked against `types`; a 400 on anything else."""
-    bad = BadRequest("cursor is not a cursor this route returned (use next_cursor as it was given)")
+def decode(cursor: str, kind: str, types: Sequence[type], text_ok: Callable[[str], bool] = lambda _: True) -> list[Any]:
+    """The key of `cursor`, checked against `types` (an `int` within bigint, a `str` that `text_ok`
+    accepts); a 400 on anything else."""
+    bad = BadRequest(REASON)
     if len(cursor) > 512:
         raise bad
     try:
@@ -52,4 +59,15 @@ def decode(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
     for v, t in zip(key, types, strict=True):
         if type(v) is not t:  # exact: a bool is not an int here
             raise bad
+        if (isinstance(v, int) and not -BIGINT <= v <= BIGINT) or (isinstance(v, str) and not text_ok(v)):
+            raise bad
     return key
+
+
+def time_key(
+    cursor: str, kind: str, id_type: type, id_ok: Callable[[str], bool] = lambda _: True
+) -> tuple[datetime, Any]:
+    """The `(time, id)` key of a keyset page's cursor (web.queries' posts, web.dlq's dead letters);
+    a 400 naming `cursor` for anything else."""
+    us, last_id = decode(cursor, kind, (int, id_type), text_ok=id_ok)
+    return from_micros(us), last_id

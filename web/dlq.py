@@ -29,8 +29,8 @@ from streams.app import app, settings
 from streams.deadletter import ATTEMPT_HEADER, REPLAY_OF_HEADER, decode_payload
 from web import cursor
 from web.auth import require_admin
-from web.errors import BadRequest, NotFound, Unavailable
-from web.params import Query
+from web.errors import NotFound, Unavailable
+from web.params import Query, dlq_id
 from web.queries import iso, iso_sql, keyset_page_sql, page_body
 from web.resources import database
 
@@ -40,7 +40,7 @@ MAX_PER_REQUEST = 10_000  # a bulk replay stops after this many; the answer says
 # Longest one chunk waits for the broker (sends and acks) before the replay gives up with a 503.
 # faust's producer would wait up to its request timeout (20 minutes) while the rows stay locked.
 ACK_TIMEOUT_S = 30.0
-TOPIC_NAME = r"[A-Za-z0-9._\-]{1,249}"
+TOPIC_NAME = r"[A-Za-z0-9._-]{1,249}"
 ERROR_TYPE = r"[A-Za-z_][A-Za-z0-9_.]{0,199}"
 
 COLUMNS = (
@@ -90,9 +90,9 @@ async def dead_letters(web, request):
         where.append("replayed_at IS NOT NULL" if replayed else "replayed_at IS NULL")
     after = q.text("cursor")
     if after is not None:
-        us, last_id = cursor.decode(after, "dlq", (int, int))
+        after_ts, after_id = cursor.time_key(after, "dlq", int)
         where.append("(failed_at, id) < (%(after_ts)s, %(after_id)s)")
-        params.update(after_ts=cursor.from_micros(us), after_id=last_id)
+        params.update(after_ts=after_ts, after_id=after_id)
     row = await database.fetch_one("dlq_page", PAGE.format(where=" AND ".join(where) or "true"), params)
     assert row is not None
     body = page_body("dead_letters", row, "dlq")
@@ -217,10 +217,9 @@ class ReplayOne(View):
     async def post(self, request: Request, id: str) -> Response:
         require_admin(request, settings.admin_token)
         Query(request, ())
-        if not id.isdigit() or len(id) > 18:
-            raise BadRequest(f"id must be a dead letter's id (a positive integer), not {id[:40]!r}")
+        dead_letter = dlq_id(id)
         async with database.transaction("dlq_replay") as cur:
-            await cur.execute(CLAIM_ONE, {"id": int(id)})
+            await cur.execute(CLAIM_ONE, {"id": dead_letter})
             row = await cur.fetchone()
             if row is None:
                 raise NotFound(f"no dead letter {id}")

@@ -2,7 +2,9 @@
 
 The schemas are strict (every property required, no others), and tests/integration/
 test_openapi.py checks the real responses against them and the worker's routes against the
-paths, so this document cannot drift from the code.
+paths, so this document cannot drift from the code. The parameters carry the server's own rules
+(the patterns and bounds of web.params and web.dlq), every operation its `operationId`, `tags`
+and `servers`, and tests/integration/test_schemathesis.py fuzzes a live worker against it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from streams.app import app
+from web.dlq import ERROR_TYPE, TOPIC_NAME
+from web.params import POST_ID as POST_ID_RE
+from web.params import SUBREDDIT as SUBREDDIT_RE
+from web.params import schema_pattern
 
 NUM = {"type": "number"}
 INT = {"type": "integer"}
@@ -133,13 +139,13 @@ SCHEMAS: dict[str, Any] = {
             "post_id": STR,
             "score": INT,
             "comments": INT,
-            "observed_at": NUM,
+            "observed_at": TS,
             "score_velocity": NUM,
             "comment_velocity": NUM,
             "sentiment": NUM,
         },
         optional=("sentiment",),
-        description="Live from the velocity table (observed_at in epoch seconds)",
+        description="Live from the velocity table",
     ),
     "DeadLetter": DEAD_LETTER,
     "DeadLettersPage": obj({"dead_letters": array(ref("DeadLetter")), "next_cursor": nullable(STR)}),
@@ -162,10 +168,21 @@ def param(name: str, schema: dict, description: str, where: str = "query", requi
 
 LIMIT = param("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size")
 SUBREDDIT = param(
-    "subreddit", {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_]{1,20}$"}, "Only this subreddit (exact name)"
+    "subreddit", {"type": "string", "pattern": schema_pattern(SUBREDDIT_RE)}, "Only this subreddit (exact name)"
 )
-CURSOR = param("cursor", STR, "`next_cursor` of the previous page (opaque)")
-POST_ID = param("post_id", {"type": "string", "pattern": "^[0-9a-z]{1,13}$"}, "Base-36 post id", "path")
+CURSOR = param(
+    "cursor",
+    {"type": "string", "minLength": 1, "maxLength": 512},
+    "`next_cursor` of the previous page (opaque; any other value is a 400)",
+)
+POST_ID = param("post_id", {"type": "string", "pattern": schema_pattern(POST_ID_RE)}, "Base-36 post id", "path")
+SOURCE_TOPIC = param(
+    "source_topic", {"type": "string", "pattern": schema_pattern(TOPIC_NAME)}, "Only this source topic (a topic name)"
+)
+ERROR_TYPE_PARAM = param(
+    "error_type", {"type": "string", "pattern": schema_pattern(ERROR_TYPE)}, "Only this error type (an exception name)"
+)
+DLQ_ID = param("id", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, "dlq_events.id", "path")
 ADMIN: list[dict[str, list[str]]] = [{"admin": []}]
 
 
@@ -219,9 +236,9 @@ PATHS: dict[str, Any] = {
     "/dlq/": get(
         "Dead letters newest first, keyset-paginated",
         ref("DeadLettersPage"),
-        param("source_topic", STR, "Only this source topic"),
-        param("error_type", STR, "Only this error type"),
-        param("replayed", BOOL, "Only replayed (true) or not yet replayed (false) ones"),
+        SOURCE_TOPIC,
+        ERROR_TYPE_PARAM,
+        param("replayed", BOOL, "Only replayed (`true`) or not yet replayed (`false`) ones"),
         LIMIT,
         CURSOR,
     ),
@@ -230,10 +247,7 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Replay every not-yet-replayed dead letter that matches (original key and bytes to the source)",
             "security": ADMIN,
-            "parameters": [
-                param("source_topic", STR, "Only this source topic"),
-                param("error_type", STR, "Only this error type"),
-            ],
+            "parameters": [SOURCE_TOPIC, ERROR_TYPE_PARAM],
             "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 503)},
         }
     },
@@ -241,7 +255,7 @@ PATHS: dict[str, Any] = {
         "post": {
             "summary": "Replay one dead letter (idempotent: published once)",
             "security": ADMIN,
-            "parameters": [param("id", INT, "dlq_events.id", "path")],
+            "parameters": [DLQ_ID],
             "responses": {"200": json_response(ref("ReplayResult")), **errors(400, 401, 403, 404, 503)},
         }
     },
@@ -326,6 +340,73 @@ PATHS: dict[str, Any] = {
 }
 
 
+# Every operation's `operationId` (what a client generator names its method) and tag.
+OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("/api/stats/", "get"): ("getStats", "analytics"),
+    ("/api/posts/", "get"): ("listPosts", "analytics"),
+    ("/api/posts/{post_id}/", "get"): ("getPost", "analytics"),
+    ("/api/posts/{post_id}/velocity/", "get"): ("getPostVelocity", "analytics"),
+    ("/api/trending/", "get"): ("listTrending", "analytics"),
+    ("/api/subreddits/", "get"): ("listSubreddits", "analytics"),
+    ("/api/subreddits/{name}/stats/", "get"): ("getSubredditWindows", "analytics"),
+    ("/dlq/", "get"): ("listDeadLetters", "dead letters"),
+    ("/dlq/stats/", "get"): ("getDeadLetterStats", "dead letters"),
+    ("/dlq/replay/", "post"): ("replayDeadLetters", "dead letters"),
+    ("/dlq/replay/{id}/", "post"): ("replayDeadLetter", "dead letters"),
+    ("/", "get"): ("getDashboard", "dashboard"),
+    ("/static/{name}", "get"): ("getStaticFile", "dashboard"),
+    ("/vendor/{name}", "get"): ("getVendorFile", "dashboard"),
+    ("/api/live/", "get"): ("streamLiveRates", "dashboard"),
+    ("/health/", "get"): ("getHealth", "operations"),
+    ("/ready/", "get"): ("getReadiness", "operations"),
+    ("/metrics", "get"): ("getMetrics", "operations"),
+    ("/openapi.json", "get"): ("getOpenApiDocument", "operations"),
+    ("/debug/partitions/", "get"): ("getDebugPartitions", "debug"),
+    ("/debug/tasks/", "get"): ("getDebugTasks", "debug"),
+    ("/debug/rebalance/", "post"): ("requestRebalance", "debug"),
+}
+TAGS = [
+    {"name": "analytics", "description": "Posts, trending, stats and subreddits (PostgreSQL and the live tables)"},
+    {"name": "dead letters", "description": "Records that failed, and their replay (admin token)"},
+    {"name": "dashboard", "description": "The live dashboard page, its files and its event stream"},
+    {"name": "operations", "description": "Liveness, readiness, metrics and this document"},
+    {"name": "debug", "description": "For operators chasing a stall (admin token)"},
+]
+# Every worker serves the whole API on its own address: the document's base is the server it came from.
+SERVERS = [{"url": "/", "description": "The worker that served this document (any worker of the group)"}]
+
+
+def link(operation_id: str, parameter: str, pointer: str) -> dict:
+    return {"operationId": operation_id, "parameters": {parameter: f"$response.body#{pointer}"}}
+
+
+# Where a 200 leads (OpenAPI links: what a client, or a fuzzer's stateful phase, follows next).
+LINKS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/posts/", "get"): {
+        "GetFirstPost": link("getPost", "path.post_id", "/posts/0/post_id"),
+        "GetFirstPostVelocity": link("getPostVelocity", "path.post_id", "/posts/0/post_id"),
+    },
+    ("/api/trending/", "get"): {"GetFirstTrendingPost": link("getPost", "path.post_id", "/posts/0/post_id")},
+    ("/api/subreddits/", "get"): {"GetFirstSubredditWindows": link("getSubredditWindows", "path.name", "/0/subreddit")},
+    ("/dlq/", "get"): {"ReplayFirstDeadLetter": link("replayDeadLetter", "path.id", "/dead_letters/0/id")},
+}
+
+
+def paths() -> dict[str, Any]:
+    """`PATHS` with each operation's `operationId`, `tags`, `servers` and its 200's links."""
+    out: dict[str, Any] = {}
+    for path, methods in PATHS.items():
+        out[path] = {}
+        for method, op in methods.items():
+            operation_id, tag = OPERATIONS[(path, method)]
+            operation = {"operationId": operation_id, "tags": [tag], "servers": SERVERS, **op}
+            if (path, method) in LINKS:
+                ok = {**operation["responses"]["200"], "links": LINKS[(path, method)]}
+                operation["responses"] = {**operation["responses"], "200": ok}
+            out[path][method] = operation
+    return out
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -333,9 +414,13 @@ def document() -> dict:
             "title": "redditstream",
             "version": "1",
             "description": "Real-time Reddit analytics: the API of every worker (docs/design.md §6). Errors are "
-            '`{"error": reason}`; timestamps ISO 8601 UTC.',
+            '`{"error": reason}` (`application/json; charset=utf-8`, as every JSON answer), also for a request '
+            "the server cannot parse; a parameter given empty, with non-ASCII digits, or outside the rules "
+            "written here is a 400; timestamps ISO 8601 UTC.",
         },
-        "paths": PATHS,
+        "servers": SERVERS,
+        "tags": TAGS,
+        "paths": paths(),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"admin": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"}},

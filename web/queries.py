@@ -13,6 +13,7 @@ from typing import Any
 
 from web import cursor
 from web.db import WebDatabase
+from web.params import POST_ID
 
 POST_COLUMNS = (
     "post_id, subreddit, title, author, created_utc, score, num_comments, upvote_ratio, sentiment, "
@@ -161,8 +162,8 @@ async def posts_page(db: WebDatabase, *, subreddit: str | None, limit: int, afte
     """`{"posts": [...], "next_cursor": ...}` as JSON bytes."""
     params: dict[str, Any] = {"subreddit": subreddit, "limit": limit}
     if after is not None:
-        us, post_id = cursor.decode(after, "posts", (int, str))
-        params.update(after_ts=cursor.from_micros(us), after_id=post_id)
+        after_ts, after_id = cursor.time_key(after, "posts", str, id_ok=lambda v: POST_ID.fullmatch(v) is not None)
+        params.update(after_ts=after_ts, after_id=after_id)
     row = await db.fetch_one("posts_page", _page_sql(subreddit, after is not None), params)
     assert row is not None
     return page_body("posts", row, "posts")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from streams.app import app
 from streams.processing.stats import summary
 from tables.subreddit_stats import hour_stats, minute_stats
-from web.errors import BadRequest
-from web.params import SUBREDDIT, Query
+from web.params import Query, subreddit_name
 from web.routing import routed
 
 
@@ -14,8 +13,7 @@ from web.routing import routed
 @routed(minute_stats, "name")
 async def subreddit_stats(web, request, name: str):
     Query(request, ())
-    if not SUBREDDIT.match(name):
-        raise BadRequest(f"name must be a subreddit name (letters, digits, _; 2-21 characters), not {name[:40]!r}")
+    subreddit_name(name)
     return web.json(
         {
             "subreddit": name,

@@ -149,7 +149,7 @@ def api(env, workers) -> harness.Worker:
 
 def get(w: harness.Worker, path: str) -> tuple[int, object]:
     status, headers, body = w.request(path)
-    assert headers.get("Content-Type", "").startswith("application/json"), (path, headers)
+    assert headers.get("Content-Type") == "application/json; charset=utf-8", (path, headers)  # one, on every route
     return status, json.loads(body)
 
 
@@ -345,6 +345,27 @@ BAD = [
     ("/api/trending/?subreddit=%00", 400, "subreddit"),
     ("/api/subreddits/?limit=3", 400, "'limit'"),
     ("/api/nothing/", 404, "/api/nothing/"),
+    # issue 21: a tampered cursor (["posts",253402300800000000,"a"]: year 10000) was an OverflowError
+    ("/api/posts/?cursor=WyJwb3N0cyIsMjUzNDAyMzAwODAwMDAwMDAwLCJhIl0", 400, "cursor"),
+    ("/api/posts/?cursor=WyJwb3N0cyIsMSwiYVx1MDAwMGIiXQ", 400, "cursor"),  # a NUL in the post id
+    ("/api/posts/?cursor=W10", 400, "cursor"),  # []
+    ("/api/posts/?cursor=%EF%BC%A1", 400, "cursor"),  # a fullwidth letter
+    # empty values are a mistake, not the default
+    ("/api/posts/?subreddit=", 400, "'subreddit' is empty"),
+    ("/api/posts/?limit=", 400, "'limit' is empty"),
+    ("/api/posts/?cursor=", 400, "'cursor' is empty"),
+    ("/api/trending/?subreddit=", 400, "'subreddit' is empty"),
+    # digits are ASCII digits; patterns match the whole value
+    ("/api/posts/?limit=%EF%BC%95", 400, "limit"),  # fullwidth 5
+    ("/api/posts/?limit=%D9%A5", 400, "limit"),  # Arabic-Indic 5
+    ("/api/posts/?limit=%2B5", 400, "limit"),  # +5
+    ("/api/trending/?limit=%205", 400, "limit"),  # " 5"
+    ("/api/posts/%EF%BC%91%EF%BC%92/", 400, "post_id"),  # fullwidth 12
+    ("/api/posts/abc%0A/", 400, "post_id"),  # a trailing newline
+    ("/api/posts/%EF%BC%91/velocity/", 400, "post_id"),
+    ("/api/subreddits/%EF%BD%90ython/stats/", 400, "name"),
+    ("/api/subreddits/python%0A/stats/", 400, "name"),
+    ("/api/posts/?subreddit=python%0A", 400, "subreddit"),
 ]
 
 
@@ -375,6 +396,46 @@ def test_nothing_a_client_sends_is_a_500(api):
     status, _, body = api.request("/api/posts/", method="DELETE")
     assert status == 405 and "DELETE" in json.loads(body)["error"]
     assert "Traceback" not in api.log_path.read_text(errors="replace")
+
+
+def test_velocity_times_are_iso_like_every_other(api):
+    status, body = get(api, f"/api/posts/{pid(3)}/velocity/")
+    assert status == 200 and iso_ok(body["observed_at"]), body
+    at = datetime.fromisoformat(body["observed_at"][:-1] + "+00:00").timestamp()
+    assert at == pytest.approx(NOW - 540, abs=1e-6)  # the refresh's observed_at, to the microsecond
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /api/posts/\x01secret-input HTTP/1.1\r\nHost: x\r\n\r\n",  # a control character in the target
+        b"GET /api/stats/ HTTP/1.1\r\nHost: x\r\nsecret-input without a colon\r\n\r\n",  # a broken header
+        b"GET /api/stats/ HTTP/1.1\r\nHost: x\r\nX-Secret-Input: " + b"s" * 9000 + b"\r\n\r\n",  # too long
+        b"secret-input\r\n\r\n",  # not HTTP
+    ],
+)
+def test_a_malformed_request_is_the_same_json_400_and_one_log_line(api, raw):
+    """aiohttp's own parse errors: the API's error shape, one log line without the input or a
+    traceback (a client sending these cannot fill the log with tracebacks)."""
+    import socket
+
+    before = api.log_text().count("malformed HTTP request")
+    with socket.create_connection(("127.0.0.1", api.port), timeout=5) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"400", answer[:300]
+    assert b"\r\nContent-Type: application/json; charset=utf-8\r\n" in head, head
+    reason = json.loads(body)["error"]
+    assert reason.startswith("malformed HTTP request (") and "secret-input" not in reason.lower()
+    harness.wait_for(
+        lambda: api.log_text().count("malformed HTTP request") == before + 1, 10, "the one log line of the 400"
+    )
+    log = api.log_text()
+    assert "secret-input" not in log.lower() and "Traceback" not in log
+    assert get(api, "/api/stats/")[0] == 200  # the worker serves on
 
 
 def test_builtin_faust_views_are_off_and_debug_needs_the_token(api):

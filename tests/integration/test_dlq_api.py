@@ -22,7 +22,8 @@ pytestmark = pytest.mark.usefixtures("empty_tables")
 
 
 def call(w: harness.Worker, path: str, method: str = "GET", admin: bool = False) -> tuple[int, dict]:
-    status, _, body = w.request(path, method, admin=admin, body=b"" if method == "POST" else None)
+    status, headers, body = w.request(path, method, admin=admin, body=b"" if method == "POST" else None)
+    assert headers.get("Content-Type") == "application/json; charset=utf-8", (path, headers)
     return status, json.loads(body)
 
 
@@ -136,6 +137,18 @@ def test_list_filters_pages_stats_and_racing_bulk_replays(start_worker, worker_e
         ("/dlq/?error_type=1x", "error_type"),
         ("/dlq/?topic=x", "'topic'"),
         ("/dlq/stats/?x=1", "'x'"),
+        # issue 21: a tampered cursor (["dlq",253402300800000000,1]: year 10000) was an OverflowError
+        ("/dlq/?cursor=WyJkbHEiLDI1MzQwMjMwMDgwMDAwMDAwMCwxXQ", "cursor"),
+        ("/dlq/?cursor=WyJwb3N0cyIsMjUzNDAyMzAwODAwMDAwMDAwLCJhIl0", "cursor"),  # the same on a posts cursor
+        ("/dlq/?cursor=WyJkbHEiLDEsOTIyMzM3MjAzNjg1NDc3NTgwOF0", "cursor"),  # an id beyond bigint
+        ("/dlq/?source_topic=", "'source_topic' is empty"),
+        ("/dlq/?error_type=", "'error_type' is empty"),
+        ("/dlq/?replayed=", "'replayed' is empty"),
+        ("/dlq/?limit=", "'limit' is empty"),
+        ("/dlq/?cursor=", "'cursor' is empty"),
+        ("/dlq/?limit=%EF%BC%95", "limit"),  # fullwidth 5
+        ("/dlq/?replayed=yes", "replayed"),  # the schema's boolean: true or false
+        ("/dlq/?source_topic=posts%0A", "source_topic"),
     ):
         status, body = call(w, path)
         assert status == 400 and name in body["error"], (path, body)
@@ -144,6 +157,11 @@ def test_list_filters_pages_stats_and_racing_bulk_replays(start_worker, worker_e
         ("/dlq/replay/-1/", 400, "id"),
         ("/dlq/replay/99999999/", 404, "99999999"),
         ("/dlq/replay/?x=1", 400, "'x'"),
+        ("/dlq/replay/0/", 400, "id"),
+        ("/dlq/replay/%EF%BC%91/", 400, "id"),  # fullwidth 1
+        ("/dlq/replay/%C2%B2/", 400, "id"),  # superscript 2: str.isdigit() says yes, int() says no
+        ("/dlq/replay/9223372036854775808/", 400, "id"),  # beyond bigint
+        ("/dlq/replay/?source_topic=", 400, "'source_topic' is empty"),
     ):
         status, body = call(w, path, "POST", admin=True)
         assert status == code and name in body["error"], (path, body)

@@ -89,6 +89,24 @@ def test_openapi_documents_every_route_and_every_response(start_worker, worker_e
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
     assert served_routes(w.env) == documented
 
+    # what client generators need, on every operation, and the server's own rules as parameters
+    operations = [op for ops in doc["paths"].values() for op in ops.values()]
+    assert all(op["operationId"] and op["tags"] and [s["url"] for s in op["servers"]] == ["/"] for op in operations)
+    assert len({op["operationId"] for op in operations}) == len(operations)
+    assert {t for op in operations for t in op["tags"]} == {t["name"] for t in doc["tags"]} and doc["servers"]
+    params = {
+        (path, p["name"]): p["schema"]
+        for path, ops in doc["paths"].items()
+        for op in ops.values()
+        for p in op.get("parameters", [])
+    }
+    assert params[("/dlq/", "source_topic")]["pattern"] == "^[A-Za-z0-9._-]{1,249}$"
+    assert params[("/dlq/replay/", "error_type")]["pattern"] == "^[A-Za-z_][A-Za-z0-9_.]{0,199}$"
+    assert params[("/dlq/replay/{id}/", "id")] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    assert params[("/api/posts/{post_id}/", "post_id")]["pattern"] == "^[0-9a-z]{1,13}$"
+    assert params[("/api/posts/", "cursor")] == {"type": "string", "minLength": 1, "maxLength": 512}
+    assert doc["components"]["schemas"]["Velocity"]["properties"]["observed_at"]["format"] == "date-time"
+
     ok = [
         ("/api/stats/", "/api/stats/"),
         ("/api/posts/?limit=1", "/api/posts/"),

@@ -1,5 +1,5 @@
-"""Contract tests of streams.runtime: every private attribute of faust, aiokafka, rocksdict and
-asyncpraw that it uses exists and has the shape the code expects. An upgrade that moves one
+"""Contract tests of streams.runtime: every private attribute of faust, aiokafka, rocksdict,
+asyncpraw and aiohttp that it uses exists and has the shape the code expects. An upgrade that moves one
 fails here, in CI, rather than silently in a worker (streams.runtime.versions pins the versions)."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import json
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -21,6 +23,7 @@ from faust.types import TP
 from streams.runtime import versions
 from streams.runtime.application import App, kafka_producer
 from streams.runtime.consumer import OrderedConsumer
+from streams.runtime.http import JsonErrorRequestHandler, JsonErrorRunner
 from streams.runtime.recovery import changelog_lag, recovered, standby_lag
 from streams.runtime.reddit import NoRetry, use_limiter_without_retries
 from streams.runtime.store import Store, ahead_of_changelog, decode_value, forget_key, open_partition_dbs, partition_db
@@ -202,3 +205,86 @@ def test_eager_fetch_loop_needs_the_asyncio_future_protocol():
     fut = asyncio.Future(loop=asyncio.new_event_loop())
     assert hasattr(fut, "_asyncio_future_blocking")
     fut.get_loop().close()
+
+
+def test_aiohttp_and_faust_internals_the_json_error_server_replaces():
+    """streams.runtime.http: faust's aiohttp driver keeps its runner in `_runner` (built in
+    `__init__`, with `access_log=None`), aiohttp's runner builds its server in `_make_server`,
+    the server builds each connection's handler from `_loop` and `_kwargs`, and a parse error
+    reaches `handle_error(request, status, exc, message)` through `_make_error_handler`."""
+    from aiohttp import web
+    from faust.web.drivers.aiohttp import Web as FaustWeb
+
+    init = inspect.getsource(FaustWeb.__init__)
+    assert "self._runner: AppRunner = AppRunner(self.web_app, access_log=None)" in init
+    assert "self._runner" in inspect.getsource(FaustWeb.start_server)
+    assert inspect.iscoroutinefunction(web.AppRunner._make_server)
+    assert "RequestHandler(self, loop=self._loop, **self._kwargs)" in inspect.getsource(web.Server.__call__)
+    assert list(inspect.signature(web.RequestHandler.handle_error).parameters) == [
+        "self",
+        "request",
+        "status",
+        "exc",
+        "message",
+    ]
+    assert "self.handle_error(" in inspect.getsource(web.RequestHandler._make_error_handler)
+    assert web.RequestHandler.__slots__ and JsonErrorRequestHandler.__slots__ == ()
+
+
+def test_the_web_driver_serves_through_the_json_error_runner(app):
+    from web.server import Web
+
+    driver = Web(app)
+    assert type(driver._runner) is JsonErrorRunner and driver._runner.app is driver.web_app
+
+
+async def _raw_exchange(port: int, data: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    answer = await reader.read()  # the error answer closes the connection
+    writer.close()
+    return answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/posts/\x01secret HTTP/1.1\r\nHost: x\r\n\r\n",  # a control character in the target
+        b"G\xffT /secret HTTP/1.1\r\nHost: x\r\n\r\n",  # a bad method
+        b"GET / HTTP/1.1\r\nHost: x\r\nsecret header without a colon\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Secret: " + b"s" * 9000 + b"\r\n\r\n",  # a header too long
+        b"secret nonsense\r\n\r\n",
+    ],
+)
+async def test_a_malformed_request_is_a_json_400_and_one_log_line(request_bytes, caplog):
+    from aiohttp import web
+
+    async def hello(request):
+        return web.Response(text="hi")
+
+    application = web.Application()
+    application.router.add_get("/", hello)
+    runner = JsonErrorRunner(application, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        with caplog.at_level(logging.DEBUG):
+            raw = await _raw_exchange(port, request_bytes)
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert re.match(rb"HTTP/1\.[01] 400 ", head), raw[:300]
+        assert b"\r\nContent-Type: application/json; charset=utf-8\r\n" in head, head
+        reason = json.loads(body)["error"]
+        assert reason.startswith("malformed HTTP request (") and "secret" not in reason, reason
+        aiohttp_records = [r for r in caplog.records if r.name.startswith(("aiohttp", "streams.runtime.http"))]
+        assert len(aiohttp_records) == 1, [r.getMessage() for r in aiohttp_records]
+        (record,) = aiohttp_records
+        assert record.exc_info is None and record.exc_text is None
+        assert "secret" not in record.getMessage() and "\n" not in record.getMessage()
+        # the server is still there for the next client
+        ok = await _raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert ok.startswith(b"HTTP/1.1 200 ") and ok.endswith(b"hi")
+    finally:
+        await runner.cleanup()

@@ -12,7 +12,7 @@ from multidict import MultiDict
 from web import cursor
 from web.cache import SingleFlight
 from web.errors import BadRequest
-from web.params import Query, post_id
+from web.params import POST_ID, Query, dlq_id, post_id, subreddit_name
 from web.queries import POST_JSON, iso
 
 
@@ -32,10 +32,43 @@ def test_unknown_and_repeated_parameters_are_refused():
     assert Query(Req(), ("limit",)).integer("limit", 50, 1, 200) == 50
 
 
-@pytest.mark.parametrize("raw", ["0", "201", "abc", "1.5", "1e3", " ", "9" * 20, "-1"])
+@pytest.mark.parametrize(
+    "raw", ["0", "201", "abc", "1.5", "1e3", " ", "9" * 20, "-1", "\uff15", "1\uff10", "\u0665", " 5", "5\n", "+5", "²"]
+)
 def test_bad_limits_name_the_parameter(raw):
     with pytest.raises(BadRequest, match="limit"):
         Query(Req(limit=raw), ("limit",)).integer("limit", 50, 1, 200)
+
+
+@pytest.mark.parametrize("name", ["subreddit", "limit", "cursor", "source_topic", "replayed"])
+def test_an_empty_value_is_a_400_not_the_default(name):
+    with pytest.raises(BadRequest, match=f"query parameter '{name}' is empty"):
+        Query(Req(**{name: ""}), (name,))
+
+
+@pytest.mark.parametrize("raw", ["TRUE", "yes", "1", "0", " true", "false\n"])
+def test_booleans_are_spelled_as_json(raw):
+    with pytest.raises(BadRequest, match="replayed"):
+        Query(Req(replayed=raw), ("replayed",)).boolean("replayed")
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "01", "\uff11", "1\uff12", "\u0661", "²", "1\n", "9" * 19, "1e3", "abc"])
+def test_a_dead_letter_id_is_a_positive_ascii_integer(raw):
+    with pytest.raises(BadRequest, match="id must be"):
+        dlq_id(raw)
+
+
+def test_good_ids():
+    assert dlq_id("1") == 1 and dlq_id(str(2**63 - 1)) == 2**63 - 1
+    assert subreddit_name("Python_3") == "Python_3"
+
+
+@pytest.mark.parametrize("raw", ["abc\n", "\uff41bc", "ABC", "", "a" * 14])
+def test_post_ids_and_subreddits_match_whole_and_ascii(raw):
+    with pytest.raises(BadRequest, match="post_id"):
+        post_id(raw)
+    with pytest.raises(BadRequest, match="name"):
+        subreddit_name(raw + "_\n" if raw else "\uff41bc")
 
 
 def test_good_values():
@@ -71,11 +104,29 @@ def test_cursor_round_trip_is_exact_to_the_microsecond():
         cursor.encode("posts", 1),
         "A" * 600,
         cursor.encode("posts", 1, "a", 3),
+        cursor.encode("posts", 1.5, "a"),
+        cursor.encode("posts", 2**63, "a"),
+        cursor.encode("posts", 1, "a\u0000b"),  # PostgreSQL refuses a NUL in text: refused here first
+        cursor.encode("posts", 1, "ABC"),
+        "WyJwb3N0cyIsMSwiYSJd\uff41",
+        "[1]",
+        "W10",  # []
+        "bnVsbA",  # null
     ],
 )
 def test_foreign_or_tampered_cursors_are_a_400(bad):
     with pytest.raises(BadRequest, match="cursor"):
-        cursor.decode(bad, "posts", (int, str))
+        cursor.decode(bad, "posts", (int, str), text_ok=lambda v: POST_ID.fullmatch(v) is not None)
+
+
+@pytest.mark.parametrize("us", [253402300800000000, -62135596800000001, 2**63 - 1, -(2**63 - 1)])
+def test_a_cursor_time_outside_the_calendar_is_a_400_not_an_overflow(us):
+    # issue 21: WyJwb3N0cyIsMjUzNDAyMzAwODAwMDAwMDAwLCJhIl0 is ["posts",253402300800000000,"a"]
+    assert cursor.encode("posts", 253402300800000000, "a") == "WyJwb3N0cyIsMjUzNDAyMzAwODAwMDAwMDAwLCJhIl0"
+    (got,) = cursor.decode(cursor.encode("dlq", us), "dlq", (int,))
+    with pytest.raises(BadRequest, match="cursor"):
+        cursor.from_micros(got)
+    assert cursor.from_micros(253402300799999999) == datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 def test_iso_is_utc_with_microseconds():
