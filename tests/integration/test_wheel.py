@@ -65,20 +65,20 @@ def test_the_installed_project_runs_from_site_packages(installed, tmp_path):
             assert f"\n  {command} " in listing, (argv, listing)
 
 
-def test_a_worker_from_the_wheel_migrates_and_serves_the_dashboard(installed, worker_env, stack, tmp_path):
+@pytest.mark.parametrize("entry", [("bin/redditstream",), ("bin/python", "-m", "streams")], ids=["script", "module"])
+def test_a_worker_from_the_wheel_migrates_and_serves_the_dashboard(entry, installed, worker_env, stack, tmp_path):
     venv = installed["venv"]
+    command = (str(venv / entry[0]), *entry[1:])  # `redditstream …` or `python -m streams …`
     database = harness.create_database(stack["DATABASE_URL"], harness.unique("t_wheel_"), migrate=False)
     run_dir = tmp_path / "run"  # no .env here: the settings are the environment's
     run_dir.mkdir()
     env = {**worker_env, "DATABASE_URL": database}
     try:
-        run(venv / "bin/redditstream", "migrate", env=env, cwd=run_dir, timeout=120)
+        run(*command, "migrate", env=env, cwd=run_dir, timeout=120)
         heads = sorted(p.name.split("_", 1)[0] for p in (harness.ROOT / "migrations/versions").glob("0*.py"))
         assert harness.query(database, "SELECT version_num FROM alembic_version") == [(heads[-1],)]
 
-        w = harness.Worker(
-            env=env, name="wheel", workdir=run_dir, argv=(str(venv / "bin/redditstream"), "worker", "-l", "info")
-        )
+        w = harness.Worker(env=env, name="wheel", workdir=run_dir, argv=(*command, "worker", "-l", "info"))
         try:
             w.start(wait_ready=True, timeout=120)
             status, headers, page = w.request("/")
