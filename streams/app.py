@@ -75,7 +75,7 @@ app = App(
 
 # App commands: `faust -A streams ingest`, `simulate`, `backfill`, `migrate` (they import what
 # they need lazily, so a worker does not load it).
-from streams import migrate as _migrate_command  # noqa: E402,F401
 from streams.backfill import command as _backfill_command  # noqa: E402,F401
 from streams.ingest import command as _ingest_command  # noqa: E402,F401
+from streams.migrate import command as _migrate_command  # noqa: E402,F401
 from streams.simulator import command as _simulate_command  # noqa: E402,F401
