@@ -5,21 +5,23 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status demo worker test lint unit integration faults cluster cluster-down bench bench-long clean lock
+.PHONY: install up down status demo worker test lint unit integration faults cluster cluster-down bench bench-long clean lock vendor wheel
 
 DASH  := tools/dashboard/node_modules/.installed
 
 install: $(STAMP) $(DASH)
-# the runtime dependencies exactly as locked (requirements.lock, hash-checked: the versions
-# streams.runtime is verified with), then the project and its test tools
-$(STAMP): pyproject.toml requirements.lock
+# the runtime dependencies and the test tools exactly as locked (requirements-test.lock, hash-checked:
+# the runtime at requirements.lock's versions, those streams.runtime is verified with), then the
+# project itself, editable, built by the locked setuptools
+$(STAMP): pyproject.toml requirements-test.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r requirements-test.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# the dashboard's charting library (uPlot), pinned in the lock and served from node_modules
+# the dashboard's charting library (uPlot), pinned in the lock; the worker serves the copy in
+# web/vendor/ (package data of the wheel), which tests/unit/test_packaging.py compares with this
 $(DASH): tools/dashboard/package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	cd tools/dashboard && npm ci --no-audit --no-fund --loglevel=error
@@ -64,9 +66,20 @@ unit: install
 faults: up
 	$(BIN)/python -m pytest tests/faults -m faults $(PYTEST_ARGS)
 
-# the Docker image's hash-pinned lock of the runtime dependencies (Dockerfile; docs/deploy.md)
+# the hash-pinned locks: requirements.lock (the runtime, the Docker image's) and
+# requirements-test.lock (the runtime and the test tools, `make install`'s); docs/deploy.md
 lock:
 	tools/lock.sh $(LOCK_ARGS)
+
+# web/vendor/ from tools/dashboard/node_modules, after a change of uPlot's version in package.json
+vendor: $(DASH)
+	cp tools/dashboard/node_modules/uplot/dist/uPlot.iife.min.js tools/dashboard/node_modules/uplot/dist/uPlot.min.css web/vendor/
+	cp tools/dashboard/node_modules/uplot/LICENSE web/vendor/uPlot.LICENSE
+
+# the wheel (dist/redditstream-*.whl): the project with its dashboard files and migrations
+wheel: install
+	rm -rf build dist
+	$(BIN)/pip wheel --no-deps --no-build-isolation --wheel-dir dist .
 
 # the benchmarks of the parts and the end-to-end comparison (≈ 30 min; docs/benchmarks.md)
 BENCHES := ingest_bench processing_bench sink_bench web_bench backfill_bench e2e

@@ -24,7 +24,12 @@ settings = load_or_exit()
 # either way; only cyclic garbage waits a little longer.
 gc.set_threshold(20_000, 20, 20)
 
-COMMANDS = ("streams.ingest.command", "streams.backfill.command", "streams.simulator.command")
+COMMANDS = (
+    "streams.ingest.command",
+    "streams.backfill.command",
+    "streams.simulator.command",
+    "streams.migrate.command",
+)
 
 
 def cors_options(origins: tuple[str, ...]) -> dict:
@@ -46,7 +51,7 @@ app = App(
     store="redditstream://",
     datadir=data_dir(settings.data_dir),
     # the wiring: the agents, tables, views and the app's commands (`faust -A streams ingest`,
-    # `simulate`, `backfill`; they import what they need lazily, so a worker does not load it)
+    # `simulate`, `backfill`, `migrate`; they import what they need lazily, so a worker does not load it)
     autodiscover=["agents", "tables", "web", *COMMANDS],
     origin="streams",
     topic_partitions=settings.topic_partitions,

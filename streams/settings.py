@@ -7,7 +7,7 @@ prefixed with the group's name: `trending.threshold` is `TRENDING_THRESHOLD`). A
 :class:`SettingsError`, whose one-line message names the variable and the problem;
 `streams.app` turns it into a one-line exit at start-up.
 
-The table in README.md ("Configuration") is generated from the models
+The table in docs/configuration.md is generated from the models
 (`python -m streams.settings --markdown`), so it cannot drift from the code.
 """
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local stack: Apache Kafka (KRaft), PostgreSQL, Redis.  Idempotent.
 #   tools/stack.sh up      start what is not already answering, migrate, write .env.local
-#   tools/stack.sh down    stop what `up` started (servers found already running are left alone)
+#   tools/stack.sh down    stop what `up` started; servers found already running are left alone, and named
 #   tools/stack.sh status  what answers where
 # Servers found running at KAFKA_BROKER_URL / DATABASE_URL / REDIS_URL are used as they are;
 # otherwise throwaway ones are started (PostgreSQL on 55432, Redis on 56379, Kafka on 9092),
@@ -19,6 +19,7 @@ py="$root/.venv/bin/python"
 
 log() { echo "[stack] $*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; }
+join() { local out; printf -v out '%s, ' "$@"; echo "${out%, }"; }
 mark() { grep -qx "$1" "$state/started" 2>/dev/null || echo "$1" >> "$state/started"; }
 
 apt_install() {
@@ -112,11 +113,36 @@ case "${1:-up}" in
     { echo "# written by tools/stack.sh up; read by streams.settings (the environment wins)"; cat "$state/env"; } > "$root/.env.local"
     log "up in $((SECONDS - t0)) s; settings in .env.local" ;;
   down)
-    if grep -qx kafka "$state/started" 2>/dev/null; then "$root/tools/kafka/kafka.sh" stop; fi
-    if grep -qx postgres "$state/started" 2>/dev/null; then
-      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$pg_home/data" -m fast stop >/dev/null 2>&1 || true; fi
-    if grep -qx redis "$state/started" 2>/dev/null; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
-    rm -f "$state/started"; log "down" ;;
+    # stop what `up` started here (.cache/stack/started); name what it found running and leaves
+    stopped=(); left=(); gone=()
+    for name in kafka postgres redis; do
+      case $name in
+        kafka) var=KAFKA_BROKER_URL; default="kafka://127.0.0.1:${KAFKA_PORT:-9092}" ;;
+        postgres) var=DATABASE_URL; default="postgresql://127.0.0.1:$PG_PORT" ;;
+        redis) var=REDIS_URL; default="redis://127.0.0.1:$REDIS_PORT" ;;
+      esac
+      url=$(grep -m1 "^$var=" "$state/env" 2>/dev/null | cut -d= -f2- || true)
+      where=$(echo "${url:-$default}" | sed -E 's#//[^@/]*@#//#')  # no credentials in the output
+      hostport=${where#*://}; hostport=${hostport%%[/;,]*}
+      if grep -qx "$name" "$state/started" 2>/dev/null; then
+        case $name in
+          kafka) "$root/tools/kafka/kafka.sh" stop ;;
+          postgres) runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$pg_home/data" -m fast stop >/dev/null 2>&1 || true ;;
+          redis) redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true ;;
+        esac
+        if port_open "${hostport##*:}" "${hostport%:*}"; then
+          log "$name: still answers at $where after the stop"; left+=("$name ($where)")
+        else
+          log "$name: stopped ($where)"; stopped+=("$name")
+        fi
+      elif port_open "${hostport##*:}" "${hostport%:*}"; then
+        log "$name: left running at $where (this checkout's \`up\` did not start it)"; left+=("$name ($where)")
+      else
+        gone+=("$name")
+      fi
+    done
+    rm -f "$state/started"
+    log "down: stopped $(join "${stopped[@]:-nothing}"); left running $(join "${left[@]:-nothing}")${gone[*]:+; not running $(join "${gone[@]}")}" ;;
   status)
     port_open "${KAFKA_PORT:-9092}" && echo "kafka: 127.0.0.1:${KAFKA_PORT:-9092}" || echo "kafka: down"
     port_open "$PG_PORT" && echo "postgres: 127.0.0.1:$PG_PORT" || echo "postgres: down"

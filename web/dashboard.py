@@ -3,8 +3,9 @@
 The page (web/static/) reads the JSON API every few seconds and this worker's counters from
 `/api/live/`: one `data:` event every LIVE_INTERVAL seconds with the rates of this worker's
 counters (events processed, dead letters, rows committed) since the previous event. Charts use
-uPlot, installed by `make install` from tools/dashboard/package-lock.json into its
-node_modules and served from there (`/vendor/…`); if it is missing the page says so.
+uPlot, served (`/vendor/…`) from web/vendor/: package data of the wheel, a copy of the files that
+`npm ci` installs from tools/dashboard/package-lock.json (`make vendor` refreshes it;
+tests/unit/test_packaging.py checks that it is that copy).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from web.errors import NotFound
 from web.params import Query
 
 STATIC = Path(__file__).resolve().parent / "static"
-VENDOR = Path(__file__).resolve().parent.parent / "tools" / "dashboard" / "node_modules" / "uplot" / "dist"
+VENDOR = Path(__file__).resolve().parent / "vendor"
 VENDOR_FILES = {"uPlot.iife.min.js", "uPlot.min.css"}
 TYPES = {
     ".html": "text/html",
@@ -62,8 +63,6 @@ async def static(web, request, name: str):
 async def vendor(web, request, name: str):
     if name not in VENDOR_FILES:
         raise NotFound(f"no file {name[:64]}")
-    if not (VENDOR / name).is_file():
-        raise NotFound(f"{name} is not installed: run `make install` (npm ci in tools/dashboard)")
     return _file(VENDOR / name)
 
 

@@ -31,7 +31,7 @@ SECRETS = {
     "GRAFANA_ADMIN_PASSWORD": "grafana-secret-3",
 }
 APP_SERVICES = ("migrate", "worker", "ingest", "simulate")
-FAUST_SERVICES = ("worker", "ingest", "simulate")
+FAUST_SERVICES = ("migrate", "worker", "ingest", "simulate")  # commands of the `redditstream` entrypoint
 DATASOURCE_UID = yaml.safe_load((ROOT / "monitoring/grafana/provisioning/datasources/prometheus.yml").read_text())[
     "datasources"
 ][0]["uid"]
@@ -82,7 +82,7 @@ def test_dockerfile_is_multi_stage_slim_python_non_root_with_entrypoint_and_heal
     assert user and re.fullmatch(r"[1-9]\d*(:[1-9]\d*)?", user[-1]), f"a numeric, non-root USER: {user}"
     names = [i for i, _ in last]
     assert names.index("USER") < names.index("ENTRYPOINT")
-    assert exec_form(dict(last)["ENTRYPOINT"]) == ["faust", "-A", "streams"]
+    assert exec_form(dict(last)["ENTRYPOINT"]) == ["redditstream"], "the project's console script (pyproject.toml)"
     assert exec_form(dict(last)["CMD"]) == ["worker", "-l", "info"]
     env = " ".join(a for i, a in last if i == "ENV")
     assert "WEB_HOST=0.0.0.0" in env and "WEB_PORT=6066" in env and "DATA_DIR=/data" in env
@@ -103,6 +103,21 @@ def test_dockerfile_installs_the_lock_before_the_source():
     )
     lock_copy = next(n for n, (i, a) in enumerate(build) if i == "COPY" and a.startswith("requirements.lock"))
     assert lock_copy < lock_install < first_source
+
+
+def test_dockerfile_installs_the_wheel_not_the_source_tree():
+    """The image runs the project as `pip install redditstream-*.whl` installs it anywhere
+    (tests/integration/test_wheel.py): built in the build stage, installed with no index so that
+    the lock meets its requirements; the runtime stage gets the virtualenv and no source."""
+    lines = dockerfile()
+    final = max(s for s, _, _ in lines)
+    runs = " ".join(a for s, i, a in lines if i == "RUN" and s < final)
+    assert "pip wheel --no-deps" in runs and "pip install --no-index /tmp/dist/redditstream-*.whl" in runs
+    assert "--editable" not in runs and " -e ." not in runs
+    runtime_copies = [a for s, i, a in lines if s == final and i == "COPY"]
+    assert runtime_copies == ["--from=build /opt/venv /opt/venv", "docker ./docker"], runtime_copies
+    built = {a.split()[0] for s, i, a in lines if s < final and i == "COPY"}
+    assert {"streams", "agents", "tables", "web", "migrations"} <= built, "the wheel's packages"
 
 
 def test_dockerfile_passes_hadolint(tmp_path):
@@ -321,32 +336,31 @@ def test_compose_cluster_override(cluster):
 
 @pytest.fixture(scope="module")
 def faust_commands(tmp_path_factory) -> set[str]:
-    """The commands `faust -A streams` has (its --help), as the image runs it."""
-    proc = run(str(BIN / "faust"), "-A", "streams", "--help", cwd=tmp_path_factory.mktemp("faust"))
+    """The commands of the console script `redditstream` (its --help), the image's entrypoint."""
+    proc = run(str(BIN / "redditstream"), "--help", cwd=tmp_path_factory.mktemp("faust"))
     assert proc.returncode == 0, proc.stderr
     listing = proc.stdout.split("Commands:", 1)[1]
     return set(re.findall(r"^\s{2}([a-z][\w-]*)\s", listing, re.MULTILINE))
 
 
 def test_entry_points_are_the_documented_commands(base, faust_commands):
-    readme = (ROOT / "README.md").read_text()
-    assert {"worker", "ingest", "simulate"} <= faust_commands, faust_commands
+    # the README at a glance, the commands in docs/operations.md and docs/deploy.md
+    readme = "\n".join(
+        p.read_text() for p in (ROOT / "README.md", ROOT / "docs/operations.md", ROOT / "docs/deploy.md")
+    )
+    assert {"worker", "ingest", "simulate", "migrate"} <= faust_commands, faust_commands
     cmd = exec_form(next(a for s, i, a in reversed(dockerfile()) if i == "CMD"))
     assert cmd[0] in faust_commands
     s = base["services"]
     for name in FAUST_SERVICES:
         svc = s[name]
-        assert "entrypoint" not in svc, f"{name} runs the image's entrypoint (faust -A streams)"
+        assert "entrypoint" not in svc, f"{name} runs the image's entrypoint (redditstream)"
         assert svc["command"][0] == name and name in faust_commands, svc["command"]
-        assert f"faust -A streams {name}" in readme, f"README does not document `faust -A streams {name}`"
+        assert f"redditstream {name}" in readme, f"the docs do not document `redditstream {name}`"
     assert s["worker"]["command"] == cmd, "compose runs the worker as the image's default command"
-    migrate = s["migrate"]
-    assert migrate["entrypoint"] == ["alembic"] and migrate["command"] == ["upgrade", "head"]
-    assert "alembic upgrade head" in readme
-    assert (BIN / "alembic").exists() and (ROOT / "alembic.ini").is_file()
-    assert "script_location = %(here)s/migrations" in (ROOT / "alembic.ini").read_text()
-    # the README's worker invocation is the image's
-    assert "faust -A streams worker -l info" in readme
+    assert s["migrate"]["command"] == ["migrate"]
+    # the documented worker invocation is the image's
+    assert "redditstream worker -l info" in readme
 
 
 # ------------------------------------------------------------------------------- Prometheus

@@ -189,10 +189,10 @@ def test_the_simulator_group_reads_its_variables():
 
 
 def _readme_settings_table(readme: str, header: str) -> str:
-    """The Markdown table of README.md that starts with `header`: its contiguous `|` lines."""
+    """The Markdown table of docs/configuration.md that starts with `header`: its contiguous `|` lines."""
     lines = readme.splitlines()
     starts = [i for i, line in enumerate(lines) if line.strip() == header]
-    assert len(starts) == 1, f"README.md has {len(starts)} tables headed {header!r}"
+    assert len(starts) == 1, f"docs/configuration.md has {len(starts)} tables headed {header!r}"
     table = []
     for line in lines[starts[0] :]:
         if not line.startswith("|"):
@@ -202,17 +202,20 @@ def _readme_settings_table(readme: str, header: str) -> str:
 
 
 def test_the_readme_settings_table_is_the_generated_one():
-    """README.md's Configuration table is exactly `python -m streams.settings --markdown`."""
+    """docs/configuration.md's settings table is exactly `python -m streams.settings --markdown`."""
     import difflib
 
     want = markdown_table().strip()
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
     got = _readme_settings_table(readme, want.splitlines()[0].strip())
     diff = "\n".join(
-        difflib.unified_diff(got.splitlines(), want.splitlines(), "README.md", "markdown_table()", lineterm="")
+        difflib.unified_diff(
+            got.splitlines(), want.splitlines(), "docs/configuration.md", "markdown_table()", lineterm=""
+        )
     )
     assert got == want, (
-        f"README.md's settings table is stale; regenerate it with `python -m streams.settings --markdown`:\n{diff}"
+        "docs/configuration.md's settings table is stale; regenerate it with "
+        f"`python -m streams.settings --markdown`:\n{diff}"
     )
 
 
