@@ -1,5 +1,6 @@
 // The live dashboard: this worker's counters from /api/live/ (server-sent events), everything
-// else from the JSON API every REFRESH_MS. Charts: uPlot (served from /vendor/, see web/dashboard.py).
+// else from the JSON API every REFRESH_MS, the whole group's throughput from /api/rates/ (the
+// database's rows per minute). Charts: uPlot (served from /vendor/, see web/dashboard.py).
 "use strict";
 
 const REFRESH_MS = 5000;
@@ -9,7 +10,7 @@ const HOUR = 3600;
 // sums the rest into one "others" series (its legend entry names them); a lone one is drawn as itself
 const TOP_SUBREDDITS = 10;
 const COLORS = ["#ff6a3d", "#7fb3ff", "#4caf50", "#ffd54f", "#ba68c8", "#4dd0e1", "#f06292", "#aed581",
-                "#ff8a65", "#9575cd"];
+                "#ff8a65", "#9575cd", "#a1887f"]; // TOP_SUBREDDITS + 1
 const OTHERS_COLOR = "#8b98a5";
 const PANEL_BG = "#182029";
 const $ = (id) => document.getElementById(id);
@@ -85,7 +86,7 @@ function lineChart(key, el, series, data, view) {
   el.dataset.points = String(data[0].length);
   if (!hasPlot) return;
   views[key] = view;
-  const labels = series.map((s) => s.label).join("\n");
+  const labels = series.map((s) => `${s.label}\t${s.title || ""}`).join("\n"); // drawn anew when they change
   if (charts[key] && charts[key].labels === labels) {
     charts[key].setData(data);
     return;
