@@ -1,8 +1,12 @@
-"""The live dashboard: `GET /` (the page), its files, and `GET /api/live/` (server-sent events).
+"""The live dashboard: `GET /` (the page), its files, `GET /api/live/` (server-sent events) and
+`GET /api/rates/` (the whole group's throughput per minute).
 
 The page (web/static/) reads the JSON API every few seconds and this worker's counters from
 `/api/live/`: one `data:` event every LIVE_INTERVAL seconds with the rates of this worker's
-counters (events processed, dead letters, rows committed) since the previous event. Charts use
+counters (events processed, dead letters, rows committed) since the previous event. Its
+throughput chart reads `/api/rates/`: rows per minute of the last RATE_MINUTES minutes as the
+database holds them (`post_metrics_history` by `observed_at`, `dlq_events` by `failed_at`),
+so it counts every worker of the group and has its history as soon as the page opens. Charts use
 uPlot, served (`/vendor/…`) from web/vendor/: package data of the wheel, a copy of the files that
 `npm ci` installs from tools/dashboard/package-lock.json (`make vendor` refreshes it;
 tests/unit/test_packaging.py checks that it is that copy).
@@ -18,9 +22,12 @@ from pathlib import Path
 
 from aiohttp import web as aioweb
 
-from streams.app import app
+from streams.app import app, settings
+from web.cache import CachedValue
 from web.errors import NotFound
 from web.params import Query
+from web.queries import iso, iso_sql
+from web.resources import database, redis
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = Path(__file__).resolve().parent / "vendor"
@@ -33,6 +40,7 @@ TYPES = {
     ".svg": "image/svg+xml",
 }
 LIVE_INTERVAL = 2.0
+RATE_MINUTES = 60
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -113,3 +121,46 @@ async def live(view, request):
     except (ConnectionResetError, asyncio.CancelledError):
         pass  # the client went away, or the server is stopping
     return response
+
+
+# One row per minute of the last RATE_MINUTES (zeros included), the current (partial) one last.
+# Both tables are read on their time index (BRIN on observed_at, ix_dlq_events_failed_at).
+RATES = f"""
+WITH span AS (
+    SELECT date_bin('1 minute', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00') AS last, now() AS at
+), bounds AS (
+    SELECT last - make_interval(mins => %(minutes)s - 1) AS lo, last + interval '1 minute' AS hi, at FROM span
+), minutes AS (
+    SELECT generate_series(lo, hi - interval '1 minute', interval '1 minute') AS minute FROM bounds
+), observed AS (
+    SELECT date_bin('1 minute', observed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS minute, count(*) AS n
+      FROM post_metrics_history, bounds WHERE observed_at >= bounds.lo AND observed_at < bounds.hi GROUP BY 1
+), dead AS (
+    SELECT date_bin('1 minute', failed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS minute, count(*) AS n
+      FROM dlq_events, bounds WHERE failed_at >= bounds.lo AND failed_at < bounds.hi GROUP BY 1
+)
+SELECT coalesce(json_agg(json_build_object('minute', {iso_sql("m.minute")}, 'observations', coalesce(o.n, 0),
+                                           'dead_letters', coalesce(d.n, 0)) ORDER BY m.minute), '[]'::json)
+           AS minutes,
+       (SELECT at FROM bounds) AS generated_at
+  FROM minutes m LEFT JOIN observed o USING (minute) LEFT JOIN dead d USING (minute)
+"""
+
+
+async def _compute_rates() -> dict:
+    row = await database.fetch_one("rates", RATES, {"minutes": RATE_MINUTES})
+    assert row is not None
+    return {"minutes": row["minutes"], "generated_at": iso(row["generated_at"])}
+
+
+# cached like /api/stats/ (every open page asks every few seconds), but never longer than 5 s:
+# the current minute grows while it is shown
+rates_cache = CachedValue(redis, f"{settings.app_id}:api:rates", min(settings.stats_cache_ttl, 5), _compute_rates)
+
+
+@app.page("/api/rates/")
+async def rates_view(web, request):
+    """The whole group's throughput: `{"minutes": [{"minute", "observations", "dead_letters"}],
+    "generated_at", "cached"}`, oldest first, the last minute the current one (partial)."""
+    Query(request, ())
+    return web.json(await rates_cache.get())

@@ -133,6 +133,14 @@ SCHEMAS: dict[str, Any] = {
             ),
         }
     ),
+    "Rates": obj(
+        {
+            "minutes": array(obj({"minute": TS, "observations": INT, "dead_letters": INT})),
+            "generated_at": TS,
+            "cached": {"type": "boolean", "description": "true when served from the Redis cache"},
+        },
+        description="Rows per minute in the database (every worker's), oldest first; the last minute is partial",
+    ),
     "SubredditWindows": obj({"subreddit": STR, "minute": WINDOW, "hour": WINDOW}),
     "Velocity": obj(
         {
@@ -228,6 +236,9 @@ PATHS: dict[str, Any] = {
         LIMIT,
     ),
     "/api/subreddits/": get("Per subreddit: 24-hour figures and the hourly series", array(ref("Subreddit"))),
+    "/api/rates/": get(
+        "The whole group's throughput: observations and dead letters per minute, last 60 min", ref("Rates")
+    ),
     "/api/subreddits/{name}/stats/": get(
         "The current 1-minute and 1-hour windows (served by the key's owner)",
         ref("SubredditWindows"),
@@ -343,6 +354,7 @@ PATHS: dict[str, Any] = {
 # Every operation's `operationId` (what a client generator names its method) and tag.
 OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/stats/", "get"): ("getStats", "analytics"),
+    ("/api/rates/", "get"): ("getThroughput", "dashboard"),
     ("/api/posts/", "get"): ("listPosts", "analytics"),
     ("/api/posts/{post_id}/", "get"): ("getPost", "analytics"),
     ("/api/posts/{post_id}/velocity/", "get"): ("getPostVelocity", "analytics"),

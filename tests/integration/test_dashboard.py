@@ -1,7 +1,14 @@
 """The dashboard in a real headless Chromium (selenium, Debian's chromium + chromium-driver)
 against a worker fed by the simulator through ingest: the page shows the database's numbers,
 draws its uPlot charts, and a click on a trending post draws its history. Saves a screenshot
-(.artifacts/dashboard.png; with DASHBOARD_SCREENSHOT_TO_DOCS=1 also docs/dashboard.png, the README's)."""
+(.artifacts/dashboard.png; with DASHBOARD_SCREENSHOT_TO_DOCS=1 also docs/dashboard.png, the README's).
+
+Before the worker starts, the database gets rows this worker never processes (as another worker
+of the group, earlier, would have written them): observations of the 3 simulated subreddits and
+12 more in the three previous hours, and of the simulated ones in the hour before. So the
+page must show 15 subreddits in the hourly chart (more than its colours), fit its time axis to 4
+hours, not 24, and draw the group's throughput, history included, from the database rather than
+from this worker's counters."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import os
 import shutil
 import subprocess
 
+import jsonschema
 import pytest
 
 from tests import harness
@@ -20,8 +28,52 @@ ARTIFACTS = harness.ROOT / ".artifacts"
 DOCS = harness.ROOT / "docs"
 
 
+ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
+SIMULATED = ("python", "rust", "golang")
+SEEDED = (
+    "askscience",
+    "worldnews",
+    "datascience",
+    "linux",
+    "programming",
+    "machinelearning",
+    "javascript",
+    "devops",
+    "webdev",
+    "haskell",
+    "cpp",
+    "java",
+)
+# subreddit k of the 15 (from 1): (16 - k) * 5 + h * 3 observations spread over the h-th hour before this one
+SEED_HOURS = f"""
+INSERT INTO post_metrics_history (post_id, observed_at, subreddit, score, num_comments, upvote_ratio)
+SELECT 'zh' || k || 'x' || h || 'x' || n, date_bin('1 hour', now(), {ORIGIN}) - make_interval(hours => h)
+       + make_interval(secs => (n - 1) * 3600.0 / ((16 - k) * 5 + h * 3)), sub, 10 + n, n %% 7, 0.9
+  FROM unnest(%(subs)s::text[]) WITH ORDINALITY AS t(sub, k), generate_series(1, 3) AS h,
+       generate_series(1, (16 - k::int) * 5 + h * 3) AS n
+"""
+# the 59 minutes before this one: 20 + (7 m mod 23) observations each, of the simulated subreddits
+SEED_MINUTES = f"""
+INSERT INTO post_metrics_history (post_id, observed_at, subreddit, score, num_comments, upvote_ratio)
+SELECT 'zm' || m || 'x' || n, date_bin('1 minute', now(), {ORIGIN}) - make_interval(mins => m)
+       + make_interval(secs => n), (%(subs)s::text[])[1 + n %% 3], 10, 0, 0.9
+  FROM generate_series(1, 59) AS m, generate_series(1, 20 + (7 * m) %% 23) AS n
+"""
+PER_HOUR = "SELECT extract(epoch FROM bucket)::bigint, sum(observations) FROM post_metrics_hourly GROUP BY 1"
+# the minutes of /api/rates/: this one and the 59 before
+PER_MINUTE = f"""
+SELECT extract(epoch FROM date_bin('1 minute', observed_at, {ORIGIN}))::bigint, count(*)
+  FROM post_metrics_history
+ WHERE observed_at >= date_bin('1 minute', now(), {ORIGIN}) - interval '59 minutes' GROUP BY 1
+"""
+
+
 def q(url: str, sql: str) -> int:
     return harness.query(url, sql)[0][0]
+
+
+def by_time(url: str, sql: str) -> dict[int, int]:
+    return {int(t): int(n) for t, n in harness.query(url, sql)}
 
 
 @pytest.fixture
@@ -71,17 +123,19 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
         "MAINTENANCE_INTERVAL_SECONDS": "2",
         "LOG_FORMAT": "text",
     }
+    url = env["DATABASE_URL"]
+    harness.query(url, SEED_HOURS, {"subs": [*SIMULATED, *SEEDED]})
+    harness.query(url, SEED_MINUTES, {"subs": list(SIMULATED)})
     sim = procs("simulate", env)
     w = start_worker(**{k: v for k, v in env.items() if k != "WEB_PORT"})
     procs("ingest", env)
-    url = env["DATABASE_URL"]
     harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts") >= 120, 90, "the simulator's 120 posts in posts")
     sim.call("/_sim/advance", {"subreddit": "*", "seconds": 900})  # a head start for the scores
     harness.wait_for(
         lambda: q(url, "SELECT count(*) FROM posts WHERE is_trending") >= 3, 90, "refreshes that make posts trend"
     )
     harness.wait_for(
-        lambda: q(url, "SELECT coalesce(sum(observations), 0) FROM post_metrics_hourly") > 0, 60, "the hourly rollup"
+        lambda: q(url, "SELECT count(DISTINCT subreddit) FROM post_metrics_hourly") == 15, 60, "the hourly rollup"
     )
 
     browser.get(w.url + "/")
@@ -104,27 +158,143 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
         == q(url, "SELECT count(*) FROM posts WHERE is_trending AND last_observed_at > now() - interval '25 hours'")
     )
     wait.until(lambda _: number("#events-rate") is not None and number("#dlq-open") == 0)
-    # the live rate chart (SSE) and the hourly activity chart are drawn by uPlot
+    js = browser.execute_script
     wait.until(
         lambda _: browser.find_elements(By.CSS_SELECTOR, "#rate-chart canvas")
-        and int(browser.find_element(By.ID, "rate-chart").get_attribute("data-points")) >= 3
+        and browser.find_elements(By.CSS_SELECTOR, "#activity-chart canvas")
     )
-    wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#activity-chart canvas"))
-    legend = text("#activity-chart .u-legend")
-    assert "r/python" in legend and "r/rust" in legend
+
+    # -- the hourly chart: all 15 subreddits, the 10 busiest as themselves, the other 5 as "others"
+    everyone = {f"r/{s}" for s in (*SIMULATED, *SEEDED)}
+    wait.until(
+        lambda _: set((browser.find_element(By.ID, "activity-chart").get_attribute("data-subreddits") or "").split())
+        == everyone
+    )
+    # one look at the chart (it is drawn again when its ranking changes)
+    labels, legend, others_title, others = js(
+        """const el = document.getElementById("activity-chart");
+        const rows = [...el.querySelectorAll(".u-legend .u-series")].slice(1);
+        return [charts.activity.series.slice(1).map((s) => s.label),
+                rows.map((r) => r.querySelector(".u-label").textContent), rows.at(-1).title,
+                el.dataset.others.split(" ")];"""
+    )
+    assert len(labels) == 11 and labels[-1] == "others (5)" and len(others) == 5, (labels, others)
+    assert legend == labels and set(others_title.split(", ")) == set(others)
+    assert set(labels[:-1]) | set(others) == everyone
+    # the busiest first: by observations over the chart's hours, as the database counts them
+    totals = dict(harness.query(url, "SELECT 'r/' || subreddit, sum(observations) FROM post_metrics_hourly GROUP BY 1"))
+    assert min(totals[n] for n in labels[:-1]) >= max(totals[n] for n in others)
+
+    # every observation is in one series: per complete hour the series add up to the database's sum
+    def hourly_sums_match(_) -> bool:
+        hours, *series = js("return charts.activity.data")
+        db = by_time(url, PER_HOUR)
+        return set(db) <= set(hours) and all(sum(s[i] for s in series) == db[t] for i, t in enumerate(hours[:-1]))
+
+    wait.until(hourly_sums_match)
+
+    # -- its time axis is fitted to the data: the 3 seeded hours and this one (half an hour each side)
+    first, last = harness.query(
+        url,
+        "SELECT extract(epoch FROM min(bucket))::bigint, extract(epoch FROM max(bucket))::bigint"
+        " FROM post_metrics_hourly",
+    )[0]
+    assert last - first in (3 * 3600, 4 * 3600)  # 4 if an hour began since the seeding
+    x_range = "return [charts.activity.scales.x.min, charts.activity.scales.x.max]"
+    wait.until(lambda _: js(x_range) == [first - 1800, last + 1800], f"x range {js(x_range)}, buckets {first}-{last}")
+
+    # -- the current hour is marked partial (a labelled band over its slot), a finished one is not
+    band = browser.find_element(By.CSS_SELECTOR, "#activity-chart .partial")
+    assert band.is_displayed() and "partial hour" in band.text and int(band.get_attribute("data-at")) == last
+    left = js("return charts.activity.valToPos(arguments[0], 'x')", last - 1800)
+    assert abs(float(band.value_of_css_property("left").removesuffix("px")) - left) < 1
+    # the same figures seen two hours later: the last hour is complete, no band
+    gone = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        getJSON("/api/subreddits/").then((subs) => {
+          drawActivity(subs, arguments[0] + 7200);
+          const view = views.activity.partial;
+          requestAnimationFrame(() => {
+            const bands = document.querySelectorAll("#activity-chart .partial").length;
+            drawActivity(subs, Date.now() / 1000); // and back to now
+            done([view, bands]);
+          });
+        });""",
+        last,
+    )
+    assert gone == [None, 0], gone
+    wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#activity-chart .partial"))
+
+    # -- the throughput chart: the whole group's rows per minute from the database, the seeded
+    # minutes (never seen by this worker, before the page opened) included
+    def minutes_match(_) -> bool:
+        minutes, observed, _dead = js("return charts.rate.data")
+        db = by_time(url, PER_MINUTE)
+        return minutes[0] == min(db) and all(observed[i] == db.get(t, 0) for i, t in enumerate(minutes[:-1]))
+
+    wait.until(minutes_match)
+    minutes, observed, _dead = js("return charts.rate.data")
+    seeded = by_time(url, PER_MINUTE.replace("WHERE", "WHERE post_id LIKE 'zm%' AND"))  # those still in the window
+    assert len(seeded) >= 57 and all(observed[minutes.index(t)] >= n for t, n in seeded.items())
+    x_min, x_max = js("return [charts.rate.scales.x.min, charts.rate.scales.x.max]")
+    assert (x_min, x_max) == (minutes[0] - 30, minutes[-1] + 30)
+    band = browser.find_element(By.CSS_SELECTOR, "#rate-chart .partial")
+    assert "partial minute" in band.text and int(band.get_attribute("data-at")) == minutes[-1]
+    # the counter: the last full minute, as the database counts it
+    wait.until(
+        lambda _: number("#group-rate") == by_time(url, PER_MINUTE).get(js("return charts.rate.data[0].at(-2)"), 0)
+    )
+    doc = json.loads(w.request("/openapi.json")[2])
+    status, _, body = w.request("/api/rates/")
+    assert status == 200
+    schema = {
+        **doc["paths"]["/api/rates/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+        "components": doc["components"],
+    }
+    jsonschema.Draft202012Validator(schema).validate(json.loads(body))
+    assert len(json.loads(body)["minutes"]) == 60
+    status, _, body = w.request("/api/rates/?minutes=5")
+    assert status == 400 and "minutes" in json.loads(body)["error"]
+
+    # -- every chart has its axis titles
+    assert js("return Object.fromEntries(Object.entries(charts).map(([k, u]) => [k, u.axes.map((a) => a.label)]))") == {
+        "rate": ["time (local)", "rows per minute"],
+        "activity": ["hour (local time)", "observations per hour"],
+    }
+
     rows = wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#trending tbody tr:not(.empty)"))
     assert len(rows) == min(15, int(number("#trending-now")))
     subs = browser.find_elements(By.CSS_SELECTOR, "#subreddits tbody tr:not(.empty)")
-    assert {r.text.split()[0] for r in subs} == {"r/python", "r/rust", "r/golang"}
+    assert {r.text.split()[0] for r in subs} == everyone
 
+    # -- a title links to the post on Reddit (its permalink), in a new tab
     post_id = rows[0].get_attribute("data-post-id")
-    rows[0].click()
+    link = rows[0].find_element(By.CSS_SELECTOR, "td.title a")
+    permalink = harness.query(url, "SELECT permalink FROM posts WHERE post_id = %s", (post_id,))[0][0]
+    assert permalink.startswith("/r/") and f"/comments/{post_id}/" in permalink
+    assert link.get_attribute("href") == f"https://www.reddit.com{permalink}"
+    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel").split()
+    assert link.text == harness.query(url, "SELECT title FROM posts WHERE post_id = %s", (post_id,))[0][0]
+    # without a permalink: the post's id on reddit.com
+    assert js("return redditUrl({post_id: 'abc12', permalink: ''})") == "https://www.reddit.com/comments/abc12"
+
+    rows[0].find_elements(By.TAG_NAME, "td")[1].click()  # the row, not its link
     wait.until(
         lambda _: browser.find_element(By.ID, "history-panel").is_displayed()
         and browser.find_elements(By.CSS_SELECTOR, "#history-chart canvas")
     )
-    points = int(browser.find_element(By.ID, "history-chart").get_attribute("data-points"))
-    assert points == q(url, f"SELECT count(*) FROM post_metrics_history WHERE post_id = '{post_id}'") and points >= 2
+    # every observation of the post (it is observed every 2 s here, the page reads it every 5 s)
+    wait.until(
+        lambda _: int(browser.find_element(By.ID, "history-chart").get_attribute("data-points"))
+        == q(url, f"SELECT count(*) FROM post_metrics_history WHERE post_id = '{post_id}'")
+        >= 2
+    )
+    assert js("return charts.history.axes.map((a) => a.label)") == [
+        "observed at (local time)",
+        "score",
+        "upvotes per minute",
+    ]
+    assert len(browser.window_handles) == 1  # the click on the row opened no tab
 
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
@@ -143,6 +313,8 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "dashboard.png").write_bytes(base64.b64decode(shot["data"]))
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 20_000
+    for chart in ("rate-chart", "activity-chart"):  # each chart alone, to look at closely
+        browser.find_element(By.ID, chart).find_element(By.XPATH, "..").screenshot(str(ARTIFACTS / f"{chart}.png"))
     if os.environ.get("DASHBOARD_SCREENSHOT_TO_DOCS"):  # to renew the README's picture
         shutil.copyfile(ARTIFACTS / "dashboard.png", DOCS / "dashboard.png")
 

@@ -1,14 +1,23 @@
 // The live dashboard: this worker's counters from /api/live/ (server-sent events), everything
-// else from the JSON API every REFRESH_MS. Charts: uPlot (served from /vendor/, see web/dashboard.py).
+// else from the JSON API every REFRESH_MS, the whole group's throughput from /api/rates/ (the
+// database's rows per minute). Charts: uPlot (served from /vendor/, see web/dashboard.py).
 "use strict";
 
 const REFRESH_MS = 5000;
-const RATE_POINTS = 150; // 5 minutes of 2-second samples
-const COLORS = ["#ff6a3d", "#7fb3ff", "#4caf50", "#ffd54f", "#ba68c8", "#4dd0e1", "#f06292", "#aed581"];
+const MINUTE = 60;
+const HOUR = 3600;
+// the hourly chart draws the TOP_SUBREDDITS busiest subreddits (by observations over its span) and
+// sums the rest into one "others" series (its legend entry names them); a lone one is drawn as itself
+const TOP_SUBREDDITS = 10;
+const COLORS = ["#ff6a3d", "#7fb3ff", "#4caf50", "#ffd54f", "#ba68c8", "#4dd0e1", "#f06292", "#aed581",
+                "#ff8a65", "#9575cd", "#a1887f"]; // TOP_SUBREDDITS + 1
+const OTHERS_COLOR = "#8b98a5";
+const PANEL_BG = "#182029";
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
 const hasPlot = typeof window.uPlot === "function";
-const charts = {};
+const charts = {}; // uPlot instances by key
+const views = {}; // by key: what the chart shows (x range, partial bucket), read by its range and hooks
 let selected = null; // the post whose history is shown (its id), and its title
 let selectedTitle = "";
 
@@ -30,31 +39,91 @@ function text(id, value) { $(id).textContent = value; }
 function num(value) { return value === null || value === undefined ? "–" : fmt.format(value); }
 function epoch(iso) { return Date.parse(iso) / 1000; }
 
-const AXIS = { stroke: "#8b98a5", grid: { stroke: "#24303c" } };
+const AXIS = { stroke: "#8b98a5", grid: { stroke: "#24303c" }, labelFont: "12px system-ui, sans-serif" };
 
-// `pad`: seconds shown around a single point (uPlot would otherwise span years)
-function lineChart(key, el, series, data, pad = 60) {
+// The bucket still filling (`partial`: its start, width and label) gets a shaded band over its
+// slot, a label (a DOM element, `.partial`) and hollow points: it is not a drop.
+function markPartial(u, view) {
+  let band = u.over.querySelector(".partial");
+  if (!view.partial) {
+    if (band) band.remove();
+    return;
+  }
+  if (!band) {
+    band = document.createElement("div");
+    band.className = "partial";
+    band.appendChild(document.createElement("span"));
+    u.over.appendChild(band);
+  }
+  const { at, step, label } = view.partial;
+  const left = Math.max(0, u.valToPos(at - step / 2, "x"));
+  band.style.left = `${left}px`;
+  band.style.width = `${Math.max(0, u.valToPos(at + step / 2, "x") - left)}px`;
+  band.dataset.at = String(at);
+  band.firstChild.textContent = label;
+  // a slot narrower than its label (a minute in an hour) has the label on its left
+  band.classList.toggle("narrow", band.offsetWidth < band.firstChild.offsetWidth + 8);
+  const i = u.data[0].indexOf(at);
+  if (i < 0) return;
+  const { ctx } = u;
+  const dpr = window.devicePixelRatio || 1;
+  u.series.forEach((s, si) => {
+    const v = u.data[si][i];
+    if (si === 0 || !s.show || v === null || v === undefined) return;
+    ctx.beginPath();
+    ctx.arc(u.valToPos(at, "x", true), u.valToPos(v, s.scale, true), 4 * dpr, 0, 2 * Math.PI);
+    ctx.fillStyle = PANEL_BG;
+    ctx.fill();
+    ctx.lineWidth = 2 * dpr;
+    ctx.strokeStyle = typeof s.stroke === "function" ? s.stroke(u, si) : s.stroke;
+    ctx.stroke();
+  });
+}
+
+// A time chart. `view`: `axes` (titles: x, y and a second y for series on scale "v"), `range`
+// (the x range; by default the data's, `pad` seconds around a single point), `partial`.
+function lineChart(key, el, series, data, view) {
   el.dataset.points = String(data[0].length);
   if (!hasPlot) return;
-  const width = Math.max(el.clientWidth, 300);
-  if (charts[key] && charts[key].series.length === series.length + 1) {
+  views[key] = view;
+  const labels = series.map((s) => `${s.label}\t${s.title || ""}`).join("\n"); // drawn anew when they change
+  if (charts[key] && charts[key].labels === labels) {
     charts[key].setData(data);
     return;
   }
   if (charts[key]) charts[key].destroy();
   el.textContent = "";
+  const [xTitle, yTitle, vTitle] = view.axes;
+  const pad = view.pad || 60;
   charts[key] = new uPlot({
-    width, height: 240,
-    axes: [AXIS, AXIS, ...(series.some((s) => s.scale === "v")
-      ? [{ ...AXIS, scale: "v", side: 1, grid: { show: false } }] : [])],
+    width: Math.max(el.clientWidth, 300), height: 260,
+    axes: [{ ...AXIS, label: xTitle }, { ...AXIS, label: yTitle },
+           ...(vTitle ? [{ ...AXIS, label: vTitle, scale: "v", side: 1, grid: { show: false } }] : [])],
     series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: s.stroke || COLORS[i % COLORS.length],
                                               width: 2, scale: s.scale || "y" }))],
-    scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - pad, max + pad] : [min, max]) } },
+    scales: { x: { time: true, range: (u, min, max) => views[key].range
+                                                         || (min === max ? [min - pad, max + pad] : [min, max]) } },
+    hooks: { draw: [(u) => markPartial(u, views[key])] },
   }, data, el);
+  charts[key].labels = labels;
+  for (const [i, s] of series.entries()) {
+    if (!s.title) continue;
+    const cell = charts[key].root.querySelectorAll(".u-legend .u-series")[i + 1];
+    if (cell) cell.title = s.title;
+  }
+}
+
+// Buckets of `step` seconds from the first to the last with data: the x range spans them (half a
+// bucket either side), and the last one is partial while `now` is inside it.
+function bucketView(first, last, step, now, axes) {
+  const elapsed = now - last;
+  const label = step === HOUR ? `partial hour · ${Math.max(1, Math.round(elapsed / MINUTE))} min`
+    : `partial minute · ${Math.max(1, Math.round(elapsed))} s`;
+  return { axes, range: [first - step / 2, last + step / 2],
+           partial: elapsed >= 0 && elapsed < step ? { at: last, step, label } : null };
 }
 
 // ---------------------------------------------------------------- live counters (SSE)
-const rate = [[], [], []];
 function connectLive() {
   const source = new EventSource("/api/live/");
   source.onopen = () => { $("status").textContent = "live"; $("status").className = "status live"; };
@@ -64,9 +133,6 @@ function connectLive() {
     text("events-rate", num(e.events_per_s));
     text("rows-rate", num(e.rows_per_s));
     text("dead-rate", num(e.dead_letters_per_s));
-    rate[0].push(e.at); rate[1].push(e.events_per_s); rate[2].push(e.rows_per_s);
-    if (rate[0].length > RATE_POINTS) rate.forEach((a) => a.shift());
-    lineChart("rate", $("rate-chart"), [{ label: "events/s" }, { label: "rows/s" }], rate);
   };
 }
 
@@ -109,10 +175,22 @@ function fill(tbody, rows, emptyText, columns) {
   for (const r of rows) tbody.appendChild(r);
 }
 
+// the post on Reddit: its permalink (a path on reddit.com) when the API has one, else its id
+function redditUrl(p) {
+  return p.permalink && p.permalink.startsWith("/") ? `https://www.reddit.com${p.permalink}`
+    : `https://www.reddit.com/comments/${encodeURIComponent(p.post_id)}`;
+}
+
 async function refreshTrending() {
   const { posts } = await getJSON("/api/trending/?limit=15");
   const rows = posts.map((p) => {
-    const tr = row([[p.title, "title"], [`r/${p.subreddit}`], [num(p.score), "num"], [num(p.score_velocity), "num"],
+    const link = document.createElement("a");
+    link.href = redditUrl(p);
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = p.title;
+    link.addEventListener("click", (ev) => ev.stopPropagation()); // to Reddit, not the history
+    const tr = row([[link, "title"], [`r/${p.subreddit}`], [num(p.score), "num"], [num(p.score_velocity), "num"],
                     [num(p.num_comments), "num"], [p.trending_score.toFixed(2), "num"]]);
     tr.dataset.postId = p.post_id;
     tr.title = p.title;
@@ -134,7 +212,8 @@ async function showHistory(postId, title) {
   const h = post.history;
   const data = [h.map((o) => epoch(o.observed_at)), h.map((o) => o.score), h.map((o) => o.score_velocity)];
   lineChart("history", $("history-chart"),
-            [{ label: "score" }, { label: "upvotes/min", scale: "v", stroke: "#7fb3ff" }], data);
+            [{ label: "score" }, { label: "upvotes/min", scale: "v", stroke: "#7fb3ff" }], data,
+            { axes: ["observed at (local time)", "score", "upvotes per minute"] });
 }
 
 async function refreshSubreddits() {
@@ -150,20 +229,54 @@ async function refreshSubreddits() {
     return row([[`r/${s.subreddit}`], [num(s.posts_24h), "num"], [cell], [num(s.trending_now), "num"]]);
   });
   fill($("subreddits").tBodies[0], rows, "no posts yet", 4);
-  // one series per subreddit over the last 24 hourly buckets (null where a bucket is empty)
-  if (!subs.some((s) => s.hourly.length)) {
-    if (!charts.activity) $("activity-chart").textContent = "no hourly figures yet (post_metrics_hourly is rolled up "
+  drawActivity(subs, Date.now() / 1000);
+}
+
+// One series per subreddit (the busiest TOP_SUBREDDITS, the rest summed as "others") over the
+// hours from the first to the last with data (0 where a subreddit has none).
+function drawActivity(subs, now) {
+  const el = $("activity-chart");
+  const counted = subs.map((s) => ({ name: `r/${s.subreddit}`, total: s.hourly.reduce((n, h) => n + h.observations, 0),
+                                     by: new Map(s.hourly.map((h) => [epoch(h.hour), h.observations])) }))
+    .filter((s) => s.by.size);
+  if (!counted.length) {
+    if (!charts.activity) el.textContent = "no hourly figures yet (post_metrics_hourly is rolled up "
       + "by the maintenance timer, or TimescaleDB's continuous aggregate)";
     return;
   }
-  const now = Math.floor(Date.now() / 3600000) * 3600;
-  const hours = Array.from({ length: 24 }, (_, i) => now - (23 - i) * 3600);
-  const top = subs.slice(0, COLORS.length);
-  const data = [hours, ...top.map((s) => {
-    const by = new Map(s.hourly.map((h) => [epoch(h.hour), h.observations]));
-    return hours.map((t) => (by.has(t) ? by.get(t) : null));
-  })];
-  lineChart("activity", $("activity-chart"), top.map((s) => ({ label: `r/${s.subreddit}` })), data, 3600);
+  counted.sort((a, b) => b.total - a.total || (a.name < b.name ? -1 : 1));
+  const stamps = counted.flatMap((s) => [...s.by.keys()]);
+  const first = Math.min(...stamps);
+  const last = Math.max(...stamps);
+  const hours = Array.from({ length: (last - first) / HOUR + 1 }, (_, i) => first + i * HOUR);
+  const shown = counted.length > TOP_SUBREDDITS + 1 ? counted.slice(0, TOP_SUBREDDITS) : counted;
+  const rest = counted.slice(shown.length);
+  const series = shown.map((s) => ({ label: s.name }));
+  const data = [hours, ...shown.map((s) => hours.map((t) => s.by.get(t) || 0))];
+  if (rest.length) {
+    series.push({ label: `others (${rest.length})`, stroke: OTHERS_COLOR, title: rest.map((s) => s.name).join(", ") });
+    data.push(hours.map((t) => rest.reduce((n, s) => n + (s.by.get(t) || 0), 0)));
+  }
+  el.dataset.subreddits = counted.map((s) => s.name).join(" ");
+  el.dataset.others = rest.map((s) => s.name).join(" ");
+  lineChart("activity", el, series, data,
+            bucketView(first, last, HOUR, now, ["hour (local time)", "observations per hour"]));
+}
+
+// The whole group's throughput per minute, from the database (every worker's rows), since the
+// first minute with any in the last hour.
+async function refreshRates() {
+  const r = await getJSON("/api/rates/");
+  const minutes = r.minutes.map((m) => epoch(m.minute));
+  const busy = r.minutes.findIndex((m) => m.observations || m.dead_letters);
+  const from = busy < 0 ? 0 : Math.min(busy, minutes.length - 2);
+  const done = r.minutes.length >= 2 ? r.minutes[r.minutes.length - 2] : null;
+  text("group-rate", done ? num(done.observations) : "–");
+  const data = [minutes.slice(from), r.minutes.slice(from).map((m) => m.observations),
+                r.minutes.slice(from).map((m) => m.dead_letters)];
+  lineChart("rate", $("rate-chart"), [{ label: "observations" }, { label: "dead letters", stroke: "#ef5350" }], data,
+            bucketView(data[0][0], data[0][data[0].length - 1], MINUTE, epoch(r.generated_at),
+                       ["time (local)", "rows per minute"]));
 }
 
 async function refreshDlq() {
@@ -177,7 +290,7 @@ async function refreshDlq() {
 }
 
 async function refresh() {
-  const parts = [refreshStats(), refreshTrending(), refreshSubreddits(), refreshDlq()];
+  const parts = [refreshStats(), refreshRates(), refreshTrending(), refreshSubreddits(), refreshDlq()];
   if (selected) parts.push(showHistory(selected, selectedTitle));
   const results = await Promise.allSettled(parts);
   const failed = results.filter((r) => r.status === "rejected").map((r) => r.reason.message);
