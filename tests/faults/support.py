@@ -107,11 +107,13 @@ class Load:
 
 
 def topic_snapshots(env: Mapping[str, str], topics: Iterable[str], timeout: float = 60) -> list[dict]:
-    """Every record on the topics, decoded as JSON (what the pipeline must have stored)."""
+    """Every snapshot on the topics (what the pipeline must have stored): a batch message (a JSON
+    array, as ingest sends them) gives each of its elements."""
     out = []
     for t in topics:
         for rec in read_all(env, t, timeout=timeout):
-            out.append(json.loads(rec.value))
+            value = json.loads(rec.value)
+            out.extend(value if isinstance(value, list) else [value])
     return out
 
 

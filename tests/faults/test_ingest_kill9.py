@@ -47,6 +47,11 @@ def test_ingest_kill9_mid_delivery_then_restart(ingest_env, procs, start_worker,
         "INGEST_POLL_SECONDS": "0.5",
         "REFRESH_TIERS": "48:3600",
         "INGEST_METRICS_PORT": str(metrics),
+        # ingest sends partition batches (one message of up to 500 posts): a 100-record buffer
+        # filled for 0.2 s spreads the 1,200 posts over ≈ 12 deliveries, so the kill lands while
+        # records are in flight, as one message per post did
+        "INGEST_BUFFER_RECORDS": "100",
+        "PRODUCER_LINGER_MS": "200",
     }
     w = start_worker("w1", SINK_FLUSH_SECONDS="0.5")
     sim = procs("simulate", env)
