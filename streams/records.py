@@ -208,13 +208,17 @@ def decode_snapshot(raw: bytes | str | None) -> PostSnapshot:
 
 def decode_snapshot_fields(raw: bytes | str | None) -> dict[str, Any]:
     """:func:`decode_snapshot` as a plain dict of the record's fields (see :func:`snapshot_fields`)."""
+    return snapshot_fields(parse_json(raw))
+
+
+def parse_json(raw: bytes | str | None, error: type[InvalidMessage] = InvalidMessage) -> Any:
+    """A message's JSON value (orjson: strict, no NaN); `error` with the reason when it is not JSON."""
     if raw is None:
-        raise InvalidMessage("empty message (tombstone)")
+        raise error("empty message (tombstone)")
     try:
-        data = orjson.loads(raw)
+        return orjson.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMessage(f"not JSON: {exc}") from None
-    return snapshot_fields(data)
+        raise error(f"not JSON: {exc}") from None
 
 
 def encode(record: faust.Record) -> bytes:

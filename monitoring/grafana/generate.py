@@ -265,8 +265,9 @@ def pipeline() -> dict:
             "ops",
         ),
         timeseries(
-            "Processing time per event (p50 / p99)",
-            "redditstream_process_seconds: decode, sentiment, velocity and trending of one event.",
+            "Processing time per source message (p50 / p99)",
+            "redditstream_process_seconds: decode, sentiment, velocity and trending of one source message "
+            "(a batch of snapshots from ingest or the backfill, or one snapshot).",
             quantiles("redditstream_process_seconds", "topic", W, (0.5, 0.99)),
             "s",
         ),

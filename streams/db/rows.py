@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 
 from streams.deadletter import payload_text
-from streams.records import ENRICHMENT_FIELDS, SNAPSHOT_FIELDS, InvalidMessage, observation_fields
+from streams.records import ENRICHMENT_FIELDS, SNAPSHOT_FIELDS, InvalidMessage, observation_fields, parse_json
 
 T = TypeVar("T")
 
@@ -76,12 +76,7 @@ def row_from_json(raw: bytes | str | None) -> ObservationRow:
 
 
 def load_json(raw: bytes | str | None) -> Any:
-    if raw is None:
-        raise BadObservation("empty message (tombstone)")
-    try:
-        return orjson.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadObservation(f"not JSON: {exc}") from None
+    return parse_json(raw, BadObservation)
 
 
 def row_from_data(data: Any) -> ObservationRow:

@@ -13,23 +13,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
-
-from streams.records import InvalidMessage
+from streams.records import InvalidMessage, parse_json
 
 # a JSON string, or one of the structural characters that matter for splitting an array
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 _WS = b" \t\r\n"
 
 
-def parse(raw: bytes | str | None) -> Any:
-    """The message's JSON value; InvalidMessage (with the reason) when it is not JSON."""
-    if raw is None:
-        raise InvalidMessage("empty message (tombstone)")
-    try:
-        return orjson.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMessage(f"not JSON: {exc}") from None
+parse = parse_json  # the message's JSON value; InvalidMessage (with the reason) when it is not JSON
 
 
 def elements(data: Any) -> tuple[list[Any], bool]:
