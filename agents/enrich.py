@@ -32,7 +32,7 @@ from streams.checkpoint.outbox import Outbox
 from streams.metrics import DEAD_LETTERS, EVENTS, PROCESS_SECONDS
 from streams.processing import messages
 from streams.processing.enrich import EnrichConfig, Enriched, Enricher
-from streams.records import InvalidMessage, snapshot_fields
+from streams.records import InvalidMessage, parse_json, snapshot_fields
 from streams.retry import Backoff
 from streams.runtime.application import kafka_producer
 from streams.topics import dlq_topic, observations_topic
@@ -79,7 +79,7 @@ async def handle(event, topic_name: str, historical: bool = False) -> None:
     msg = event.message
     partition = msg.partition
     try:
-        records, is_array = messages.elements(messages.parse(event.value))
+        records, is_array = messages.elements(parse_json(event.value))
     except InvalidMessage as exc:
         await dead_letter(event, topic_name, [(0, exc)], messages.Elements(event.value, False))
         return

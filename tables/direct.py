@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 from faust.types import TP
 
 from streams.runtime.store import multi_get, partition_db, write_batch
@@ -54,16 +53,6 @@ class DirectTable:
     def write(self, partition: int, changes: Mapping[bytes, bytes | None]) -> None:
         """Apply a batch's changes (already serialized) in one RocksDB write batch."""
         write_batch(self._db(partition), changes)
-
-    def get(self, partition: int, key: bytes) -> Any | None:
-        raw = self.raw(partition, key)
-        return None if raw is None else orjson.loads(raw)
-
-    def put(self, partition: int, key: bytes, value: Any) -> bytes:
-        """Write `value` to the local store; returns its bytes, the changelog record's value."""
-        data = orjson.dumps(value)
-        self._db(partition).put(key, data)
-        return data
 
     def persisted(self, partition: int, offset: int) -> None:
         """Record that the changelog up to `offset` is in the local store (faust's recovery

@@ -73,20 +73,11 @@ class Outbox:
     async def add(
         self, partition: int, payload: bytes, on_durable: Callable[[], Any], changes: Iterable[Change] = ()
     ) -> None:
-        batch = self.open.get(partition)
-        if batch is not None and batch.size + len(payload) + 1 > self.max_bytes:
-            await self._flush(partition)
-            batch = None
-        if batch is None:
-            batch = self.open[partition] = Batch(self.clock())
-        batch.payloads.append(payload)
-        batch.acks.append(on_durable)
-        batch.events += 1
-        batch.size += len(payload) + 1
+        """One observation and its table changes: `add_many` of one."""
+        grouped: dict[ChangelogTable, dict[bytes, bytes | None]] = {}
         for table, key, value in changes:
-            batch.changes.setdefault(table, {})[key] = value
-        if len(batch.payloads) >= self.max_records:
-            await self._flush(partition)
+            grouped.setdefault(table, {})[key] = value
+        await self.add_many(partition, [payload], on_durable, grouped)
 
     async def add_many(
         self,

@@ -1,11 +1,11 @@
 """A source message → its elements (docs/design.md §3).
 
 Producers send either one JSON record per message or, as ingest and the backfill do, a JSON
-array of records that all belong to the message's partition. `elements` decodes either into a
-list of (index, parsed element); a message that is not JSON at all is one bad element (index
-0) with the message's bytes. `element_bytes` gives an element's own exact bytes, as they sit in
-the message, for its dead letter: the array is scanned only when an element fails (rare), not
-on the hot path.
+array of records that all belong to the message's partition. `elements` turns either, once
+parsed (`streams.records.parse_json`), into its list of records and whether it was an array.
+`Elements` gives an element's own exact bytes, as they sit in the message, for its dead letter
+(a message that is not JSON at all is one bad element, index 0, with the message's bytes): the
+array is scanned (`split_array`) only when an element fails (rare), not on the hot path.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from streams.records import InvalidMessage, parse_json
+from streams.records import InvalidMessage
 
 # a JSON string, or one of the structural characters that matter for splitting an array
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 _WS = b" \t\r\n"
-
-
-parse = parse_json  # the message's JSON value; InvalidMessage (with the reason) when it is not JSON
 
 
 def elements(data: Any) -> tuple[list[Any], bool]:

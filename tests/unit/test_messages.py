@@ -11,8 +11,9 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
 from streams.ingest.producer import Record, batches_of, message_value
-from streams.processing.messages import Elements, elements, parse, split_array
+from streams.processing.messages import Elements, elements, split_array
 from streams.records import InvalidMessage
+from streams.records import parse_json as parse
 
 
 @pytest.mark.parametrize(
