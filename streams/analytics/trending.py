@@ -21,7 +21,7 @@ class TrendingConfig(BaseModel):
     """The formula's constants: a plain typed value (this module reads no environment).
 
     The one definition of each default, bound and meaning: `streams.settings.Settings.trending`
-    is this model, read from the `TRENDING_<FIELD>` variables (README's configuration table)."""
+    is this model, read from the `TRENDING_<FIELD>` variables (docs/configuration.md's table)."""
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False, extra="ignore")
 

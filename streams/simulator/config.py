@@ -1,7 +1,7 @@
 """The simulated world's parameters: a plain typed value (this module reads no environment).
 
 The one definition of each default, bound and meaning: `streams.settings.Settings.simulator` is
-this model, read from the `SIMULATOR_<FIELD>` variables (README's configuration table)."""
+this model, read from the `SIMULATOR_<FIELD>` variables (docs/configuration.md's table)."""
 
 from __future__ import annotations
 
