@@ -76,7 +76,7 @@ def create_topics(env: dict[str, str], partitions: int = 8) -> None:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     async def run() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap(env))
+        admin = AIOKafkaAdminClient(**harness.kafka(env))
         await admin.start()
         try:
             await admin.create_topics([NewTopic(t, partitions, 1) for t in (env["TOPIC_POSTS"], env["TOPIC_REFRESH"])])
@@ -351,7 +351,7 @@ def _scale_out(stack, pg: StatsPg, redis_srv, workdir: Path, n: int, posts: int,
         async def go() -> None:
             from aiokafka import AIOKafkaProducer
 
-            producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5)
+            producer = AIOKafkaProducer(**harness.kafka(env), acks="all", linger_ms=5)
             await producer.start()
             topics = {"new": env["TOPIC_POSTS"], "refresh": env["TOPIC_REFRESH"]}
             t0 = time.monotonic()
