@@ -159,7 +159,14 @@ redis_tls_up() {  # a Redis that speaks TLS only
 
 secure_up() {
   [ -x "$py" ] || { log "the secured stack needs the project's venv (make install) for its certificates"; exit 1; }
-  "$py" "$root/tools/tls/certs.py" "$certs"
+  local before; before=$(cat "$certs/ca.pem" 2>/dev/null | md5sum)
+  TLS_SERVER_NAMES=${TLS_SERVER_NAMES:-kafka,postgres,redis} "$py" "$root/tools/tls/certs.py" "$certs"
+  if [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then  # new certificates: servers restart with them
+    "$root/tools/kafka/kafka.sh" stop secure
+    [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
+    [ -f "$state/redis-tls/redis.pid" ] && kill "$(cat "$state/redis-tls/redis.pid")" 2>/dev/null || true
+    for _ in $(seq 1 50); do port_open "$REDIS_TLS_PORT" || break; sleep 0.1; done
+  fi
   : > "$state/secure.env"
   "$root/tools/kafka/kafka.sh" start-secure "$certs"
   mark kafka-secure

@@ -265,3 +265,25 @@ def test_postgres_and_redis_refuse_a_client_without_tls(secure):
     with pytest.raises(redis_lib.ConnectionError):
         redis_lib.Redis.from_url(plain_redis, socket_timeout=3).ping()
     assert redis_lib.Redis.from_url(secure["REDIS_URL"]).ping()
+
+
+def test_ready_names_the_authentication_state_when_the_password_is_rotated_away(env_for, start_worker):
+    user, first, second = harness.unique("rotating-"), harness.unique("pw-"), harness.unique("pw-")
+    scram = [str(harness.ROOT / "tools/kafka/kafka.sh"), "scram-user", user]
+    subprocess.run([*scram, first], check=True, capture_output=True, timeout=120)
+    env = {**env_for("sasl"), "KAFKA_SASL_USERNAME": user, "KAFKA_SASL_PASSWORD": first}
+    w = start_worker(**env)
+    connection = w.get_json("/ready/")["kafka"]["connection"]
+    assert connection["state"] == "ok" and f"as '{user}'" in connection["security"], connection
+
+    subprocess.run([*scram, second], check=True, capture_output=True, timeout=120)  # rotated on the cluster
+
+    def refused() -> dict | None:
+        status, _, body = w.request("/ready/")
+        answer = json.loads(body)
+        return answer if status == 503 and answer["kafka"]["connection"]["state"] == "failed" else None
+
+    answer = harness.wait_for(refused, 60, "/ready/ to report the refused credentials")
+    assert answer["ready"] is False
+    assert f"authentication failed for user '{user}'" in answer["kafka"]["connection"]["detail"]
+    assert first not in json.dumps(answer) and second not in w.log_text()

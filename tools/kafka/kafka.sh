@@ -8,6 +8,7 @@
 #                                  redditstream, password made at format time), SSL with client
 #                                  certificates required (mutual TLS) on the next port; the client
 #                                  settings are written to .cache/kafka/run/secure/client.env
+#   kafka.sh scram-user NAME PASSWORD   add a SCRAM-SHA-512 user to the secure node, or change its password
 #   kafka.sh stop [NAME]           stop a node (single) or all nodes (cluster), or one node: cluster/1
 #   kafka.sh kill NAME             kill -9 one node (e.g. cluster/2), for fault tests
 #   kafka.sh restart NAME          start a stopped node again (its data is kept)
@@ -182,6 +183,9 @@ case "$cmd" in
     for i in 1 2 3; do start_node "cluster/$i" "$i" "$(cluster_port "$i")" $(( $(cluster_port "$i") + 1 )) "$cluster_voters" 3 2; done
     wait_ports 19092 19094 19096; log "cluster ready on 127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096" ;;
   start-secure) fetch; start_secure "${2:-}" ;;
+  scram-user)
+    exec_java "$run/secure" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$((${KAFKA_SECURE_PORT:-9194} - 2))" \
+      --alter --add-config "SCRAM-SHA-512=[password=${3:?password}]" --entity-type users --entity-name "${2:?user}" >/dev/null ;;
   restart)
     name=${2:?node name}; i=${name##*/}
     start_node "$name" "$i" "$(cluster_port "$i")" $(( $(cluster_port "$i") + 1 )) "$cluster_voters" 3 2
@@ -191,5 +195,5 @@ case "$cmd" in
     if [ -n "${2:-}" ]; then stop_dir "$run/$2"
     else stop_dir "$run/single"; stop_dir "$run/secure"; for i in 1 2 3; do stop_dir "$run/cluster/$i"; done; fi ;;
   wipe) "$0" stop; rm -rf "$run" ;;
-  *) echo "usage: $0 fetch|start|start-cluster|start-secure DIR|stop [NAME]|kill NAME|restart NAME|wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|start-cluster|start-secure DIR|scram-user NAME PASSWORD|stop [NAME]|kill NAME|restart NAME|wipe" >&2; exit 2 ;;
 esac

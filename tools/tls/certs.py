@@ -7,6 +7,7 @@ writes, once (an existing set is kept while it is valid for another 30 days):
     DIR/ca.pem                    the CA's certificate: KAFKA_SSL_CAFILE, PostgreSQL's sslrootcert, Redis' ssl_ca_certs
     DIR/server.pem, server.key    the servers' certificate (localhost, 127.0.0.1, ::1 and the names in
                                   TLS_SERVER_NAMES) and its unencrypted PKCS#8 key
+    DIR/server-keystore.pem       the key and the chain in one file: Kafka's PEM keystore
     DIR/client.pem, client.key    a client certificate (CN=redditstream) for mutual TLS
     DIR/other-ca.pem              a second CA that signed nothing: a client that trusts only it must refuse
 
@@ -112,7 +113,7 @@ def _fresh(path: Path) -> bool:
 
 def write(directory: Path, server_names: list[str]) -> bool:
     """Write the set into `directory` unless a valid one is there; True when written."""
-    files = ["ca.pem", "server.pem", "server.key", "client.pem", "client.key", "other-ca.pem"]
+    files = ["ca.pem", "server.pem", "server.key", "server-keystore.pem", "client.pem", "client.key", "other-ca.pem"]
     if all((directory / f).is_file() for f in files) and _fresh(directory / "server.pem"):
         return False
     directory.mkdir(parents=True, exist_ok=True)
@@ -124,6 +125,7 @@ def write(directory: Path, server_names: list[str]) -> bool:
         "ca.pem": _pem(ca),
         "server.pem": _pem(server) + _pem(ca),
         "server.key": _key_pem(server_key),
+        "server-keystore.pem": _key_pem(server_key) + _pem(server) + _pem(ca),
         "client.pem": _pem(client) + _pem(ca),
         "client.key": _key_pem(client_key),
         "other-ca.pem": _pem(other),
@@ -132,7 +134,7 @@ def write(directory: Path, server_names: list[str]) -> bool:
         path = directory / name
         path.write_bytes(data)
         # keys readable by their owner only (PostgreSQL refuses a key others can read)
-        os.chmod(path, 0o600 if name.endswith(".key") else 0o644)
+        os.chmod(path, 0o600 if name.endswith((".key", "keystore.pem")) else 0o644)
     return True
 
 
