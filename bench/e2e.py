@@ -3,6 +3,7 @@ PostgreSQL, next to the seed's two designs on the same data in the same run.
 
     .venv/bin/python bench/e2e.py [--posts 6000] [--refreshes 4] [--rates 100,1000,max]
     .venv/bin/python bench/e2e.py --workers 1,2,4 [--scale-posts 6000]     # scale-out accounting only
+    .venv/bin/python bench/e2e.py --kafka-env .cache/stack/secure.env       # every client over SASL_SSL
 
 Per run it prints:
 
@@ -435,8 +436,17 @@ def main() -> None:
         help="print, last, one JSON object: events/s and worker CPU µs per event of ours (batched input), "
         "ours on one message per post, (a) and (b)",
     )
+    ap.add_argument(
+        "--kafka-env",
+        default="",
+        help="take the KAFKA_* settings from this file instead (e.g. .cache/stack/secure.env of "
+        "`tools/stack.sh secure`: every client of the run over SASL_SSL)",
+    )
     a = ap.parse_args()
     stack = harness.stack_env()
+    if a.kafka_env:
+        stack.update({k: v for k, v in harness.read_env_file(Path(a.kafka_env)).items() if k.startswith("KAFKA_")})
+        print(f"kafka: {stack['KAFKA_BROKER_URL']} over {stack.get('KAFKA_SECURITY_PROTOCOL', 'PLAINTEXT')}")
     with own_servers() as (workdir, pg, redis_srv):
         print(f"machine: {os.cpu_count()} cores (shared by the workers, Kafka, PostgreSQL and Redis)")
         if a.workers:

@@ -3,7 +3,7 @@ Kafka with a SASL_SSL listener (SCRAM-SHA-512) and a mutual-TLS one, PostgreSQL 
 only (`sslmode=verify-full`), Redis that speaks TLS only (`rediss://` with the CA).
 
 End to end through each listener: the simulator → ingest → a worker → PostgreSQL, every post
-exactly once; a backfill and a DLQ replay through SASL_SSL; each misconfiguration ends the
+exactly once, a backfill and a DLQ replay through the same listener; each misconfiguration ends the
 process with its one line and exit status 3 (2 for a refused setting); the password is in no
 log line, `/debug/` view, `/ready/` answer or error message."""
 
@@ -123,9 +123,16 @@ def ingest_end_to_end(env: dict[str, str], start_worker, procs) -> harness.Worke
     return w
 
 
-def test_sasl_ssl_scram_end_to_end_with_backfill_and_replay(env_for, start_worker, procs, tmp_path):
-    env = env_for("sasl")
-    password = env["KAFKA_SASL_PASSWORD"]
+SECURITY = {
+    "sasl": "SASL_SSL, SCRAM-SHA-512 as 'redditstream', CA ",
+    "mtls": "SSL, CA ",
+}
+
+
+@pytest.mark.parametrize("listener", list(SECURITY))
+def test_end_to_end_with_backfill_and_replay(listener, env_for, secure, start_worker, procs, tmp_path):
+    env = env_for(listener)
+    password = secure["KAFKA_SASL_PASSWORD"]
     w = ingest_end_to_end(env, start_worker, procs)
     url = env["DATABASE_URL"]
 
@@ -133,9 +140,11 @@ def test_sasl_ssl_scram_end_to_end_with_backfill_and_replay(env_for, start_worke
     assert ready["ready"] is True
     connection = ready["kafka"]["connection"]
     assert connection["state"] == "ok", connection
-    assert connection["security"].startswith("SASL_SSL, SCRAM-SHA-512 as 'redditstream'")
+    assert connection["security"].startswith(SECURITY[listener]), connection
+    if listener == "mtls":
+        assert connection["security"].endswith(f"client certificate {CERTS / 'client.pem'}")
 
-    # a backfill produces through the SASL_SSL listener
+    # a backfill produces through the listener
     now = time.time()
     dump = write_zst(
         tmp_path / "RS_secure.zst",
@@ -171,13 +180,6 @@ def test_sasl_ssl_scram_end_to_end_with_backfill_and_replay(env_for, start_worke
     logs = [p.read_text(errors="replace") for p in Path(tmp_path).glob("*.log")]
     assert logs and all(password not in text for text in logs)
     assert password not in proc.stdout + proc.stderr
-
-
-def test_mutual_tls_end_to_end(env_for, start_worker, procs):
-    env = env_for("mtls")
-    w = ingest_end_to_end(env, start_worker, procs)
-    connection = w.get_json("/ready/")["kafka"]["connection"]
-    assert connection["state"] == "ok" and "client certificate" in connection["security"], connection
 
 
 FAILURES = {
