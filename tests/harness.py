@@ -104,7 +104,8 @@ def kafka(env: Mapping[str, str]) -> dict:
     from streams.kafka_client import client_options
     from streams.settings import Settings
 
-    return {"bootstrap_servers": bootstrap(env), **client_options(Settings.from_mapping(env))}
+    kafka_env = {k: v for k, v in env.items() if k.startswith("KAFKA_")}
+    return {"bootstrap_servers": bootstrap(env), **client_options(Settings.from_mapping(kafka_env))}
 
 
 def unique(prefix: str = "t") -> str:

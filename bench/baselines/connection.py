@@ -10,4 +10,4 @@ def kafka_security() -> dict[str, Any]:
     from streams.kafka_client import client_options
     from streams.settings import Settings, environment
 
-    return client_options(Settings.from_mapping(environment()))
+    return client_options(Settings.from_mapping({k: v for k, v in environment().items() if k.startswith("KAFKA_")}))
