@@ -228,6 +228,8 @@ def run_baselines(
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=ROOT,
+                    # the run's Kafka security (--kafka-env) for bench/baselines/connection.py
+                    env={**os.environ, **{k: v for k, v in base.items() if k.startswith("KAFKA_")}},
                 )
 
         def stop(holder=holder) -> None:

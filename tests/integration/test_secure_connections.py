@@ -22,8 +22,7 @@ import redis as redis_lib
 from tests import harness
 from tests.dumps import submission, write_zst
 from tests.ingest_support import Simulator, procs  # noqa: F401 - fixture
-from tests.kafka_tools import produce
-from tests.scenario import snapshot
+from tests.scenario import sink_dead_letter
 
 q = harness.query
 CERTS = harness.ROOT / ".cache/tls"
@@ -158,13 +157,7 @@ def test_end_to_end_with_backfill_and_replay(listener, env_for, secure, start_wo
     )
 
     # a dead letter fixed and replayed through the worker's producer lands in posts
-    q(url, "ALTER TABLE posts ADD CONSTRAINT no_forbidden CHECK (title <> 'forbidden title') NOT VALID")
-    try:
-        snap = snapshot("fix1", time.time() - 30, 3, 1, title="forbidden title")
-        produce(env, env["TOPIC_POSTS"], [("fix1", json.dumps(snap).encode())])
-        harness.wait_for(lambda: q(url, "SELECT count(*) FROM dlq_events")[0][0] == 1, 60, "the sink's dead letter")
-    finally:
-        q(url, "ALTER TABLE posts DROP CONSTRAINT no_forbidden")
+    sink_dead_letter(env, "fix1")
     (letter_id,) = q(url, "SELECT id FROM dlq_events")[0]
     status, _, body = w.request(f"/dlq/replay/{letter_id}/", "POST", admin=True, body=b"")
     assert (status, json.loads(body)["replayed"]) == (200, 1)
