@@ -207,6 +207,19 @@ SCHEMAS: dict[str, Any] = {
         optional=("sentiment",),
         description="Live from the velocity table",
     ),
+    "LiveComments": obj(
+        {
+            "post_id": STR,
+            "comments_seen": INT,
+            "mean_sentiment": nullable(NUM),
+            "comments_per_minute": {
+                "type": "number",
+                "description": "Comments created in the 10 minutes up to the newest one, per minute",
+            },
+            "last_comment_at": nullable(TS),
+        },
+        description="Live from the post_comments table",
+    ),
     "DeadLetter": DEAD_LETTER,
     "DeadLettersPage": obj({"dead_letters": array(ref("DeadLetter")), "next_cursor": nullable(STR)}),
     "DlqStats": obj({"total": INT, "not_replayed": INT, "by_topic": COUNTS, "by_error_type": COUNTS}),
@@ -285,6 +298,12 @@ PATHS: dict[str, Any] = {
         POST_ID,
         LIMIT,
         CURSOR,
+    ),
+    "/api/posts/{post_id}/comments/live/": get(
+        "A post's comment figures live from the table (served by the key's owner)",
+        ref("LiveComments"),
+        POST_ID,
+        codes=(400, 404, 503),
     ),
     "/api/posts/{post_id}/velocity/": get(
         "Live velocity from the table (served by the key's owner)", ref("Velocity"), POST_ID, codes=(400, 404, 503)
@@ -418,6 +437,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/posts/", "get"): ("listPosts", "analytics"),
     ("/api/posts/{post_id}/", "get"): ("getPost", "analytics"),
     ("/api/posts/{post_id}/comments/", "get"): ("listPostComments", "analytics"),
+    ("/api/posts/{post_id}/comments/live/", "get"): ("getPostCommentsLive", "analytics"),
     ("/api/posts/{post_id}/velocity/", "get"): ("getPostVelocity", "analytics"),
     ("/api/trending/", "get"): ("listTrending", "analytics"),
     ("/api/subreddits/", "get"): ("listSubreddits", "analytics"),
