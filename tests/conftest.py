@@ -31,7 +31,7 @@ def database(stack, request) -> Iterator[str]:
 @pytest.fixture
 def empty_tables(database) -> None:
     """For modules whose tests share the module's database: each starts from empty tables."""
-    harness.query(database, "TRUNCATE posts, post_metrics_history, dlq_events")
+    harness.query(database, "TRUNCATE posts, post_metrics_history, dlq_events, comments")
 
 
 @pytest.fixture(scope="module")
