@@ -57,3 +57,21 @@ def snapshot(
         "observed_at": observed or created + 5.0,
         "source": source,
     }
+
+
+POST_AGGREGATES = "SELECT post_id, comments_seen, comment_sentiment FROM posts WHERE post_id = ANY(%s) ORDER BY 1"
+RECOMPUTED = "SELECT post_id, count(*)::int, avg(sentiment) FROM comments WHERE post_id = ANY(%s) GROUP BY 1 ORDER BY 1"
+
+
+def aggregates_differ(query, posts: list[str]) -> list[tuple]:
+    """The posts whose `comments_seen` / `comment_sentiment` are not a recomputation from `comments`
+    (`query(sql, params)` runs SQL): counts exactly, means to 1e-12 (a float sum's order, the plan's,
+    may move their last bits). Empty when they all match."""
+    got = {r[0]: r[1:] for r in query(POST_AGGREGATES, (posts,))}
+    want = {r[0]: r[1:] for r in query(RECOMPUTED, (posts,))}
+    bad = []
+    for p in sorted(set(got) | set(want)):
+        (n, mean), (m, mean2) = got.get(p, (None, None)), want.get(p, (0, None))
+        if n != m or (mean is None) != (mean2 is None) or (mean is not None and abs(mean - mean2) > 1e-12):
+            bad.append((p, got.get(p), want.get(p)))
+    return bad

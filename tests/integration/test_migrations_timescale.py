@@ -25,7 +25,7 @@ from streams.db.rows import CommentRow, ObservationRow
 from streams.db.writer import Item, write_batch
 from streams.records import comment_fields
 from tests import harness
-from tests.comment_shapes import snapshot
+from tests.comment_shapes import aggregates_differ, snapshot
 
 TS_DIR = harness.ROOT / "tools" / "timescale"
 
@@ -303,12 +303,8 @@ def test_comments_on_the_hypertable_the_aggregates_and_the_api(timescale_url):
     asyncio.run(write([*comments, old]))  # before their posts
     asyncio.run(write([row("tsc1", now - 60, 5), row("tsc2", now - 60, 6), *comments[:5]]))
     assert q(url, "SELECT count(*), count(DISTINCT comment_id) FROM comments WHERE post_id LIKE 'tsc%'") == [(24, 24)]
-    got = q(url, "SELECT post_id, comments_seen, comment_sentiment FROM posts WHERE post_id LIKE 'tsc%' ORDER BY 1")
-    want = q(
-        url,
-        "SELECT post_id, count(*)::int, avg(sentiment) FROM comments WHERE post_id LIKE 'tsc%' GROUP BY 1 ORDER BY 1",
-    )
-    assert got == want and [n for _, n, _ in got] == [12, 12]
+    assert not aggregates_differ(lambda sql, args: q(url, sql, args), ["tsc1", "tsc2"])
+    assert q(url, "SELECT comments_seen FROM posts WHERE post_id LIKE 'tsc%'") == [(12,), (12,)]
     run_jobs(url, "policy_refresh_continuous_aggregate")
     hourly = q(url, "SELECT sum(comments) FROM comment_metrics_hourly WHERE subreddit = 'python'")
     assert hourly == [(24,)]
