@@ -479,6 +479,7 @@ LINKS: dict[tuple[str, str], dict[str, Any]] = {
         "GetFirstPost": link("getPost", "path.post_id", "/posts/0/post_id"),
         "GetFirstPostVelocity": link("getPostVelocity", "path.post_id", "/posts/0/post_id"),
         "ListFirstPostComments": link("listPostComments", "path.post_id", "/posts/0/post_id"),
+        "GetFirstPostCommentsLive": link("getPostCommentsLive", "path.post_id", "/posts/0/post_id"),
     },
     ("/api/trending/", "get"): {"GetFirstTrendingPost": link("getPost", "path.post_id", "/posts/0/post_id")},
     ("/api/subreddits/", "get"): {"GetFirstSubredditWindows": link("getSubredditWindows", "path.name", "/0/subreddit")},
