@@ -23,7 +23,8 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 from alembic import op
-from sqlalchemy import text
+
+from migrations.timeseries import setting, uses_timescale
 
 revision = "0006"
 down_revision = "0005"
@@ -38,24 +39,6 @@ HOURLY_SELECT = """
       FROM comments
   GROUP BY 1, 2
 """
-
-
-def _setting(name: str) -> int:
-    from streams.settings import Settings, environment
-
-    return getattr(Settings.from_mapping(environment()), name)
-
-
-def _timescale(bind) -> bool:
-    """The TimescaleDB path of 0003 is installed (not the plain one)."""
-    return bool(
-        bind.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') "
-                "AND to_regclass('timeseries_maintenance') IS NULL"
-            )
-        ).scalar()
-    )
 
 
 def upgrade() -> None:
@@ -78,7 +61,7 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_comments_created ON comments (created_utc DESC) INCLUDE (subreddit, sentiment)")
     op.execute("ALTER TABLE posts ADD COLUMN comments_seen integer NOT NULL DEFAULT 0")
     op.execute("ALTER TABLE posts ADD COLUMN comment_sentiment double precision")
-    if _timescale(op.get_bind()):
+    if uses_timescale(op.get_bind()):
         _upgrade_timescale()
     else:
         op.execute("""
@@ -94,8 +77,8 @@ def upgrade() -> None:
 
 
 def _upgrade_timescale() -> None:
-    retention_days = _setting("retention_days")
-    lookback_hours = _setting("rollup_lookback_hours")
+    retention_days = setting("retention_days")
+    lookback_hours = setting("rollup_lookback_hours")
     op.execute(
         "SELECT create_hypertable('comments', 'created_utc', chunk_time_interval => INTERVAL '1 day', "
         "migrate_data => true)"
@@ -113,7 +96,7 @@ def _upgrade_timescale() -> None:
 
 
 def downgrade() -> None:
-    if _timescale(op.get_bind()):
+    if uses_timescale(op.get_bind()):
         op.execute("DROP MATERIALIZED VIEW IF EXISTS comment_metrics_hourly CASCADE")
         op.execute("SELECT remove_retention_policy('comments', if_exists => true)")
     else:

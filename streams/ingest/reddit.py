@@ -51,18 +51,18 @@ class RedditClient:
         self.reddit = reddit
 
     async def new_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page:
-        params: dict[str, Any] = {"limit": limit}
-        if after:
-            params["after"] = after
-        listing = await self.reddit.get(f"r/{subreddit}/new", params=params)
-        return Page(list(listing.children), listing.after, time.time())
+        """One page of `/r/{sub}/new`: Submission objects, newest first."""
+        return await self._page(f"r/{subreddit}/new", after, limit)
 
     async def comments_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page:
         """One page of `/r/{sub}/comments` (asyncpraw's `subreddit.comments`): Comment objects, newest first."""
+        return await self._page(f"r/{subreddit}/comments", after, limit)
+
+    async def _page(self, path: str, after: str | None, limit: int) -> Page:
         params: dict[str, Any] = {"limit": limit}
         if after:
             params["after"] = after
-        listing = await self.reddit.get(f"r/{subreddit}/comments", params=params)
+        listing = await self.reddit.get(path, params=params)
         return Page(list(listing.children), listing.after, time.time())
 
     async def info(self, ids: list[str]) -> Page:

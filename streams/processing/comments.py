@@ -37,7 +37,7 @@ import orjson
 from streams.analytics import sentiment
 from streams.deadletter import is_environmental
 from streams.processing.enrich import Changes, Enriched
-from streams.processing.state import Table
+from streams.processing.state import Table, read_json
 from streams.processing.stats import StatsAccumulator
 from streams.records import encode_comment_observation
 
@@ -99,10 +99,7 @@ class CommentProcessor:
     def live(self, comments: Sequence[dict], partition: int) -> Enriched:
         keys = list({c["post_id"].encode(): None for c in comments})
         # the entries as read (parsed from their bytes: this batch's own objects, changed in place)
-        entries: dict[bytes, dict | None] = {
-            k: (orjson.loads(v) if v is not None else None)
-            for k, v in zip(keys, self.table.get_many(partition, keys), strict=True)
-        }
+        entries = read_json(self.table, partition, keys)
         out = Enriched()
         changed: dict[bytes, dict] = {}
         new: list[tuple[str, float, float | None]] = []

@@ -31,7 +31,7 @@ import orjson
 
 from streams.analytics import sentiment, trending, velocity
 from streams.deadletter import is_environmental
-from streams.processing.state import Table
+from streams.processing.state import Table, read_json
 from streams.processing.stats import StatsAccumulator
 from streams.records import encode_observation
 
@@ -72,10 +72,7 @@ class Enricher:
     def live(self, snaps: Sequence[dict], partition: int) -> Enriched:
         cfg = self.config
         keys = list({s["id"].encode(): None for s in snaps})
-        entries: dict[bytes, dict | None] = {
-            k: (orjson.loads(v) if v is not None else None)
-            for k, v in zip(keys, self.velocity.get_many(partition, keys), strict=True)
-        }
+        entries = read_json(self.velocity, partition, keys)
         misses = [k for k, v in entries.items() if v is None or "sentiment" not in v]
         cached: dict[bytes, float] = {}
         if misses:

@@ -187,8 +187,9 @@ def build_app(world: World) -> web.Application:
             {"access_token": "simulated-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
         )
 
-    @routes.get("/r/{sub}/new")
-    async def new(request: web.Request) -> web.Response:
+    async def listing(request: web.Request, kind: str, prefix: str, items, ids, child) -> web.Response:
+        """A page of a subreddit's listing, newest first: `items(sub)` all of it, `ids(sub, item)`
+        an item's id (for `after=<prefix><id>`), `child(sub, item)` its Listing child."""
         sub_raw = request.match_info["sub"]
 
         def answer() -> tuple[web.Response, int]:
@@ -199,46 +200,37 @@ def build_app(world: World) -> web.Application:
                 limit = max(1, min(MAX_LIMIT, int(request.query.get("limit", "25"))))
             except ValueError:
                 return _error(400), 0
-            ks = world.existing(sub)
+            found = items(sub)
             start = 0
-            after = request.query.get("after", "").removeprefix("t3_")
+            after = request.query.get("after", "").removeprefix(prefix)
             if after:
-                pos = {data.post_id(world.config.seed, sub, k): i for i, k in enumerate(ks)}.get(after)
-                start = len(ks) if pos is None else pos + 1
-            page = ks[start : start + limit]
-            children = [world.post(sub, k) for k in page]
-            more = start + limit < len(ks)
-            return web.json_response(
-                _listing(children, children[-1]["data"]["name"] if more and children else None)
-            ), len(page)
-
-        return await _api(request, world, "new", sub_raw, answer)
-
-    async def comments(request: web.Request) -> web.Response:
-        sub_raw = request.match_info["sub"]
-
-        def answer() -> tuple[web.Response, int]:
-            sub = world.names.get(sub_raw.lower())
-            if sub is None:
-                return _error(404), 0
-            try:
-                limit = max(1, min(MAX_LIMIT, int(request.query.get("limit", "25"))))
-            except ValueError:
-                return _error(400), 0
-            found = world.comments(sub)
-            start = 0
-            after = request.query.get("after", "").removeprefix("t1_")
-            if after:
-                seed = world.config.seed
-                pos = {data.comment_id(seed, sub, k, j): i for i, (_, k, j) in enumerate(found)}.get(after)
+                pos = {ids(sub, item): i for i, item in enumerate(found)}.get(after)
                 start = len(found) if pos is None else pos + 1
-            children = [world.comment(sub, k, j) for _, k, j in found[start : start + limit]]
+            children = [child(sub, item) for item in found[start : start + limit]]
             more = start + limit < len(found)
             return web.json_response(
                 _listing(children, children[-1]["data"]["name"] if more and children else None)
             ), len(children)
 
-        return await _api(request, world, "comments", sub_raw, answer)
+        return await _api(request, world, kind, sub_raw, answer)
+
+    @routes.get("/r/{sub}/new")
+    async def new(request: web.Request) -> web.Response:
+        seed = world.config.seed
+        return await listing(
+            request, "new", "t3_", world.existing, lambda sub, k: data.post_id(seed, sub, k), world.post
+        )
+
+    async def comments(request: web.Request) -> web.Response:
+        seed = world.config.seed
+        return await listing(
+            request,
+            "comments",
+            "t1_",
+            world.comments,
+            lambda sub, c: data.comment_id(seed, sub, c[1], c[2]),
+            lambda sub, c: world.comment(sub, c[1], c[2]),
+        )
 
     routes.get("/r/{sub}/comments")(comments)
     routes.get("/r/{sub}/comments/")(comments)

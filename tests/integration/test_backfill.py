@@ -34,15 +34,21 @@ def backfill(env: dict[str, str], workdir: Path, *args: str, timeout: float = 30
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def posts_by_id(url: str) -> dict[str, dict]:
+def rows_by_id(url: str, sql: str) -> dict[str, dict]:
+    """The rows of `sql` as dicts, by their first column."""
     with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(
-            "SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
-            "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
-            "permalink, over_18, sentiment, score_velocity, is_trending FROM posts"
-        )
+        cur = conn.execute(sql)
         names = [d.name for d in cur.description]
         return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+
+
+def posts_by_id(url: str) -> dict[str, dict]:
+    return rows_by_id(
+        url,
+        "SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
+        "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
+        "permalink, over_18, sentiment, score_velocity, is_trending FROM posts",
+    )
 
 
 def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tmp_path):
@@ -253,14 +259,12 @@ def test_resume_after_kill_9_mid_file(start_worker, worker_env, tmp_path):
 
 
 def comments_by_id(url: str) -> dict[str, dict]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(
-            "SELECT comment_id AS id, post_id, parent_id, subreddit, author, body, score, "
-            "extract(epoch FROM created_utc)::float8 AS created_utc, "
-            "extract(epoch FROM observed_at)::float8 AS observed_at, sentiment FROM comments"
-        )
-        names = [d.name for d in cur.description]
-        return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+    return rows_by_id(
+        url,
+        "SELECT comment_id AS id, post_id, parent_id, subreddit, author, body, score, "
+        "extract(epoch FROM created_utc)::float8 AS created_utc, "
+        "extract(epoch FROM observed_at)::float8 AS observed_at, sentiment FROM comments",
+    )
 
 
 def test_comment_dumps_of_both_generations_land_in_comments(start_worker, worker_env, tmp_path):
