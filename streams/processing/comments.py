@@ -119,6 +119,7 @@ class CommentProcessor:
             # nothing below can fail: the comment is counted and remembered together
             out.observations.append(observation)
             if seen:
+                out.seen += 1
                 continue
             if entry is None:
                 entry = entries[key] = new_entry()

@@ -46,6 +46,7 @@ class Enriched:
     failed: list[tuple[int, Exception]] = field(default_factory=list)  # (index in the batch, error)
     changes: dict[str, Changes] = field(default_factory=dict)  # table name -> key -> value bytes
     mirror: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # post id -> velocity entry
+    seen: int = 0  # comments whose id their post's entry already held (streams.processing.comments)
 
 
 @dataclass(frozen=True)
