@@ -1,5 +1,6 @@
 """The wiring of the enrichment (streams.processing.enrich) to the posts, refresh and backfill
-agents (docs/design.md §4).
+agents, and of the comments' processing (streams.processing.comments) to the comments agent
+(docs/design.md §4): one path, a `Pipeline` each (how an element is decoded and processed).
 
 A source message is a JSON array of snapshots (ingest and the backfill send one per partition
 batch) or one snapshot (any other producer). One pass per message: decode every element, enrich
@@ -22,7 +23,9 @@ import functools
 import logging
 import os
 import time
-from typing import NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from streams import deadletter
 from streams.app import app, settings
@@ -50,6 +53,20 @@ ENRICHER = Enricher(
 )
 TABLES = {Enricher.VELOCITY: VELOCITY, Enricher.SENTIMENT: SENTIMENT}
 stats = ENRICHER.stats
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What the agents of one kind of record do with a message's elements."""
+
+    decode: Callable[[Any], dict]  # an element -> its validated fields (InvalidMessage when it is not one)
+    process: Callable[[Sequence[dict], int], Enriched]  # the valid elements of one partition's message
+    tables: Mapping[str, Any]  # the processing's table names -> their DirectTable
+    key_field: str = "id"  # the element's field that is its key (its post id): a dead letter's key
+
+
+LIVE = Pipeline(snapshot_fields, ENRICHER.live, TABLES)
+HISTORICAL = Pipeline(snapshot_fields, lambda snaps, partition: ENRICHER.historical(snaps), TABLES)
 outbox = Outbox(
     DurableSender(observations_topic, what="observations"),
     ChangelogSender(lambda: kafka_producer(app)),
@@ -65,16 +82,17 @@ def _metrics(topic: str) -> tuple:
     return EVENTS.labels(topic, "ok"), PROCESS_SECONDS.labels(topic)
 
 
-async def consume(stream, topic_name: str, historical: bool = False) -> None:
-    """The loop of the agents over the snapshot topics (posts, refresh, backfill), with manual
-    acks: a message is acked once its observations' batch and its dead letters are on the broker."""
+async def consume(stream, topic_name: str, pipeline: Pipeline = LIVE) -> None:
+    """The loop of the agents over the source topics (posts, refresh, backfill, comments), with
+    manual acks: a message is acked once its observations' batch and its dead letters are on the
+    broker."""
     async for event in stream.noack().events():
-        await handle(event, topic_name, historical)
+        await handle(event, topic_name, pipeline)
 
 
-async def handle(event, topic_name: str, historical: bool = False) -> None:
-    """Process one message: a JSON array of snapshots (ingest's and the backfill's batches) or
-    one snapshot. `historical`: the backfill topic's path (no live state touched)."""
+async def handle(event, topic_name: str, pipeline: Pipeline = LIVE) -> None:
+    """Process one message: a JSON array of records (ingest's and the backfill's batches) or
+    one record. `HISTORICAL`: the backfill topic's path (no live state touched)."""
     started = time.perf_counter()
     msg = event.message
     partition = msg.partition
@@ -88,14 +106,14 @@ async def handle(event, topic_name: str, historical: bool = False) -> None:
     bad: list[tuple[int, Exception]] = []
     for i, record in enumerate(records):
         try:
-            snaps.append(snapshot_fields(record))
+            snaps.append(pipeline.decode(record))
             index.append(i)
         except InvalidMessage as exc:
             bad.append((i, exc))
     attempt = 0
     while True:
         try:
-            result = ENRICHER.historical(snaps) if historical else ENRICHER.live(snaps, partition)
+            result = pipeline.process(snaps, partition)
             break
         except Exception as exc:  # noqa: BLE001 - dead-lettered or retried: none crashes the stream
             if not deadletter.is_environmental(exc):
@@ -123,11 +141,15 @@ async def handle(event, topic_name: str, historical: bool = False) -> None:
     else:
         done = event.ack
     if result.observations:
-        await outbox.add_many(partition, result.observations, done, {TABLES[n]: c for n, c in result.changes.items()})
+        await outbox.add_many(
+            partition, result.observations, done, {pipeline.tables[n]: c for n, c in result.changes.items()}
+        )
     elif not bad:
         event.ack()  # an empty array: nothing to wait for
     if bad:
-        await dead_letter(event, topic_name, bad, messages.Elements(event.value, is_array), done, records)
+        await dead_letter(
+            event, topic_name, bad, messages.Elements(event.value, is_array), done, records, pipeline.key_field
+        )
     ok, seconds = _metrics(topic_name)
     ok.inc(len(result.observations))
     seconds.observe(time.perf_counter() - started)
@@ -157,6 +179,7 @@ async def dead_letter(
     elements: messages.Elements,
     on_durable=None,
     records: list | None = None,
+    key_field: str = "id",
 ) -> None:
     """Dead letters for the failed elements `bad` (index, error) of a message, each with its own
     exact bytes and index; `on_durable` (default: the message's ack) runs once per dead letter on
@@ -170,7 +193,7 @@ async def dead_letter(
         key = event.key
         if elements.is_array and records is not None:
             # the element's own post id is its key, so that a replay lands in the post's partition
-            pid = records[i].get("id") if isinstance(records[i], dict) else None
+            pid = records[i].get(key_field) if isinstance(records[i], dict) else None
             key = pid.encode() if isinstance(pid, str) else key
         dl = deadletter.envelope(
             topic=topic_name,

@@ -125,6 +125,7 @@ def main() -> None:
             "TOPIC_DLQ": f"bench.{uid}.dlq",
             "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
             "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+            "TOPIC_COMMENTS": f"bench.{uid}.comments",
             "WEB_PORT": str(harness.free_port()),
             "DATA_DIR": str(workdir / "data"),
             "BACKFILL_CHECKPOINT": str(workdir / "cp.json"),

@@ -309,6 +309,7 @@ def bench_env(stack: dict[str, str], uid: str, db: str, redis_url: str) -> dict[
             "TOPIC_DLQ": f"bench.{uid}.dlq",
             "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
             "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+            "TOPIC_COMMENTS": f"bench.{uid}.comments",
             "TOPIC_PARTITIONS": "8",
             "DATABASE_URL": db,
             "REDIS_URL": redis_url,

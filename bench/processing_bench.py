@@ -46,6 +46,7 @@ def run(n_workers: int, posts: int, refreshes: int, workdir: Path) -> dict:
         "TOPIC_DLQ": f"bench.{uid}.dlq",
         "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
         "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+        "TOPIC_COMMENTS": f"bench.{uid}.comments",
         "LOG_LEVEL": "warning",
     }
     script = random_posts(time.time(), posts, refreshes, seed=1, prefix="b")

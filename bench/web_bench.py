@@ -98,6 +98,7 @@ def main() -> None:
             "TOPIC_DLQ": f"bench.{uid}.dlq",
             "TOPIC_OBSERVATIONS": f"bench.{uid}.observations",
             "TOPIC_BACKFILL": f"bench.{uid}.backfill",
+            "TOPIC_COMMENTS": f"bench.{uid}.comments",
             "LOG_LEVEL": "warning",
             "MAINTENANCE_INTERVAL_SECONDS": "2",
         }
@@ -134,6 +135,7 @@ def main() -> None:
                 "TOPIC_DLQ": f"bench.{other}.dlq",
                 "TOPIC_OBSERVATIONS": f"bench.{other}.observations",
                 "TOPIC_BACKFILL": f"bench.{other}.backfill",
+                "TOPIC_COMMENTS": f"bench.{other}.comments",
             },
             name="uncached",
             workdir=workdir,

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-EVENTS = Counter("redditstream_events_total", "Events (posts) consumed, by topic and outcome", ["topic", "outcome"])
+EVENTS = Counter(
+    "redditstream_events_total", "Events (posts, comments) consumed, by topic and outcome", ["topic", "outcome"]
+)
+COMMENTS = Counter(
+    "redditstream_comments_total",
+    "Comments processed: new (scored and counted) or seen (an id its post's entry already held: a "
+    "redelivery or a re-poll, counted once)",
+    ["outcome"],
+)
 DEAD_LETTERS = Counter(
     "redditstream_dead_letters_total",
     "Dead letters published, by source topic and error type",

@@ -20,7 +20,14 @@ import faust
 import orjson
 
 SOURCES = ("new", "refresh", "backfill")
+COMMENT_SOURCES = ("new", "backfill")
+# Reddit refuses a comment body longer than 10,000 characters: the longest body a comment has,
+# and the cut ingest and the backfill apply (`COMMENT_BODY_MAX_CHARS` may lower it).
+COMMENT_BODY_LIMIT = 10_000
+# What Reddit shows in place of the body (and author) of a deleted or a removed comment
+GONE = ("[deleted]", "[removed]")
 _POST_ID = re.compile(r"^[0-9a-z]{1,13}$")
+_PARENT_ID = re.compile(r"^t[13]_[0-9a-z]{1,13}$")
 
 
 class InvalidMessage(ValueError):
@@ -56,6 +63,21 @@ class Observation(faust.Record, serializer="json", include_metadata=False):
     trending_score: float
     is_trending: bool
     has_velocity: bool  # False for a first observation or an out-of-order one
+
+
+class CommentSnapshot(faust.Record, serializer="json", include_metadata=False):
+    """One comment as the Reddit API (or a dump) gave it (docs/design.md §3); keyed by its POST id."""
+
+    id: str  # base-36, no `t1_`
+    post_id: str  # base-36, no `t3_` (the comment's `link_id` without its prefix)
+    parent_id: str  # the full name: `t3_…` (a top-level comment) or `t1_…` (a reply)
+    subreddit: str
+    created_utc: float
+    observed_at: float
+    score: int = 0
+    author: str | None = None  # None when deleted
+    body: str | None = None  # None when [deleted] / [removed]; at most COMMENT_BODY_LIMIT characters
+    source: str = "new"
 
 
 class DeadLetter(faust.Record, serializer="json", include_metadata=False):
@@ -109,6 +131,15 @@ _ENRICHMENT_ITEMS = tuple((n, _json_types(t), t is float) for n, t in ENRICHMENT
 _REQUIRED_ITEMS = tuple((n, types, SNAPSHOT_FIELDS[n] is float) for n, types in _REQUIRED.items())
 _OPTIONAL_FLOATS = tuple(n for n in _OPTIONAL if SNAPSHOT_FIELDS[n] is float)
 _OPTIONAL_ITEMS = tuple(_OPTIONAL.items())
+
+COMMENT_FIELDS: dict[str, Any] = _fields(CommentSnapshot)
+_COMMENT_REQUIRED_ITEMS = tuple(
+    (n, _json_types(t), t is float) for n, t in COMMENT_FIELDS.items() if getattr(CommentSnapshot, n).required
+)
+_COMMENT_OPTIONAL_ITEMS = tuple(
+    (n, _json_types(t)) for n, t in COMMENT_FIELDS.items() if not getattr(CommentSnapshot, n).required
+)
+_COMMENT_DEFAULTS: dict[str, Any] = {n: getattr(CommentSnapshot, n).default for n, _ in _COMMENT_OPTIONAL_ITEMS}
 
 # ----------------------------------------------------------------------- decoding
 
@@ -165,6 +196,45 @@ def snapshot_fields(data: Any, *, limits: bool = True) -> dict[str, Any]:
     if fields["source"] not in SOURCES:
         raise InvalidMessage(f"field 'source' must be one of {', '.join(SOURCES)}")
     return fields
+
+
+def comment_fields(data: Any) -> dict[str, Any]:
+    """The validated, normalised fields of a `CommentSnapshot` as a plain dict (defaults filled
+    in; `t1_` / `t3_` prefixes of `id` / `post_id` dropped; a `[deleted]` / `[removed]` body or
+    author is None; a body cut to COMMENT_BODY_LIMIT)."""
+    if not isinstance(data, dict):
+        raise InvalidMessage(f"expected a JSON object, got {type(data).__name__}")
+    fields = _required(data, _COMMENT_REQUIRED_ITEMS, dict(_COMMENT_DEFAULTS))
+    for name, types in _COMMENT_OPTIONAL_ITEMS:
+        value = data.get(name)
+        if value is not None:
+            fields[name] = value if type(value) in types else _typed(name, value, types)
+    cid = fields["id"] = fields["id"].removeprefix("t1_")
+    pid = fields["post_id"] = fields["post_id"].removeprefix("t3_")
+    if not _POST_ID.match(cid):
+        raise InvalidMessage(f"field 'id' {cid[:40]!r} is not a base-36 comment id")
+    if not _POST_ID.match(pid):
+        raise InvalidMessage(f"field 'post_id' {pid[:40]!r} is not a base-36 post id")
+    if not _PARENT_ID.match(fields["parent_id"]):
+        raise InvalidMessage(f"field 'parent_id' {fields['parent_id'][:40]!r} is not a t1_/t3_ full name")
+    if not fields["subreddit"]:
+        raise InvalidMessage("field 'subreddit' is empty")
+    if fields["created_utc"] <= 0 or fields["observed_at"] <= 0:
+        raise InvalidMessage("timestamps must be positive epoch seconds")
+    if fields["source"] not in COMMENT_SOURCES:
+        raise InvalidMessage(f"field 'source' must be one of {', '.join(COMMENT_SOURCES)}")
+    if fields["author"] in GONE or fields["author"] == "":
+        fields["author"] = None
+    body = fields["body"]
+    if body is not None:
+        fields["body"] = None if body in GONE else body[:COMMENT_BODY_LIMIT]
+    return fields
+
+
+def encode_comment_observation(comment: dict[str, Any], sentiment: float | None) -> bytes:
+    """The JSON of a comment on its way to the sink: `{"comment": fields, "sentiment": s}` (None
+    when the body is gone). It travels on the observations topic next to the posts' `Observation`s."""
+    return orjson.dumps({"comment": comment, "sentiment": sentiment})
 
 
 def observation_fields(data: Any) -> tuple[dict[str, Any], tuple[Any, ...]]:

@@ -389,6 +389,39 @@ class Settings(BaseSettings):
     )
     # trending (see streams/analytics/trending.py for the formula): TRENDING_<FIELD>
     trending: TrendingConfig = TrendingConfig()  # immutable: one default shared
+    # comments (the conversation under each post: docs/pipeline.md)
+    topic_comments: Topic = Field(
+        "reddit.comments", description="Topic of comments (`CommentSnapshot`s, keyed by their post id)."
+    )
+    comment_sentiment_chars: int = Field(
+        2000, ge=1, le=10_000, description="How much of a comment's body is scored for sentiment (VADER)."
+    )
+    comment_body_max_chars: int = Field(
+        10_000,
+        ge=0,
+        le=10_000,
+        description="A comment's body is cut to this many characters (Reddit's own limit: 10,000).",
+    )
+    comment_ids_per_post: int = Field(
+        20_000,
+        ge=0,
+        le=200_000,
+        description="Comment ids each post's entry remembers (exactly-once counting; ~20 bytes each); a post's later "
+        "comments are counted without.",
+    )
+    ingest_comments_seconds: float = Field(
+        15.0,
+        ge=0,
+        le=3600,
+        description="Pause between two polls of one subreddit's newest comments (`/r/{sub}/comments`); 0 = comments "
+        "are not polled.",
+    )
+    ingest_comments_share: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="Most of each rate-limit window the comment pollers may spend (the posts keep the rest).",
+    )
     # backfill (faust -A streams backfill)
     backfill_checkpoint: str = Field(
         "./.backfill/checkpoint.json",

@@ -30,6 +30,15 @@ backfill_topic = app.topic(
     partitions=settings.topic_partitions,
     internal=True,
 )
+# Comments, keyed by their POST id: a post's comments share its partition and its state.
+comments_topic = app.topic(
+    settings.topic_comments,
+    key_type=str,
+    value_serializer="raw",
+    key_serializer="raw",
+    partitions=settings.topic_partitions,
+    internal=True,
+)
 dlq_topic = app.topic(
     settings.topic_dlq,
     value_serializer="raw",

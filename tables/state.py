@@ -1,4 +1,5 @@
-"""Per-post state: velocity baselines and the sentiment cache (RocksDB, changelog-backed)."""
+"""Per-post state: velocity baselines, the sentiment cache and the post's comments (RocksDB,
+changelog-backed)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,25 @@ sentiment_table = app.Table(
 )
 
 
+# post id -> its comments' entry (streams.processing.comments): counts, sentiment sum, the rate
+# window's minutes, the comment ids seen. Kept while its post gets comments: until COMMENTS_TTL_S
+# after the newest one.
+COMMENTS_TTL_S = SENTIMENT_TTL_S
+post_comments_table = app.Table(
+    "post_comments",
+    default=None,
+    key_type=bytes,
+    partitions=settings.topic_partitions,
+    extra_topic_configs=changelog_config(COMMENTS_TTL_S),
+    help="Per post: comments seen, their sentiment, comments per minute, the ids seen.",
+)
+
+
 # the enrichment's fast path to them (tables.direct): multi-gets and write batches straight to
 # the partitions' RocksDB databases
 VELOCITY = DirectTable(velocity_table)
 SENTIMENT = DirectTable(sentiment_table)
+POST_COMMENTS = DirectTable(post_comments_table)
 
 
 @app.timer(interval=300.0)
@@ -47,3 +63,4 @@ async def expire_state() -> None:
     now = time.time()
     sweep(velocity_table, lambda v: is_expired(VelocityState.from_dict(v), now, VELOCITY_TTL_S))
     sweep(sentiment_table, lambda v: now - float(v.get("t", 0)) > SENTIMENT_TTL_S)
+    sweep(post_comments_table, lambda v: now - float(v.get("last", 0)) > COMMENTS_TTL_S)

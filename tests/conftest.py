@@ -31,7 +31,7 @@ def database(stack, request) -> Iterator[str]:
 @pytest.fixture
 def empty_tables(database) -> None:
     """For modules whose tests share the module's database: each starts from empty tables."""
-    harness.query(database, "TRUNCATE posts, post_metrics_history, dlq_events")
+    harness.query(database, "TRUNCATE posts, post_metrics_history, dlq_events, comments")
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,7 @@ def worker_env(stack, database, tmp_path) -> dict[str, str]:
             "TOPIC_DLQ": f"test.{uid}.dlq",
             "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
             "TOPIC_BACKFILL": f"test.{uid}.backfill",
+            "TOPIC_COMMENTS": f"test.{uid}.comments",
             "TOPIC_PARTITIONS": "8",
             "WEB_PORT": str(harness.free_port()),
             "DATA_DIR": str(tmp_path / "data"),

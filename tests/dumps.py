@@ -75,6 +75,66 @@ def expected(line: dict, selftext_max: int = 2000) -> dict:
     }
 
 
+BODIES = [
+    "This is wonderful, thank you! 🎉",
+    "Terrible idea, it broke everything.",
+    "Ünïcode reply: 数据 and Kafka",
+    "[deleted]",
+    "[removed]",
+    "ok",
+]
+
+
+def comment(i: int, *, generation: str, sub: str, created: float, post: str, parent: str | None = None) -> dict:
+    """A line of an `RC_` / `<name>_comments` dump, in either generation (`old`: Pushshift, numbers as
+    strings where it had them, `retrieved_on`; `new`: Arctic Shift, numbers, `name`, `_meta`)."""
+    body = BODIES[i % len(BODIES)]
+    gone = body in ("[deleted]", "[removed]")
+    base = {
+        "id": f"c{i:x}",
+        "link_id": f"t3_{post}",
+        "parent_id": parent or f"t3_{post}",
+        "subreddit": sub,
+        "body": body if i % 7 else body + " " + "long " * 3000,
+        "author": "[deleted]" if gone or i % 13 == 0 else f"commenter{i % 31}",
+        "score": (i * 7) % 50 - 5,
+        "controversiality": 0,
+        "gilded": 0,
+        "distinguished": None,
+        "edited": False,
+    }
+    if generation == "old":
+        return {**base, "created_utc": str(int(created)), "retrieved_on": int(created) + 86400, "ups": base["score"]}
+    return {
+        **base,
+        "name": f"t1_c{i:x}",
+        "created_utc": int(created),
+        "retrieved_on": int(created) + 3600,
+        "_meta": {"retrieved_2nd_on": int(created) + 86400},
+        "subreddit_id": "t5_2qh0y",
+        "total_awards_received": 0,
+    }
+
+
+def expected_comment(line: dict, body_max: int = 10_000) -> dict:
+    """What the mapping must make of a comment line (an independent statement of the documented rules)."""
+    created = float(line["created_utc"])
+    observed = line.get("_meta", {}).get("retrieved_2nd_on") or line.get("retrieved_on")
+    body = line["body"]
+    return {
+        "id": line["id"],
+        "post_id": line["link_id"][3:],
+        "parent_id": line["parent_id"],
+        "subreddit": line["subreddit"],
+        "author": None if line["author"] == "[deleted]" else line["author"],
+        "body": None if body in ("[deleted]", "[removed]") else body[:body_max],
+        "score": int(line["score"]),
+        "created_utc": created,
+        "observed_at": float(observed or created),
+        "source": "backfill",
+    }
+
+
 def lines_of(rows: Iterable[dict | bytes]) -> Iterator[bytes]:
     for row in rows:
         yield row if isinstance(row, bytes) else json.dumps(row, ensure_ascii=False).encode()

@@ -60,23 +60,30 @@ class Simulator(Proc):
     def post_ids(self, subreddit: str) -> list[str]:
         return self.call(f"/_sim/posts?subreddit={subreddit}")["ids"]
 
+    def comments(self, subreddit: str) -> dict[str, str]:
+        """Every comment that exists now: comment id → its post id."""
+        return self.call(f"/_sim/comments?subreddit={subreddit}")
 
-def unbatch(key: bytes | None, value: bytes, partition: int, partitions: int) -> list[tuple[str, bytes]]:
+
+def unbatch(
+    key: bytes | None, value: bytes, partition: int, partitions: int, key_field: str = "id"
+) -> list[tuple[str, bytes]]:
     """The (post id, snapshot JSON) records of one message: ingest's batch messages (a JSON array)
-    one per element, each checked to hash to the message's partition by its own key, as a
-    single-record message would; a single record as it is."""
+    one per element, each checked to hash to the message's partition by its own key (the field
+    `key_field`: a comment's is its `post_id`), as a single-record message would; a single record
+    as it is."""
     if not value.startswith(b"["):
         return [(key.decode() if key is not None else "", value)]
     out = []
     for raw in split_array(value):
-        pid = json.loads(raw)["id"]
+        pid = json.loads(raw)[key_field]
         everyone = list(range(partitions))
         assert DefaultPartitioner()(pid.encode(), everyone, everyone) == partition, f"{pid} in partition {partition}"
         out.append((pid, raw))
     return out
 
 
-def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
+def read_topic(env: dict[str, str], topic: str, key_field: str = "id") -> list[tuple[str, bytes]]:
     """Every (post id, snapshot) on the topic, from the beginning to the current end: batch
     messages unpacked (`unbatch`)."""
 
@@ -100,7 +107,7 @@ def read_topic(env: dict[str, str], topic: str) -> list[tuple[str, bytes]]:
                 batch = await consumer.getmany(*remaining, timeout_ms=1000)
                 for tp, msgs in batch.items():
                     for m in msgs:
-                        out.extend(unbatch(m.key, m.value, m.partition, len(parts)))
+                        out.extend(unbatch(m.key, m.value, m.partition, len(parts), key_field))
                     if msgs and msgs[-1].offset + 1 >= end[tp]:
                         remaining.discard(tp)
             return out
@@ -125,6 +132,7 @@ def ingest_env(worker_env, redis_url) -> dict[str, str]:
             "SIMULATOR_SPEED": "0",
             "INGEST_RETRY_BASE_SECONDS": "0.2",
             "INGEST_RETRY_MAX_SECONDS": "2",
+            "INGEST_COMMENTS_SECONDS": "0",  # the posts' tests; tests/integration/test_ingest_comments.py polls them
         }
     )
     return env

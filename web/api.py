@@ -1,6 +1,6 @@
-"""The JSON API (docs/design.md §6): stats, posts (keyset pages), a post with its history, trending,
-subreddits. Every bad parameter is a 400 naming it (web.params), an unknown post a 404, a
-database that does not answer a 503 (web.db)."""
+"""The JSON API (docs/design.md §6): stats, posts (keyset pages), a post with its history, a post's
+comments (keyset pages), trending, subreddits. Every bad parameter is a 400 naming it (web.params),
+an unknown post a 404, a database that does not answer a 503 (web.db)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,17 @@ async def post(web, request, post_id: str):
     if found is None:
         raise NotFound(f"no post {post_id}")
     return web.json(found)
+
+
+@app.page("/api/posts/{post_id}/comments/")
+async def post_comments(web, request, post_id: str):
+    q = Query(request, ("limit", "cursor"))
+    return web.bytes(
+        await queries.comments_page(
+            database, valid_post_id(post_id), limit=q.integer("limit", 50, 1, 200), after=q.text("cursor")
+        ),
+        content_type=JSON,
+    )
 
 
 @app.page("/api/trending/")

@@ -66,8 +66,27 @@ POST = obj(
         "url": STR,
         "permalink": STR,
         "last_observed_at": TS,
+        "comments_seen": {"type": "integer", "description": "Its comments stored (a count of `comments`)"},
+        "comment_sentiment": {
+            "type": ["number", "null"],
+            "description": "Their mean VADER sentiment (removed and deleted bodies left out); null without any",
+        },
     },
     description="The latest observation of a post; velocities per minute",
+)
+COMMENT = obj(
+    {
+        "comment_id": STR,
+        "post_id": STR,
+        "parent_id": {"type": "string", "description": "Full name of the parent: `t3_…` (the post) or `t1_…`"},
+        "subreddit": STR,
+        "author": nullable(STR),
+        "body": {"type": ["string", "null"], "description": "null when [deleted] or [removed]"},
+        "score": INT,
+        "created_utc": TS,
+        "sentiment": {"type": ["number", "null"], "description": "VADER compound; null when the body is gone"},
+    },
+    description="One comment",
 )
 HISTORY = obj(
     {
@@ -96,16 +115,38 @@ DEAD_LETTER = obj(
         "replayed_at": nullable(TS),
     }
 )
-WINDOW = obj({"posts": INT, "observations": INT, "mean_sentiment": nullable(NUM), "score_velocity_sum": NUM})
+WINDOW = obj(
+    {
+        "posts": INT,
+        "observations": INT,
+        "mean_sentiment": nullable(NUM),
+        "score_velocity_sum": NUM,
+        "comments": INT,
+        "comments_per_minute": NUM,
+        "mean_comment_sentiment": nullable(NUM),
+    },
+    description="One window's figures; the comments' mean leaves out removed and deleted bodies",
+)
 COUNTS = {"type": "object", "additionalProperties": INT}
 
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": STR}, description="Every 4xx/5xx answer"),
     "Post": POST,
     "PostDetail": obj(
-        {**POST["properties"], "history": array(ref("HistoryPoint"))},
-        description="A post and its observations, oldest first",
+        {
+            **POST["properties"],
+            "history": array(ref("HistoryPoint")),
+            "comment_history": array(
+                obj(
+                    {"minute": TS, "comments": INT, "sentiment": nullable(NUM)},
+                    description="The post's comments created in one minute, and their mean sentiment",
+                )
+            ),
+        },
+        description="A post, its observations and its comments per minute, oldest first",
     ),
+    "Comment": COMMENT,
+    "CommentsPage": obj({"comments": array(ref("Comment")), "next_cursor": nullable(STR)}),
     "HistoryPoint": HISTORY,
     "PostsPage": obj({"posts": array(ref("Post")), "next_cursor": nullable(STR)}),
     "Trending": obj({"posts": array(ref("Post"))}),
@@ -115,6 +156,8 @@ SCHEMAS: dict[str, Any] = {
             "posts_last_24h": INT,
             "observations_last_24h": INT,
             "avg_sentiment_24h": nullable(NUM),
+            "comments_last_24h": INT,
+            "avg_comment_sentiment_24h": nullable(NUM),
             "trending_now": INT,
             "top_subreddits": array(obj({"subreddit": STR, "posts": INT})),
             "top_authors": array(obj({"author": STR, "posts": INT})),
@@ -129,7 +172,16 @@ SCHEMAS: dict[str, Any] = {
             "avg_sentiment_24h": nullable(NUM),
             "trending_now": INT,
             "hourly": array(
-                obj({"hour": TS, "observations": INT, "avg_score": nullable(NUM), "avg_score_velocity": nullable(NUM)})
+                obj(
+                    {
+                        "hour": TS,
+                        "observations": INT,
+                        "avg_score": nullable(NUM),
+                        "avg_score_velocity": nullable(NUM),
+                        "comments": INT,
+                        "avg_comment_sentiment": nullable(NUM),
+                    }
+                )
             ),
         }
     ),
@@ -154,6 +206,19 @@ SCHEMAS: dict[str, Any] = {
         },
         optional=("sentiment",),
         description="Live from the velocity table",
+    ),
+    "LiveComments": obj(
+        {
+            "post_id": STR,
+            "comments_seen": INT,
+            "mean_sentiment": nullable(NUM),
+            "comments_per_minute": {
+                "type": "number",
+                "description": "Comments created in the 10 minutes up to the newest one, per minute",
+            },
+            "last_comment_at": nullable(TS),
+        },
+        description="Live from the post_comments table",
     ),
     "DeadLetter": DEAD_LETTER,
     "DeadLettersPage": obj({"dead_letters": array(ref("DeadLetter")), "next_cursor": nullable(STR)}),
@@ -226,6 +291,20 @@ PATHS: dict[str, Any] = {
         "Posts newest first, keyset-paginated on (created_utc, post_id)", ref("PostsPage"), SUBREDDIT, LIMIT, CURSOR
     ),
     "/api/posts/{post_id}/": get("A post and its observations", ref("PostDetail"), POST_ID, codes=(400, 404, 503)),
+    "/api/posts/{post_id}/comments/": get(
+        "A post's comments newest first, keyset-paginated on (created_utc, comment_id); also those of a post "
+        "not seen (yet)",
+        ref("CommentsPage"),
+        POST_ID,
+        LIMIT,
+        CURSOR,
+    ),
+    "/api/posts/{post_id}/comments/live/": get(
+        "A post's comment figures live from the table (served by the key's owner)",
+        ref("LiveComments"),
+        POST_ID,
+        codes=(400, 404, 503),
+    ),
     "/api/posts/{post_id}/velocity/": get(
         "Live velocity from the table (served by the key's owner)", ref("Velocity"), POST_ID, codes=(400, 404, 503)
     ),
@@ -357,6 +436,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("/api/rates/", "get"): ("getThroughput", "dashboard"),
     ("/api/posts/", "get"): ("listPosts", "analytics"),
     ("/api/posts/{post_id}/", "get"): ("getPost", "analytics"),
+    ("/api/posts/{post_id}/comments/", "get"): ("listPostComments", "analytics"),
+    ("/api/posts/{post_id}/comments/live/", "get"): ("getPostCommentsLive", "analytics"),
     ("/api/posts/{post_id}/velocity/", "get"): ("getPostVelocity", "analytics"),
     ("/api/trending/", "get"): ("listTrending", "analytics"),
     ("/api/subreddits/", "get"): ("listSubreddits", "analytics"),
@@ -397,6 +478,8 @@ LINKS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/posts/", "get"): {
         "GetFirstPost": link("getPost", "path.post_id", "/posts/0/post_id"),
         "GetFirstPostVelocity": link("getPostVelocity", "path.post_id", "/posts/0/post_id"),
+        "ListFirstPostComments": link("listPostComments", "path.post_id", "/posts/0/post_id"),
+        "GetFirstPostCommentsLive": link("getPostCommentsLive", "path.post_id", "/posts/0/post_id"),
     },
     ("/api/trending/", "get"): {"GetFirstTrendingPost": link("getPost", "path.post_id", "/posts/0/post_id")},
     ("/api/subreddits/", "get"): {"GetFirstSubredditWindows": link("getSubredditWindows", "path.name", "/0/subreddit")},

@@ -1,8 +1,9 @@
 """The API's SQL (docs/design.md §5, §6): each read one statement, on what both storage paths provide.
 
 Every function takes a `WebDatabase` (web.db) and returns JSON-ready dicts: timestamps as ISO
-8601 UTC strings. Only `posts`, `post_metrics_history`, `dlq_events` and `post_metrics_hourly`
-are used, so the TimescaleDB and the plain-PostgreSQL paths answer the same.
+8601 UTC strings. Only `posts`, `post_metrics_history`, `comments`, `dlq_events`,
+`post_metrics_hourly` and `comment_metrics_hourly` are used, so the TimescaleDB and the
+plain-PostgreSQL paths answer the same.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from web.params import POST_ID
 
 POST_COLUMNS = (
     "post_id, subreddit, title, author, created_utc, score, num_comments, upvote_ratio, sentiment, "
-    "score_velocity, comment_velocity, trending_score, is_trending, url, permalink, last_observed_at"
+    "score_velocity, comment_velocity, trending_score, is_trending, url, permalink, last_observed_at, "
+    "comments_seen, comment_sentiment"
 )
+COMMENT_COLUMNS = "comment_id, post_id, parent_id, subreddit, author, body, score, created_utc, sentiment"
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -34,15 +37,17 @@ def iso_sql(column: str) -> str:
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
-# A post object built by PostgreSQL: pages of posts travel as one JSON text, never as Python rows
-# (building 50 dicts of 16 values and serializing them again cost most of a request's CPU).
-POST_JSON = (
-    "json_build_object("
-    + ", ".join(
-        f"'{c}', {iso_sql(c) if c in ('created_utc', 'last_observed_at') else c}" for c in POST_COLUMNS.split(", ")
+def json_object(columns: str, times: tuple[str, ...]) -> str:
+    """The SQL of a JSON object of `columns` (comma-separated), the `times` among them as ISO text."""
+    return (
+        "json_build_object(" + ", ".join(f"'{c}', {iso_sql(c) if c in times else c}" for c in columns.split(", ")) + ")"
     )
-    + ")"
-)
+
+
+# A post (a comment) object built by PostgreSQL: pages travel as one JSON text, never as Python rows
+# (building 50 dicts of 16 values and serializing them again cost most of a request's CPU).
+POST_JSON = json_object(POST_COLUMNS, ("created_utc", "last_observed_at"))
+COMMENT_JSON = json_object(COMMENT_COLUMNS, ("created_utc",))
 
 
 def post_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +68,8 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
             "is_trending",
             "url",
             "permalink",
+            "comments_seen",
+            "comment_sentiment",
         )
     }
     out["created_utc"] = iso(row["created_utc"])
@@ -78,6 +85,8 @@ def post_json(row: dict[str, Any]) -> dict[str, Any]:
 STATS = """
 WITH recent AS (
     SELECT subreddit, author, sentiment FROM posts WHERE created_utc >= now() - interval '24 hours'
+), recent_comments AS (
+    SELECT count(*) AS n, avg(sentiment) AS mean FROM comments WHERE created_utc >= now() - interval '24 hours'
 ), top_subreddits AS (
     SELECT subreddit, count(*) AS posts FROM recent GROUP BY subreddit ORDER BY posts DESC, subreddit LIMIT %(top)s
 ), top_authors AS (
@@ -89,6 +98,8 @@ SELECT (SELECT count(*) FROM posts)                                        AS to
        (SELECT count(*) FROM post_metrics_history
          WHERE observed_at >= now() - interval '24 hours')                 AS observations_last_24h,
        (SELECT avg(sentiment) FROM recent)                                 AS avg_sentiment_24h,
+       (SELECT n FROM recent_comments)                                     AS comments_last_24h,
+       (SELECT mean FROM recent_comments)                                  AS avg_comment_sentiment_24h,
        (SELECT count(*) FROM posts WHERE is_trending
            AND last_observed_at >= now() - make_interval(secs => %(ttl)s)) AS trending_now,
        (SELECT coalesce(json_agg(json_build_object('subreddit', subreddit, 'posts', posts)
@@ -97,6 +108,10 @@ SELECT (SELECT count(*) FROM posts)                                        AS to
                                  ORDER BY posts DESC, author), '[]'::json) FROM top_authors)     AS top_authors,
        now() AS generated_at
 """
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 async def stats(db: WebDatabase, *, ttl_seconds: float, top: int = 10) -> dict[str, Any]:
@@ -108,6 +123,8 @@ async def stats(db: WebDatabase, *, ttl_seconds: float, top: int = 10) -> dict[s
         "posts_last_24h": row["posts_last_24h"],
         "observations_last_24h": row["observations_last_24h"],
         "avg_sentiment_24h": None if avg is None else float(avg),
+        "comments_last_24h": row["comments_last_24h"],
+        "avg_comment_sentiment_24h": _float(row["avg_comment_sentiment_24h"]),
         "trending_now": row["trending_now"],
         "top_subreddits": row["top_subreddits"],
         "top_authors": row["top_authors"],
@@ -177,7 +194,15 @@ SELECT p.*, coalesce((
                'score_velocity', h.score_velocity, 'comment_velocity', h.comment_velocity)
            ORDER BY h.observed_at)
       FROM (SELECT * FROM post_metrics_history WHERE post_id = %(post_id)s
-             ORDER BY observed_at DESC LIMIT %(history)s) h), '[]'::json) AS history
+             ORDER BY observed_at DESC LIMIT %(history)s) h), '[]'::json) AS history,
+  coalesce((
+    -- the post's comments per minute (of their created_utc) and their mean sentiment
+    SELECT json_agg(json_build_object(
+               'minute', {iso_sql("m.minute")}, 'comments', m.comments, 'sentiment', m.sentiment)
+           ORDER BY m.minute)
+      FROM (SELECT date_trunc('minute', created_utc) AS minute, count(*) AS comments, avg(sentiment) AS sentiment
+              FROM comments WHERE post_id = %(post_id)s
+             GROUP BY 1 ORDER BY 1 DESC LIMIT %(history)s) m), '[]'::json) AS comment_history
   FROM (SELECT {POST_COLUMNS} FROM posts WHERE post_id = %(post_id)s) p
 """
 
@@ -186,7 +211,29 @@ async def post_detail(db: WebDatabase, post_id: str, *, history: int = 2000) -> 
     row = await db.fetch_one("post_detail", POST, {"post_id": post_id, "history": history})
     if row is None:
         return None
-    return {**post_json(row), "history": row["history"]}
+    return {**post_json(row), "history": row["history"], "comment_history": row["comment_history"]}
+
+
+# ------------------------------------------------------------------ /api/posts/{id}/comments/
+
+# Newest first on (created_utc, comment_id), one post's: an index condition on ix_comments_post.
+COMMENTS_PAGE = keyset_page_sql(
+    columns=COMMENT_COLUMNS, table="comments", time_col="created_utc", id_col="comment_id", json_obj=COMMENT_JSON
+)
+
+
+async def comments_page(db: WebDatabase, post_id: str, *, limit: int, after: str | None) -> bytes:
+    """`{"comments": [...], "next_cursor": ...}` as JSON bytes: a post's comments, whether or not
+    the post itself has been seen."""
+    where = ["post_id = %(post_id)s"]
+    params: dict[str, Any] = {"post_id": post_id, "limit": limit}
+    if after is not None:
+        after_ts, after_id = cursor.time_key(after, "comments", str, id_ok=lambda v: POST_ID.fullmatch(v) is not None)
+        params.update(after_ts=after_ts, after_id=after_id)
+        where.append("(created_utc, comment_id) < (%(after_ts)s, %(after_id)s)")
+    row = await db.fetch_one("comments_page", COMMENTS_PAGE.format(where=" AND ".join(where)), params)
+    assert row is not None
+    return page_body("comments", row, "comments")
 
 
 # ------------------------------------------------------------------ /api/trending/
@@ -217,11 +264,16 @@ WITH recent AS (
     SELECT subreddit, count(*) AS trending_now FROM posts
      WHERE is_trending AND last_observed_at >= now() - make_interval(secs => %(ttl)s) GROUP BY subreddit
 ), hourly AS (
+    -- the posts' and the comments' hourly aggregates, hour by hour (an hour may have only one of them)
     SELECT subreddit, json_agg(json_build_object(
                'hour', to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-               'observations', observations, 'avg_score', avg_score,
-               'avg_score_velocity', avg_score_velocity) ORDER BY bucket) AS hourly
-      FROM post_metrics_hourly WHERE bucket >= date_trunc('hour', now()) - interval '23 hours'
+               'observations', coalesce(observations, 0), 'avg_score', avg_score,
+               'avg_score_velocity', avg_score_velocity, 'comments', coalesce(comments, 0),
+               'avg_comment_sentiment', avg_sentiment) ORDER BY bucket) AS hourly
+      FROM (SELECT bucket, subreddit, observations, avg_score, avg_score_velocity FROM post_metrics_hourly
+             WHERE bucket >= date_trunc('hour', now()) - interval '23 hours') h
+      FULL JOIN (SELECT bucket, subreddit, comments, avg_sentiment FROM comment_metrics_hourly
+                  WHERE bucket >= date_trunc('hour', now()) - interval '23 hours') c USING (bucket, subreddit)
      GROUP BY subreddit
 )
 SELECT s.subreddit, coalesce(r.posts_24h, 0) AS posts_24h, r.avg_sentiment_24h,

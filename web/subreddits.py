@@ -17,7 +17,7 @@ async def subreddit_stats(web, request, name: str):
     return web.json(
         {
             "subreddit": name,
-            "minute": summary(minute_stats[name].now()),
-            "hour": summary(hour_stats[name].now()),
+            "minute": summary(minute_stats[name].now(), 1.0),
+            "hour": summary(hour_stats[name].now(), 60.0),
         }
     )

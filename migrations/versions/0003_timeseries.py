@@ -21,6 +21,8 @@ import os
 from alembic import op
 from sqlalchemy import text
 
+from migrations.timeseries import setting, uses_timescale
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -42,28 +44,11 @@ HOURLY_SELECT = """
 """
 
 
-def _setting(name: str) -> int:
-    from streams.settings import Settings, environment
-
-    return getattr(Settings.from_mapping(environment()), name)
-
-
 def _timescale_available(bind) -> bool:
     if os.environ.get("REDDITSTREAM_TIMESCALEDB", "auto").lower() in ("0", "off", "false", "no"):
         return False
     return bool(
         bind.execute(text("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')")).scalar()
-    )
-
-
-def _uses_timescale(bind) -> bool:
-    return bool(
-        bind.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') "
-                "AND to_regclass('timeseries_maintenance') IS NULL"
-            )
-        ).scalar()
     )
 
 
@@ -76,8 +61,8 @@ def upgrade() -> None:
 
 
 def _upgrade_timescale() -> None:
-    retention_days = _setting("retention_days")
-    lookback_hours = _setting("rollup_lookback_hours")
+    retention_days = setting("retention_days")
+    lookback_hours = setting("rollup_lookback_hours")
     op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
     op.execute(
         "SELECT create_hypertable('post_metrics_history', 'observed_at', "
@@ -127,7 +112,7 @@ def _upgrade_plain() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    if _uses_timescale(bind):
+    if uses_timescale(bind):
         op.execute("DROP MATERIALIZED VIEW IF EXISTS post_metrics_hourly CASCADE")
         op.execute("SELECT remove_retention_policy('post_metrics_history', if_exists => true)")
         # A hypertable cannot be turned back into a table in place: copy it into a plain one.

@@ -265,6 +265,14 @@ def pipeline() -> dict:
             "ops",
         ),
         timeseries(
+            "Comments/s: new and seen again",
+            "redditstream_comments_total: comments scored and counted for the first time (new), and those "
+            "whose id their post's entry already held (seen: a redelivery after a crash or a re-poll, not "
+            "counted again).",
+            [target(f"sum by (outcome) (rate(redditstream_comments_total{{{W}}}[{RATE}]))", "{{outcome}}")],
+            "ops",
+        ),
+        timeseries(
             "Processing time per source message (p50 / p99)",
             "redditstream_process_seconds: decode, sentiment, velocity and trending of one source message "
             "(a batch of snapshots from ingest or the backfill, or one snapshot).",
@@ -474,6 +482,13 @@ def ingest() -> dict:
             "New posts/s by subreddit",
             "redditstream_ingest_posts_emitted_total: new posts delivered to the posts topic.",
             [target(f"sum by (subreddit) (rate(redditstream_ingest_posts_emitted_total[{RATE}]))", "{{subreddit}}")],
+            "ops",
+            stack=True,
+        ),
+        timeseries(
+            "New comments/s by subreddit",
+            "redditstream_ingest_comments_emitted_total: new comments delivered to the comments topic.",
+            [target(f"sum by (subreddit) (rate(redditstream_ingest_comments_emitted_total[{RATE}]))", "{{subreddit}}")],
             "ops",
             stack=True,
         ),

@@ -1,8 +1,10 @@
 """`faust -A streams backfill PATH... [--subreddits a,b] [--since DATE] [--until DATE] [--dry-run] [--resume]`
 
 Reads dump files (`.zst`, `.gz`, `.ndjson` / `.jsonl`) and produces `PostSnapshot`s with
-`source: "backfill"` to TOPIC_BACKFILL, keyed by post id; the worker's backfill agent writes them
-to PostgreSQL through the sink. Needs no worker to run. Exit code 0 when every file was read
+`source: "backfill"` to TOPIC_BACKFILL, keyed by post id, and the comments of comment dumps
+(`RC_YYYY-MM.zst`, `<name>_comments.zst`; a line is a comment by its content) as
+`CommentSnapshot`s to TOPIC_COMMENTS, keyed by their post id; the worker's agents write them to
+PostgreSQL through the sink. Needs no worker to run. Exit code 0 when every file was read
 (bad lines are counted, never fatal), 1 when stopped by a signal, 2 on bad arguments.
 """
 
@@ -45,15 +47,15 @@ def parse_when(value: str | None, name: str) -> float | None:
 @app.command(
     argument("paths", nargs=-1, required=True, type=str),
     option("--subreddits", type=str, default="", help="Only these subreddits (comma-separated, any case)."),
-    option("--since", type=str, default=None, help="Only posts created at or after (UTC date or epoch)."),
-    option("--until", type=str, default=None, help="Only posts created before (UTC date or epoch)."),
+    option("--since", type=str, default=None, help="Only posts and comments created at or after (UTC date or epoch)."),
+    option("--until", type=str, default=None, help="Only posts and comments created before (UTC date or epoch)."),
     option("--dry-run", is_flag=True, default=False, help="Read and map, produce nothing."),
     option("--resume", is_flag=True, default=False, help="Continue from the checkpoint of an earlier run."),
 )
 async def backfill(
     self, paths: tuple[str, ...], subreddits: str, since: str | None, until: str | None, dry_run: bool, resume: bool
 ) -> None:
-    """Backfill history from Reddit dump files (Arctic Shift / Pushshift) into the pipeline."""
+    """Backfill posts and comments from Reddit dump files (Arctic Shift / Pushshift) into the pipeline."""
     from streams.admin import bootstrap_servers, ensure_topics
     from streams.backfill.mapping import Filter
     from streams.backfill.progress import Checkpoint, Counts
@@ -85,7 +87,7 @@ async def backfill(
             bootstrap,
             declare=lambda: ensure_topics(
                 bootstrap,
-                [settings.topic_backfill],
+                [settings.topic_backfill, settings.topic_comments],
                 settings.topic_partitions,
                 settings.topic_replication,
                 security=client_options(settings),
@@ -108,6 +110,8 @@ async def backfill(
                 checkpoint=checkpoint,
                 selftext_max=settings.selftext_max_chars,
                 resume=resume,
+                comment_topic=settings.topic_comments,
+                body_max=settings.comment_body_max_chars,
             )
 
     job = asyncio.create_task(run(), name="backfill")
@@ -130,6 +134,7 @@ async def backfill(
         "dry_run": dry_run,
         "interrupted": interrupted,
         "topic": settings.topic_backfill,
+        "comments_topic": settings.topic_comments,
     }
     log.info(
         "backfill %s: %s",

@@ -11,6 +11,12 @@ Both dump generations map the same way:
 - `selftext` is cut to SELFTEXT_MAX_CHARS, as ingest does;
 - `id` may come as `t3_…` (`name`) or bare.
 
+A comment line (`RC_YYYY-MM.zst`, `<name>_comments.zst`) maps to the fields of a
+`CommentSnapshot`: a line is a comment when it has a `link_id` (no submission has one), whatever
+the file's name. `link_id` loses its `t3_` (the post id), `id` a `t1_`; `parent_id` stays a full
+name (`link_id` when absent); a `[deleted]` / `[removed]` body or author is None; the body is cut
+to COMMENT_BODY_MAX_CHARS; `created_utc` and `observed_at` as for submissions.
+
 A line that cannot be mapped raises `BadLine` whose `reason` is one of a few fixed words, so
 the summary can count bad lines by reason.
 """
@@ -25,6 +31,7 @@ import orjson
 
 UPVOTE_RATIO_DEFAULT = 1.0
 _POST_ID = re.compile(r"^[0-9a-z]{1,13}$")
+_PARENT_ID = re.compile(r"^t[13]_[0-9a-z]{1,13}$")
 
 
 class BadLine(ValueError):
@@ -121,6 +128,49 @@ def to_fields(data: dict, selftext_max: int) -> dict[str, Any]:
         "url": _text(data.get("url"), "url"),
         "permalink": _text(data.get("permalink"), "permalink"),
         "over_18": over_18 if isinstance(over_18, bool) else False,
+        "source": "backfill",
+    }
+
+
+def is_comment(data: dict) -> bool:
+    """A comment, not a submission: chosen by the line's content, not the file's name."""
+    return "link_id" in data
+
+
+GONE = ("[deleted]", "[removed]")
+
+
+def comment_fields(data: dict, body_max: int) -> dict[str, Any]:
+    """The `CommentSnapshot` fields of one comment line (validated like `streams.records`)."""
+    for required in ("id", "link_id", "subreddit"):
+        if data.get(required) in (None, ""):
+            raise BadLine(f"missing_{required}")
+    cid, link = data["id"], data["link_id"]
+    parent = data.get("parent_id") or link
+    if not all(isinstance(v, str) for v in (cid, link, parent)):
+        raise BadLine("bad_type", "id, link_id or parent_id is not a string")
+    cid, pid = cid.removeprefix("t1_"), link.removeprefix("t3_")
+    if not _POST_ID.match(cid) or not _POST_ID.match(pid) or not _PARENT_ID.match(parent):
+        raise BadLine("bad_id", f"{cid[:20]} {link[:20]} {parent[:20]}")
+    if data.get("created_utc") is None:
+        raise BadLine("missing_created_utc")
+    created = _number(data["created_utc"], "created_utc")
+    if created <= 0:
+        raise BadLine("bad_type", "created_utc is not a positive epoch")
+    author, body = data.get("author"), data.get("body")
+    if author is not None and not isinstance(author, str):
+        raise BadLine("bad_type", "author is not a string")
+    body = _text(body, "body") if body is not None else None
+    return {
+        "id": cid,
+        "post_id": pid,
+        "parent_id": parent,
+        "subreddit": _text(data["subreddit"], "subreddit"),
+        "author": None if author in (None, "", *GONE) else author,
+        "body": None if body is None or body in GONE else body[:body_max],
+        "score": _int(data.get("score"), "score"),
+        "created_utc": created,
+        "observed_at": max(observed_at_of(data, created), created),
         "source": "backfill",
     }
 

@@ -77,6 +77,7 @@ class Counts:
     lines: int = 0
     skipped_resume: int = 0
     matched: int = 0
+    comments_matched: int = 0
     produced: int = 0
     bad: collections.Counter = field(default_factory=collections.Counter)
     compressed_bytes: int = 0
@@ -93,7 +94,8 @@ class Counts:
         return {
             "lines_read": self.lines,
             "skipped_by_resume": self.skipped_resume,
-            "posts_matched": self.matched,
+            "posts_matched": self.matched - self.comments_matched,
+            "comments_matched": self.comments_matched,
             "produced": self.produced,
             "bad_lines": dict(self.bad),
             "bad_lines_total": sum(self.bad.values()),

@@ -1,4 +1,5 @@
-"""The backfill loop: dump lines → mapped snapshots → the backfill topic, with a resumable checkpoint.
+"""The backfill loop: dump lines → mapped snapshots → the backfill topic (submissions) or the
+comments topic (comments, keyed by their post id), with a resumable checkpoint.
 
 The producer is ingest's (streams.ingest.producer: batched, compressed, acks=all, idempotent,
 a bounded buffer): when the broker is slow the buffer fills and `put` waits, so reading slows
@@ -19,10 +20,11 @@ from typing import Any
 
 import orjson
 
-from streams.backfill.mapping import BadLine, Filter, parse, to_fields
+from streams.backfill.mapping import BadLine, Filter, comment_fields, is_comment, parse, to_fields
 from streams.backfill.progress import Checkpoint, Counts, Watermark
 from streams.backfill.reader import DumpReader
 from streams.ingest.producer import Record
+from streams.records import COMMENT_BODY_LIMIT
 
 log = logging.getLogger("streams.backfill")
 YIELD_EVERY = 2000  # lines between two turns of the event loop (the producer sends meanwhile)
@@ -79,8 +81,11 @@ async def backfill_file(
     selftext_max: int,
     resume: bool,
     tty: bool | None = None,
+    comment_topic: str = "",
+    body_max: int = COMMENT_BODY_LIMIT,
 ) -> None:
-    """One file. `put=None` is a dry run (read and map, produce nothing)."""
+    """One file (submissions, comments, or both mixed). `put=None` is a dry run (read and map,
+    produce nothing)."""
     start, finished = checkpoint.lines_done(path) if (checkpoint and resume) else (0, False)
     if finished:
         log.info("%s: done in an earlier run (checkpoint); skipped", path)
@@ -104,15 +109,17 @@ async def backfill_file(
                 if checkpoint and put and time.monotonic() - saved_at >= 1.0:
                     checkpoint.save(path, mark.value())
                     saved_at = time.monotonic()
-            fields = wanted(line, number, path, filt, counts, selftext_max)
+            fields = wanted(line, number, path, filt, counts, selftext_max, body_max)
             if fields is not None:
                 counts.matched += 1
+                comment = "post_id" in fields
+                counts.comments_matched += comment
                 if put is not None:
                     token = mark.sent(number)
                     await put(
                         Record(
-                            topic,
-                            fields["id"],
+                            comment_topic if comment else topic,
+                            fields["post_id"] if comment else fields["id"],  # a comment goes with its post
                             orjson.dumps(fields),
                             on_delivered=functools.partial(_delivered, token, counts),
                         )
@@ -131,16 +138,18 @@ async def backfill_file(
         progress.close()
 
 
-def wanted(line: bytes, number: int, path: Path, filt: Filter, counts: Counts, selftext_max: int) -> dict | None:
-    """The snapshot fields of a line the filters select; None for a blank, filtered or bad line
-    (a bad one counted by reason)."""
+def wanted(
+    line: bytes, number: int, path: Path, filt: Filter, counts: Counts, selftext_max: int, body_max: int
+) -> dict | None:
+    """The snapshot fields (a post's, or a comment's: those have a `post_id`) of a line the filters
+    select; None for a blank, filtered or bad line (a bad one counted by reason)."""
     if not line.strip():
         return None
     try:
         data = parse(line)
         if not filt.wants_subreddit(data):
             return None
-        fields = to_fields(data, selftext_max)
+        fields = comment_fields(data, body_max) if is_comment(data) else to_fields(data, selftext_max)
     except BadLine as exc:
         counts.bad_line(path, number, exc.reason, str(exc))
         return None

@@ -4,7 +4,8 @@
   ROLLUP_LOOKBACK_HOURS (all of them on the first run) from `post_metrics_history`, in one
   transaction (delete the window's buckets, insert them again): idempotent, and incremental in
   that only the window is touched -- the same contract as the continuous aggregate's policy.
-- `apply_retention`: deletes history older than RETENTION_DAYS, in bounded chunks.
+  `comment_metrics_hourly` the same way from `comments` (by created_utc), in the same transaction.
+- `apply_retention`: deletes history and comments older than RETENTION_DAYS, in bounded chunks.
 """
 
 from __future__ import annotations
@@ -33,17 +34,28 @@ SELECT date_bin('1 hour', observed_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), su
  GROUP BY 1, 2
 """
 
+COMMENTS_ROLLUP_DELETE = "DELETE FROM comment_metrics_hourly WHERE bucket >= %(lo)s::timestamptz"
+
+COMMENTS_ROLLUP_INSERT = """
+INSERT INTO comment_metrics_hourly (bucket, subreddit, comments, avg_sentiment)
+SELECT date_bin('1 hour', created_utc, TIMESTAMPTZ '2000-01-01 00:00:00+00'), subreddit, count(*), avg(sentiment)
+  FROM comments
+ WHERE created_utc >= %(lo)s::timestamptz
+ GROUP BY 1, 2
+"""
+
 ROLLUP_DONE = """
 UPDATE timeseries_maintenance SET done_until = %(now)s, last_run_at = %(now)s, last_row_count = %(n)s
  WHERE job = 'rollup_hourly'
 """
 
 RETENTION_CHUNK = """
-DELETE FROM post_metrics_history
- WHERE ctid = ANY (ARRAY(SELECT ctid FROM post_metrics_history
-                          WHERE observed_at < now() - make_interval(days => %(days)s)
+DELETE FROM {table}
+ WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table}
+                          WHERE {time} < now() - make_interval(days => %(days)s)
                           LIMIT %(chunk)s))
 """
+RETAINED = (("post_metrics_history", "observed_at"), ("comments", "created_utc"))
 
 
 async def is_plain(conn: psycopg.AsyncConnection) -> bool:
@@ -61,23 +73,29 @@ async def refresh_hourly(conn: psycopg.AsyncConnection, lookback_hours: int) -> 
         await conn.execute(ROLLUP_DELETE, {"lo": lo})
         cur = await conn.execute(ROLLUP_INSERT, {"lo": lo})
         n = cur.rowcount
+        await conn.execute(COMMENTS_ROLLUP_DELETE, {"lo": lo})
+        await conn.execute(COMMENTS_ROLLUP_INSERT, {"lo": lo})
         await conn.execute(ROLLUP_DONE, {"now": now, "n": n})
     return n
 
 
 async def apply_retention(conn: psycopg.AsyncConnection, days: int, chunk: int = 10_000) -> int:
-    """Delete expired history in chunks (each its own short transaction); returns rows deleted."""
+    """Delete expired history and comments in chunks (each its own short transaction); returns rows
+    deleted."""
     total = 0
-    while True:
-        async with conn.transaction():
-            cur = await conn.execute(RETENTION_CHUNK, {"days": days, "chunk": chunk})
-            n = cur.rowcount
+    for table, time_column in RETAINED:
+        sql = RETENTION_CHUNK.format(table=table, time=time_column)
+        while True:
+            async with conn.transaction():
+                cur = await conn.execute(sql, {"days": days, "chunk": chunk})
+                n = cur.rowcount
+            total += max(n, 0)
             if n < chunk:
-                await conn.execute(
-                    "UPDATE timeseries_maintenance SET done_until = now(), last_run_at = now(), "
-                    "last_row_count = %s WHERE job = 'retention'",
-                    (total + max(n, 0),),
-                )
-        total += max(n, 0)
-        if n < chunk:
-            return total
+                break
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE timeseries_maintenance SET done_until = now(), last_run_at = now(), last_row_count = %s "
+            "WHERE job = 'retention'",
+            (total,),
+        )
+    return total

@@ -14,7 +14,15 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 
 from streams.deadletter import payload_text
-from streams.records import ENRICHMENT_FIELDS, SNAPSHOT_FIELDS, InvalidMessage, observation_fields, parse_json
+from streams.records import (
+    COMMENT_FIELDS,
+    ENRICHMENT_FIELDS,
+    SNAPSHOT_FIELDS,
+    InvalidMessage,
+    comment_fields,
+    observation_fields,
+    parse_json,
+)
 
 T = TypeVar("T")
 
@@ -38,6 +46,17 @@ _ROW_FIELDS = [("post_id", str), *((n, SNAPSHOT_FIELDS[n]) for n in ROW_SNAPSHOT
 ObservationRow = NamedTuple("ObservationRow", _ROW_FIELDS)  # type: ignore[misc]  # derived: mypy takes literals only
 ObservationRow.__doc__ = "One enriched observation, flattened into the columns of `posts` / `post_metrics_history`."
 _row_snapshot_values = operator.itemgetter(*ROW_SNAPSHOT_FIELDS)
+
+# The columns of `comments` (after `comment_id`, the comment's `id`), then its sentiment.
+ROW_COMMENT_FIELDS = ("post_id", "parent_id", "subreddit", "author", "body", "score", "created_utc", "observed_at")
+_COMMENT_ROW_FIELDS = [
+    ("comment_id", str),
+    *((n, COMMENT_FIELDS[n]) for n in ROW_COMMENT_FIELDS),
+    ("sentiment", float | None),
+]
+CommentRow = NamedTuple("CommentRow", _COMMENT_ROW_FIELDS)  # type: ignore[misc]  # derived: mypy takes literals only
+CommentRow.__doc__ = "One comment on its way to `comments` (with its sentiment: None when its body is gone)."
+_row_comment_values = operator.itemgetter(*ROW_COMMENT_FIELDS)
 
 
 class DeadRow(NamedTuple):
@@ -65,7 +84,7 @@ class MalformedDeadLetter(ValueError):
     """A message on the DLQ topic that is not a DeadLetter envelope."""
 
 
-def row_from_json(raw: bytes | str | None) -> ObservationRow:
+def row_from_json(raw: bytes | str | None) -> ObservationRow | CommentRow:
     """Decode an `Observation` (streams.records) from its JSON bytes.
 
     Only the structure is checked here (fields present, of the right type). Whether the values
@@ -79,13 +98,29 @@ def load_json(raw: bytes | str | None) -> Any:
     return parse_json(raw, BadObservation)
 
 
-def row_from_data(data: Any) -> ObservationRow:
-    """An `Observation` already parsed from JSON → its row (structure checked as in `row_from_json`)."""
+def row_from_data(data: Any) -> ObservationRow | CommentRow:
+    """An `Observation` already parsed from JSON → its row (structure checked as in `row_from_json`);
+    a comment (`{"comment": …, "sentiment": …}`, streams.records) → its `CommentRow`."""
+    if isinstance(data, dict) and "comment" in data:
+        return comment_row(data)
     try:
         snap, enrichment = observation_fields(data)
     except InvalidMessage as exc:
         raise BadObservation(str(exc)) from None
     return ObservationRow._make((snap["id"], *_row_snapshot_values(snap), *enrichment))
+
+
+def comment_row(data: dict) -> CommentRow:
+    sentiment = data.get("sentiment")
+    if sentiment is not None and (type(sentiment) not in (int, float) or not -1.0 <= sentiment <= 1.0):
+        raise BadObservation("field 'sentiment' must be a number in [-1, 1] or null")
+    try:
+        fields = comment_fields(data["comment"])
+    except InvalidMessage as exc:
+        raise BadObservation(str(exc)) from None
+    return CommentRow._make(
+        (fields["id"], *_row_comment_values(fields), None if sentiment is None else float(sentiment))
+    )
 
 
 def dead_row(
@@ -181,7 +216,7 @@ def halves(items: Sequence[T]) -> tuple[Sequence[T], Sequence[T]]:
 # ------------------------------------------------------------- the rows as the SQL takes them
 
 
-def rows_json(rows: Sequence[ObservationRow]) -> str:
+def rows_json(rows: Sequence[ObservationRow] | Sequence[CommentRow]) -> str:
     """The rows as one JSON array of objects (fields by name), for `json_to_recordset` in the SQL."""
     return orjson.dumps([r._asdict() for r in rows]).decode()
 

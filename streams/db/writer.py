@@ -4,8 +4,12 @@ The rows travel as one JSON document (`rows_json`) that PostgreSQL unpacks with
 `json_to_recordset`: psycopg's array adaptation of seventeen `unnest` arrays cost the worker
 about 20 µs of CPU per row, the JSON document under 2 µs.
 
-`write_batch` upserts `posts` (newest observation wins), inserts `post_metrics_history`
-(idempotent on `(post_id, observed_at)`) and stores dead letters in `dlq_events` (idempotent on
+`write_batch` upserts `comments` (idempotent on `(comment_id, created_utc)`), upserts `posts`
+(newest observation wins; a post inserted after its comments starts with their counts), inserts
+`post_metrics_history` (idempotent on `(post_id, observed_at)`), sets the batch's posts'
+`comments_seen` / `comment_sentiment` from their rows in `comments` (so the per-post aggregates are
+a recomputation of the table, whatever order and however often the comments came), and stores
+dead letters in `dlq_events` (idempotent on
 `(source_topic, partition, offset, item)`), all in one transaction. When PostgreSQL rejects the batch
 for its *content* (SQLSTATE class 22 data exception or 23 integrity violation), the batch is
 written again with each half in a savepoint, recursively, so that only the rejected rows are
@@ -24,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from streams.db.rows import DeadRow, ObservationRow, dead_columns, halves, rows_json
+from streams.db.rows import CommentRow, DeadRow, ObservationRow, dead_columns, halves, rows_json
 
 
 def recordset_columns(row_type: type = ObservationRow) -> str:
@@ -40,13 +44,17 @@ def recordset_columns(row_type: type = ObservationRow) -> str:
 UPSERT_POSTS = """
 INSERT INTO posts (post_id, subreddit, title, author, created_utc, last_observed_at, score,
                    num_comments, upvote_ratio, url, permalink, over_18, sentiment,
-                   score_velocity, comment_velocity, trending_score, is_trending)
+                   score_velocity, comment_velocity, trending_score, is_trending,
+                   comments_seen, comment_sentiment)
 SELECT DISTINCT ON (t.post_id)
        t.post_id, t.subreddit, t.title, t.author, to_timestamp(t.created_utc), to_timestamp(t.observed_at),
        t.score, t.num_comments, t.upvote_ratio, t.url, t.permalink, t.over_18, t.sentiment,
-       t.score_velocity, t.comment_velocity, t.trending_score, t.is_trending
+       t.score_velocity, t.comment_velocity, t.trending_score, t.is_trending,
+       c.n, c.mean
   FROM json_to_recordset(%(rows)s::json)
        AS t({columns})
+  -- comments that came before their post: its counts from the start (an update keeps the row's own)
+  CROSS JOIN LATERAL (SELECT count(*) AS n, avg(sentiment) AS mean FROM comments WHERE post_id = t.post_id) c
  ORDER BY t.post_id, t.observed_at DESC
 ON CONFLICT (post_id) DO UPDATE SET
        subreddit = EXCLUDED.subreddit, title = EXCLUDED.title, author = EXCLUDED.author,
@@ -73,6 +81,34 @@ ON CONFLICT (post_id, observed_at) DO NOTHING
 """
 UPSERT_POSTS, INSERT_HISTORY = (sql.replace("{columns}", recordset_columns()) for sql in (UPSERT_POSTS, INSERT_HISTORY))
 
+UPSERT_COMMENTS = """
+INSERT INTO comments (comment_id, post_id, parent_id, subreddit, author, body, score, created_utc,
+                      sentiment, observed_at)
+SELECT DISTINCT ON (t.comment_id)
+       t.comment_id, t.post_id, t.parent_id, t.subreddit, t.author, t.body, t.score,
+       to_timestamp(t.created_utc), t.sentiment, to_timestamp(t.observed_at)
+  FROM json_to_recordset(%(rows)s::json)
+       AS t({columns})
+ -- a comment that retention would delete at once is not written (an old backfilled one)
+ WHERE t.created_utc >= %(keep_after)s
+ ORDER BY t.comment_id, t.observed_at DESC
+ON CONFLICT (comment_id, created_utc) DO UPDATE SET
+       author = EXCLUDED.author, body = EXCLUDED.body, score = EXCLUDED.score,
+       sentiment = EXCLUDED.sentiment, observed_at = EXCLUDED.observed_at
+ WHERE comments.observed_at < EXCLUDED.observed_at
+""".replace("{columns}", recordset_columns(CommentRow))
+
+# The per-post aggregates of the batch's posts, recomputed from their rows in `comments`.
+UPDATE_POST_COMMENTS = """
+UPDATE posts p SET comments_seen = s.n, comment_sentiment = s.mean
+  FROM (SELECT c.post_id, count(*) AS n, avg(c.sentiment) AS mean
+          FROM comments c
+         WHERE c.post_id = ANY (%(post_ids)s::text[])
+         GROUP BY c.post_id) s
+ WHERE p.post_id = s.post_id
+   AND (p.comments_seen, p.comment_sentiment) IS DISTINCT FROM (s.n::int, s.mean)
+"""
+
 INSERT_DEAD = """
 INSERT INTO dlq_events (source_topic, "partition", "offset", key, payload, payload_encoding,
                         error_type, error, failed_at, attempt, worker, item)
@@ -92,7 +128,7 @@ CONTENT_ERRORS = (psycopg.errors.DataError, psycopg.errors.IntegrityError)
 class Item:
     """One message of a batch: its row, or (already) its dead letter; `meta` rebuilds a dead letter."""
 
-    row: ObservationRow | None
+    row: ObservationRow | CommentRow | None
     dead: DeadRow | None
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -105,12 +141,22 @@ class WriteResult:
 
 
 async def _write_rows(
-    conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow], res: WriteResult, keep_after: float
+    conn: psycopg.AsyncConnection, rows: Sequence[ObservationRow | CommentRow], res: WriteResult, keep_after: float
 ) -> None:
-    params = {"rows": rows_json(rows), "keep_after": keep_after}
-    await conn.execute(UPSERT_POSTS, params)
-    await conn.execute(INSERT_HISTORY, params)
-    res.statements += 2
+    posts = [r for r in rows if type(r) is ObservationRow]
+    comments = [r for r in rows if type(r) is CommentRow]
+    if comments:
+        await conn.execute(UPSERT_COMMENTS, {"rows": rows_json(comments), "keep_after": keep_after})
+        res.statements += 1
+    if posts:
+        params = {"rows": rows_json(posts), "keep_after": keep_after}
+        await conn.execute(UPSERT_POSTS, params)
+        await conn.execute(INSERT_HISTORY, params)
+        res.statements += 2
+    if comments:
+        post_ids = sorted({r._asdict()["post_id"] for r in comments})
+        await conn.execute(UPDATE_POST_COMMENTS, {"post_ids": post_ids})
+        res.statements += 1
 
 
 async def write_dead(conn: psycopg.AsyncConnection, dead: Sequence[DeadRow]) -> None:

@@ -58,6 +58,38 @@ class Budget:
         self.blocked_until = max(self.blocked_until, self.clock() + seconds)
 
 
+class Share:
+    """At most `fraction` of each rate-limit window for one kind of request (the comment pollers),
+    on top of the shared budget: the posts keep the rest.
+
+    The window is the budget's (Reddit's `x-ratelimit-*` headers: its size is used + remaining, it
+    ends at the reset); before any header is seen nothing is held back."""
+
+    def __init__(self, budget: Budget, fraction: float, clock=time.monotonic) -> None:
+        self.budget = budget
+        self.fraction = fraction
+        self.clock = clock
+        self.spent = 0  # requests of this kind in the current window
+        self.window_end = 0.0
+
+    def wait_seconds(self) -> float:
+        b, now = self.budget, self.clock()
+        if now >= self.window_end:  # a new window (until the headers say when it ends: a second)
+            self.spent = 0
+            self.window_end = now + 1.0
+        self.window_end = max(self.window_end, b.reset_at)
+        if b.remaining is None or b.used is None:
+            return 0.0
+        allowed = int(self.fraction * (b.used + b.remaining))
+        return self.window_end - now if self.spent >= allowed else 0.0
+
+    async def acquire(self) -> None:
+        while (wait := self.wait_seconds()) > 0:
+            RATELIMIT_SLEEPS.inc()
+            await asyncio.sleep(wait)
+        self.spent += 1
+
+
 class BudgetLimiter:
     """Stands in for asyncprawcore's RateLimiter (same `call` interface)."""
 

@@ -1,4 +1,5 @@
-"""`faust -A streams ingest`: poll Reddit and produce; runs without a worker, consumes nothing.
+"""`faust -A streams ingest`: poll Reddit (new posts, new comments, refreshes) and produce; runs
+without a worker, consumes nothing.
 
 Stops on SIGTERM/SIGINT in order: the pollers stop, every pending record is delivered
 (up to INGEST_SHUTDOWN_TIMEOUT), the delivered ids are saved, then the process exits.
@@ -16,7 +17,7 @@ log = logging.getLogger("streams.ingest")
 
 @app.command()
 async def ingest(self) -> None:
-    """Poll the subreddits' new posts and refresh tracked posts into Kafka (docs/design.md §1)."""
+    """Poll the subreddits' new posts and comments and refresh tracked posts into Kafka (docs/design.md §1)."""
     import redis.asyncio as aioredis
     from prometheus_client import start_http_server
 
@@ -43,7 +44,7 @@ async def ingest(self) -> None:
         bootstrap,
         declare=lambda: ensure_topics(
             bootstrap,
-            [settings.topic_posts, settings.topic_refresh],
+            [settings.topic_posts, settings.topic_refresh, settings.topic_comments],
             settings.topic_partitions,
             settings.topic_replication,
             security=client_options(settings),
@@ -56,13 +57,18 @@ async def ingest(self) -> None:
         f"{settings.app_id}:ingest",
         settings.ingest_seen_ttl_hours * 3600,
     )
-    job = Ingest(settings, client, store, producer, budget, stop)
+    comment_store = KnownStore(store.redis, f"{settings.app_id}:ingest:comments", settings.ingest_seen_ttl_hours * 3600)
+    job = Ingest(settings, client, store, producer, budget, stop, comment_store)
     try:
         job.tracked = await store.load_tracked()
     except Exception:
         log.exception("could not load tracked posts from Redis")
     await producer.start()
     tasks = [asyncio.create_task(job.poll_forever(sub), name=f"poll-{sub}") for sub in settings.subreddits]
+    if settings.ingest_comments_seconds > 0:
+        tasks += [
+            asyncio.create_task(job.poll_comments_forever(sub), name=f"comments-{sub}") for sub in settings.subreddits
+        ]
     tasks.append(asyncio.create_task(job.refresh_forever(), name="refresh"))
     saver = asyncio.create_task(job.persist_forever(), name="persist")
     log.info(

@@ -36,3 +36,26 @@ def to_snapshot(post: Any, observed_at: float, source: str, selftext_max: int) -
         over_18=bool(get("over_18", False)),
         source=source,
     )
+
+
+def to_comment(comment: Any, observed_at: float, body_max: int) -> dict[str, Any]:
+    """An asyncpraw Comment (or the raw `t1` JSON `data`) → the fields of a `CommentSnapshot`
+    (streams.records.comment_fields validates and normalises them: a `[deleted]` / `[removed]` body
+    or author becomes None). asyncpraw gives a deleted author as None and the subreddit as an object."""
+    get = _getter(comment)
+    author = get("author")
+    subreddit = get("subreddit")
+    body = get("body")
+    link_id = str(get("link_id"))
+    return {
+        "id": str(get("id")).removeprefix("t1_"),
+        "post_id": link_id.removeprefix("t3_"),
+        "parent_id": str(get("parent_id") or link_id),
+        "subreddit": getattr(subreddit, "display_name", None) or str(subreddit),
+        "author": None if author is None else str(author),
+        "body": None if body is None else str(body)[:body_max],
+        "score": int(get("score", 0) or 0),
+        "created_utc": float(get("created_utc")),
+        "observed_at": float(observed_at),
+        "source": "new",
+    }

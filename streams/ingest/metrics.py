@@ -10,6 +10,9 @@ API_REQUESTS = Counter(
 POSTS_EMITTED = Counter(
     "redditstream_ingest_posts_emitted_total", "New posts delivered to the posts topic", ["subreddit"]
 )
+COMMENTS_EMITTED = Counter(
+    "redditstream_ingest_comments_emitted_total", "New comments delivered to the comments topic", ["subreddit"]
+)
 REFRESHES_EMITTED = Counter(
     "redditstream_ingest_refreshes_emitted_total", "Refresh snapshots delivered to the refresh topic"
 )

@@ -44,16 +44,25 @@ def open_reddit(settings: Settings, budget: Budget) -> asyncpraw.Reddit:
 
 
 class RedditClient:
-    """The two calls ingest makes: one page of `new`, and `/api/info` for up to 100 ids."""
+    """The calls ingest makes: one page of `new`, one page of a subreddit's newest comments, and
+    `/api/info` for up to 100 ids."""
 
     def __init__(self, reddit: asyncpraw.Reddit) -> None:
         self.reddit = reddit
 
     async def new_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page:
+        """One page of `/r/{sub}/new`: Submission objects, newest first."""
+        return await self._page(f"r/{subreddit}/new", after, limit)
+
+    async def comments_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page:
+        """One page of `/r/{sub}/comments` (asyncpraw's `subreddit.comments`): Comment objects, newest first."""
+        return await self._page(f"r/{subreddit}/comments", after, limit)
+
+    async def _page(self, path: str, after: str | None, limit: int) -> Page:
         params: dict[str, Any] = {"limit": limit}
         if after:
             params["after"] = after
-        listing = await self.reddit.get(f"r/{subreddit}/new", params=params)
+        listing = await self.reddit.get(path, params=params)
         return Page(list(listing.children), listing.after, time.time())
 
     async def info(self, ids: list[str]) -> Page:

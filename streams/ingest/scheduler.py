@@ -1,4 +1,6 @@
-"""The ingest loops: one poller task per subreddit, and one refresh loop.
+"""The ingest loops: one poller task per subreddit for its new posts, one per subreddit for its
+newest comments (INGEST_COMMENTS_SECONDS apart, within INGEST_COMMENTS_SHARE of each rate-limit
+window), and one refresh loop.
 
 Every API call goes through :meth:`Ingest.call`: the shared budget first, then on a 429 a
 wait for the advertised reset (for every task), on 5xx / timeouts / network errors a
@@ -16,15 +18,24 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import orjson
+
 from streams.analytics.priority import is_trending, refresh_interval
 from streams.ingest import backoff
-from streams.ingest.budget import Budget
-from streams.ingest.convert import to_snapshot
+from streams.ingest.budget import Budget, Share
+from streams.ingest.convert import to_comment, to_snapshot
 from streams.ingest.known import KnownStore, Tracked
-from streams.ingest.metrics import API_REQUESTS, POSTS_EMITTED, REFRESHES_EMITTED, ROUND_SECONDS, TRACKED
+from streams.ingest.metrics import (
+    API_REQUESTS,
+    COMMENTS_EMITTED,
+    POSTS_EMITTED,
+    REFRESHES_EMITTED,
+    ROUND_SECONDS,
+    TRACKED,
+)
 from streams.ingest.producer import BufferedProducer, Record
-from streams.ingest.reddit import RedditClient
-from streams.records import encode
+from streams.ingest.reddit import Page, RedditClient
+from streams.records import InvalidMessage, comment_fields, encode
 from streams.retry import Backoff
 from streams.settings import Settings
 
@@ -54,6 +65,7 @@ class Ingest:
         producer: BufferedProducer,
         budget: Budget,
         stop: asyncio.Event,
+        comment_store: KnownStore | None = None,
     ) -> None:
         self.s = settings
         self.retry = Backoff(base=settings.ingest_retry_base_seconds, cap=settings.ingest_retry_max_seconds)
@@ -65,12 +77,18 @@ class Ingest:
         self.tracked: dict[str, Tracked] = {}
         self._delivered_new: list[str] = []
         self.dropped: set[str] = set()
+        # the comments' own ids already emitted (another key space than the posts')
+        self.comment_store = comment_store
+        self.comment_share = Share(budget, settings.ingest_comments_share)
+        self._delivered_comments: list[str] = []
 
     # ------------------------------------------------------------------ API calls
 
-    async def call(self, endpoint: str, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+    async def call(self, endpoint: str, what: str, fn: Callable[[], Awaitable[T]], share: Share | None = None) -> T:
         for attempt in range(self.s.ingest_retry_attempts):
             try:
+                if share is not None:
+                    await share.acquire()
                 result = await fn()
             except asyncio.CancelledError:
                 raise
@@ -106,41 +124,58 @@ class Ingest:
     # ------------------------------------------------------------------ new posts
 
     async def poll_forever(self, subreddit: str) -> None:
+        await self._rounds(subreddit, self.poll_round, self.s.ingest_poll_seconds)
+
+    async def poll_comments_forever(self, subreddit: str) -> None:
+        await self._rounds(subreddit, self.poll_comments_round, self.s.ingest_comments_seconds)
+
+    async def _rounds(self, subreddit: str, one_round: Callable[[str, int], Awaitable[int]], interval: float) -> None:
         rounds = 0
         while not self.stop.is_set():
             rounds += 1
             try:
-                await self.poll_round(subreddit, rounds)
+                await one_round(subreddit, rounds)
             except Dropped as exc:
                 self.dropped.add(subreddit)
                 log.error("subreddit %s dropped: %s (not found or forbidden); it is not polled again", subreddit, exc)
                 return
             except GaveUp as exc:
-                log.warning(
-                    "poll round of %s gave up (%s); next round in %.1fs", subreddit, exc, self.s.ingest_poll_seconds
-                )
+                log.warning("%s of %s gave up (%s); next round in %.1fs", one_round.__name__, subreddit, exc, interval)
             except Exception:
-                log.exception("poll round of %s failed", subreddit)
-            if await self._sleep(self.s.ingest_poll_seconds):
+                log.exception("%s of %s failed", one_round.__name__, subreddit)
+            if await self._sleep(interval):
                 return
 
-    async def poll_round(self, subreddit: str, round_no: int = 0) -> int:
-        t0, round_at = time.monotonic(), time.time()
+    async def _unseen(
+        self,
+        endpoint: str,
+        subreddit: str,
+        fetch: Callable[[str, str | None], Awaitable[Page]],
+        store: KnownStore,
+        share: Share | None = None,
+    ) -> tuple[list[tuple[object, float]], int, int]:
+        """A listing's items not emitted yet, newest first, paging (`after`) until one already seen
+        or the end, at most INGEST_MAX_PAGES pages → (items with their observed_at, pages, seen)."""
         after: str | None = None
         new: list[tuple[object, float]] = []
         pages = seen = 0
         while pages < self.s.ingest_max_pages:
             page = await self.call(
-                "new", f"r/{subreddit}/new", functools.partial(self.client.new_page, subreddit, after)
+                endpoint, f"r/{subreddit}/{endpoint}", functools.partial(fetch, subreddit, after), share
             )
             pages += 1
             ids = [p.id for p in page.posts]
-            fresh = set(await self.store.unseen(ids))
+            fresh = set(await store.unseen(ids))
             seen += len(ids) - len(fresh)
             new.extend((p, page.observed_at) for p in page.posts if p.id in fresh)
             if len(fresh) < len(ids) or not page.after:
-                break  # reached posts already seen, or the end of the listing
+                break  # reached items already seen, or the end of the listing
             after = page.after
+        return new, pages, seen
+
+    async def poll_round(self, subreddit: str, round_no: int = 0) -> int:
+        t0, round_at = time.monotonic(), time.time()
+        new, pages, seen = await self._unseen("new", subreddit, self.client.new_page, self.store)
         for post, observed_at in reversed(new):  # oldest first
             await self._emit_new(post, observed_at, round_at)
         duration = time.monotonic() - t0
@@ -165,6 +200,49 @@ class Ingest:
             self.tracked[snap.id] = Tracked(snap.created_utc, snap.score, observed_at, next_due=round_at + interval)
         await self.producer.put(Record(self.s.topic_posts, snap.id, encode(snap), self._on_new_delivered))
 
+    # ------------------------------------------------------------------ new comments
+
+    async def poll_comments_round(self, subreddit: str, round_no: int = 0) -> int:
+        """The subreddit's comments not emitted yet, oldest first, to the comments topic keyed by
+        their post id."""
+        assert self.comment_store is not None, "comments are polled with a comment store"
+        t0 = time.monotonic()
+        new, pages, seen = await self._unseen(
+            "comments", subreddit, self.client.comments_page, self.comment_store, self.comment_share
+        )
+        emitted = 0
+        for comment, observed_at in reversed(new):
+            emitted += await self._emit_comment(comment, observed_at)
+        _info(
+            "comments round",
+            subreddit=subreddit,
+            round=round_no,
+            pages=pages,
+            new=emitted,
+            seen=seen,
+            duration_ms=round((time.monotonic() - t0) * 1000, 1),
+            buffered=self.producer.pending,
+        )
+        return emitted
+
+    async def _emit_comment(self, comment, observed_at: float) -> int:
+        assert self.comment_store is not None
+        try:
+            fields = comment_fields(to_comment(comment, observed_at, self.s.comment_body_max_chars))
+        except (InvalidMessage, TypeError, ValueError) as exc:
+            log.warning("comment %s skipped: %s", getattr(comment, "id", "?"), exc)
+            return 0
+        self.comment_store.claim(fields["id"])
+        await self.producer.put(
+            Record(self.s.topic_comments, fields["post_id"], orjson.dumps(fields), self._on_comment_delivered)
+        )
+        return 1
+
+    def _on_comment_delivered(self, rec: Record) -> None:
+        fields = orjson.loads(rec.value)
+        self._delivered_comments.append(fields["id"])
+        COMMENTS_EMITTED.labels(fields["subreddit"]).inc()
+
     def _on_new_delivered(self, rec: Record) -> None:
         self._delivered_new.append(rec.key)
         POSTS_EMITTED.labels(_subreddit_of(rec.value)).inc()
@@ -179,18 +257,17 @@ class Ingest:
                 n += 1
                 if n % 600 == 0:
                     await self.store.prune()
+                    if self.comment_store is not None:
+                        await self.comment_store.prune()
             except Exception:
                 log.exception("saving ingest state to Redis failed; retrying")
             if stopping:
                 return
 
     async def persist(self) -> None:
-        ids, self._delivered_new = self._delivered_new, []
-        try:
-            await self.store.mark_seen(ids)
-        except Exception:
-            self._delivered_new[:0] = ids
-            raise
+        await _mark_seen(self.store, self._delivered_new)
+        if self.comment_store is not None:
+            await _mark_seen(self.comment_store, self._delivered_comments)
         await self.store.save_tracked(self.tracked)
         TRACKED.set(len(self.tracked))
 
@@ -276,6 +353,17 @@ class Ingest:
             t.next_due = round_at + interval  # one round's posts stay due together: full batches
         await self.producer.put(Record(self.s.topic_refresh, snap.id, encode(snap), _on_refresh_delivered))
         return 1
+
+
+async def _mark_seen(store: KnownStore, delivered: list[str]) -> None:
+    """Save the delivered ids (taken from `delivered`; put back when Redis fails)."""
+    ids = delivered[:]
+    del delivered[:]
+    try:
+        await store.mark_seen(ids)
+    except Exception:
+        delivered[:0] = ids
+        raise
 
 
 def _on_refresh_delivered(rec: Record) -> None:

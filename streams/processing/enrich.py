@@ -31,7 +31,7 @@ import orjson
 
 from streams.analytics import sentiment, trending, velocity
 from streams.deadletter import is_environmental
-from streams.processing.state import Table
+from streams.processing.state import Table, read_json
 from streams.processing.stats import StatsAccumulator
 from streams.records import encode_observation
 
@@ -46,6 +46,7 @@ class Enriched:
     failed: list[tuple[int, Exception]] = field(default_factory=list)  # (index in the batch, error)
     changes: dict[str, Changes] = field(default_factory=dict)  # table name -> key -> value bytes
     mirror: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # post id -> velocity entry
+    seen: int = 0  # comments whose id their post's entry already held (streams.processing.comments)
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,7 @@ class Enricher:
     def live(self, snaps: Sequence[dict], partition: int) -> Enriched:
         cfg = self.config
         keys = list({s["id"].encode(): None for s in snaps})
-        entries: dict[bytes, dict | None] = {
-            k: (orjson.loads(v) if v is not None else None)
-            for k, v in zip(keys, self.velocity.get_many(partition, keys), strict=True)
-        }
+        entries = read_json(self.velocity, partition, keys)
         misses = [k for k, v in entries.items() if v is None or "sentiment" not in v]
         cached: dict[bytes, float] = {}
         if misses:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+import orjson
+
 
 class Table(Protocol):
     """A partitioned key-value table (keys and values are bytes)."""
@@ -22,6 +24,14 @@ class Table(Protocol):
     def write(self, partition: int, changes: Mapping[bytes, bytes | None]) -> None:
         """Apply `changes` (None: delete) at once: all of them or, when it raises, none."""
         ...
+
+
+def read_json(table: Table, partition: int, keys: Sequence[bytes]) -> dict[bytes, dict | None]:
+    """The JSON values of `keys` (one multi-get), parsed: key -> value (None where absent)."""
+    return {
+        k: (orjson.loads(v) if v is not None else None)
+        for k, v in zip(keys, table.get_many(partition, keys), strict=True)
+    }
 
 
 class MemoryTable:

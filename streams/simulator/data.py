@@ -4,10 +4,15 @@ Post ``k`` of a subreddit is created at ``anchor + k * gap`` plus a seeded jitte
 gap (so creation times are strictly increasing in ``k``). Its final score is heavy-tailed
 (log-normal); score and comments grow towards their final values over the first day
 (``1 - exp(-age / 4h)``). Titles mix positive, negative and neutral wording.
+
+A post's comments (at most MAX_COMMENTS) arrive along the same curve: comment ``j`` of post ``k``
+is created when the curve passes ``j + 0.5``; each replies to the post or to an earlier comment,
+and a few are deleted or removed, as Reddit shows them.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -134,3 +139,62 @@ def post_json(seed: int, subreddit: str, k: int, anchor: float, gap: float, now:
 def last_index(anchor: float, gap: float, now: float) -> int:
     """The largest k whose post can exist at `now` (the jitter may still hide it)."""
     return math.floor((now - anchor) / gap)
+
+
+# ----------------------------------------------------------------------- comments
+
+MAX_COMMENTS = 300  # per post: the simulator's cap (a real megathread has thousands)
+_PRAISE = ("Great post, thank you!", "I love this, wonderful work.", "This is brilliant and so helpful.")
+_GRIPE = ("This is terrible, it broke my build.", "Awful idea, I hate it.", "So frustrating, worst release yet.")
+_PLAIN = ("What version is this?", "Interesting.", "Can you share the code?", "Same here.")
+
+
+def comment_count(seed: int, subreddit: str, k: int) -> int:
+    """How many comments post `k` ends with (they arrive over its life, like its num_comments)."""
+    return min(traits(seed, subreddit, k).final_comments, MAX_COMMENTS)
+
+
+@functools.lru_cache(maxsize=65_536)
+def comment_offsets(seed: int, subreddit: str, k: int) -> tuple[float, ...]:
+    """Seconds after the post's creation at which each of its comments is created, increasing: the
+    j-th when the post's comment curve (`grown`) passes j + 0.5."""
+    n = comment_count(seed, subreddit, k)
+    return tuple(round(-GROWTH_SECONDS * math.log(1.0 - (j + 0.5) / n), 3) for j in range(n))
+
+
+def comment_id(seed: int, subreddit: str, k: int, j: int) -> str:
+    digest = hashlib.sha256(f"c:{seed}:{subreddit.lower()}:{k}:{j}".encode()).digest()
+    return base36(int.from_bytes(digest[:7], "big"))
+
+
+def comment_json(seed: int, subreddit: str, k: int, j: int, anchor: float, gap: float) -> dict:
+    """The `data` object of a `t1` child, as the Reddit API shapes it: a reply to the post or to an
+    earlier comment; some deleted (`[deleted]` body and author), some removed (`[removed]` body)."""
+    t = traits(seed, subreddit, k)
+    rng = _rng(seed, f"{subreddit}:c{j}", k)
+    cid = comment_id(seed, subreddit, k, j)
+    parent = f"t3_{t.id}" if j == 0 or rng.random() < 0.45 else f"t1_{comment_id(seed, subreddit, k, rng.randrange(j))}"
+    fate = rng.random()
+    mood = rng.random()
+    body = rng.choice(_PRAISE if mood < 0.35 else _GRIPE if mood < 0.65 else _PLAIN)
+    author: str = f"user_{rng.randrange(5000)}"
+    if fate < 0.04:
+        body, author = "[deleted]", "[deleted]"
+    elif fate < 0.07:
+        body, author = "[removed]", "[deleted]"
+    created = round(created_utc(anchor, gap, k, t.jitter) + comment_offsets(seed, subreddit, k)[j], 3)
+    return {
+        "id": cid,
+        "name": f"t1_{cid}",
+        "link_id": f"t3_{t.id}",
+        "parent_id": parent,
+        "subreddit": subreddit,
+        "subreddit_name_prefixed": f"r/{subreddit}",
+        "body": body,
+        "author": author,
+        "score": int(rng.lognormvariate(1.0, 1.2)) - (1 if rng.random() < 0.1 else 0),
+        "created_utc": created,
+        "permalink": f"/r/{subreddit}/comments/{t.id}/post_{k}/{cid}/",
+        "replies": "",
+        "link_title": t.title,
+    }

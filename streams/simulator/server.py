@@ -1,6 +1,7 @@
 """The simulator's aiohttp app: the Reddit API shapes of docs/design.md §8, plus control endpoints.
 
-Reddit API:  POST /api/v1/access_token · GET /r/{sub}/new · GET /api/info/?id=t3_a,…
+Reddit API:  POST /api/v1/access_token · GET /r/{sub}/new · GET /r/{sub}/comments (newest comments
+             of the subreddit's posts, `t1` children) · GET /api/info/?id=t3_a,…
 Control:     POST /_sim/faults  {"target": sub|"info"|"*", "statuses": [429, 503, …],
                                  "latency": s, "reset": s}   (DELETE clears every fault)
                  the next requests to `target` answer the listed statuses, one each, in order;
@@ -8,11 +9,13 @@ Control:     POST /_sim/faults  {"target": sub|"info"|"*", "statuses": [429, 503
              POST /_sim/advance {"subreddit": sub|"*", "seconds": s}
              GET  /_sim/requests?since=n   every API request served (kind, target, status, ids)
              GET  /_sim/posts?subreddit=s  the ids of every post that exists now
+             GET  /_sim/comments?subreddit=s  every comment that exists now: {id: post id}
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import math
 import time
@@ -72,6 +75,22 @@ class World:
                 self.index.setdefault(t.id, (sub, k))
                 ks.append(k)
         return ks
+
+    def comments(self, sub: str) -> list[tuple[float, int, int]]:
+        """(created_utc, post index, comment index) of every comment that exists now, newest first."""
+        now = self.now(sub)
+        out = []
+        for k in self.existing(sub):
+            t = data.traits(self.config.seed, sub, k)
+            age = now - data.created_utc(self.anchor, self.gap, k, t.jitter)
+            offsets = data.comment_offsets(self.config.seed, sub, k)
+            for j in range(bisect.bisect_right(offsets, age)):
+                out.append((offsets[j] + now - age, k, j))
+        out.sort(reverse=True)
+        return out
+
+    def comment(self, sub: str, k: int, j: int) -> dict:
+        return {"kind": "t1", "data": data.comment_json(self.config.seed, sub, k, j, self.anchor, self.gap)}
 
     def post(self, sub: str, k: int) -> dict:
         return {"kind": "t3", "data": data.post_json(self.config.seed, sub, k, self.anchor, self.gap, self.now(sub))}
@@ -168,8 +187,9 @@ def build_app(world: World) -> web.Application:
             {"access_token": "simulated-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
         )
 
-    @routes.get("/r/{sub}/new")
-    async def new(request: web.Request) -> web.Response:
+    async def listing(request: web.Request, kind: str, prefix: str, items, ids, child) -> web.Response:
+        """A page of a subreddit's listing, newest first: `items(sub)` all of it, `ids(sub, item)`
+        an item's id (for `after=<prefix><id>`), `child(sub, item)` its Listing child."""
         sub_raw = request.match_info["sub"]
 
         def answer() -> tuple[web.Response, int]:
@@ -180,20 +200,40 @@ def build_app(world: World) -> web.Application:
                 limit = max(1, min(MAX_LIMIT, int(request.query.get("limit", "25"))))
             except ValueError:
                 return _error(400), 0
-            ks = world.existing(sub)
+            found = items(sub)
             start = 0
-            after = request.query.get("after", "").removeprefix("t3_")
+            after = request.query.get("after", "").removeprefix(prefix)
             if after:
-                pos = {data.post_id(world.config.seed, sub, k): i for i, k in enumerate(ks)}.get(after)
-                start = len(ks) if pos is None else pos + 1
-            page = ks[start : start + limit]
-            children = [world.post(sub, k) for k in page]
-            more = start + limit < len(ks)
+                pos = {ids(sub, item): i for i, item in enumerate(found)}.get(after)
+                start = len(found) if pos is None else pos + 1
+            children = [child(sub, item) for item in found[start : start + limit]]
+            more = start + limit < len(found)
             return web.json_response(
                 _listing(children, children[-1]["data"]["name"] if more and children else None)
-            ), len(page)
+            ), len(children)
 
-        return await _api(request, world, "new", sub_raw, answer)
+        return await _api(request, world, kind, sub_raw, answer)
+
+    @routes.get("/r/{sub}/new")
+    async def new(request: web.Request) -> web.Response:
+        seed = world.config.seed
+        return await listing(
+            request, "new", "t3_", world.existing, lambda sub, k: data.post_id(seed, sub, k), world.post
+        )
+
+    async def comments(request: web.Request) -> web.Response:
+        seed = world.config.seed
+        return await listing(
+            request,
+            "comments",
+            "t1_",
+            world.comments,
+            lambda sub, c: data.comment_id(seed, sub, c[1], c[2]),
+            lambda sub, c: world.comment(sub, c[1], c[2]),
+        )
+
+    routes.get("/r/{sub}/comments")(comments)
+    routes.get("/r/{sub}/comments/")(comments)
 
     async def info(request: web.Request) -> web.Response:
         fullnames = [x for x in request.query.get("id", "").split(",") if x]
@@ -248,6 +288,16 @@ def build_app(world: World) -> web.Application:
         if sub is None:
             return _error(404)
         return web.json_response({"ids": [data.post_id(world.config.seed, sub, k) for k in world.existing(sub)]})
+
+    @routes.get("/_sim/comments")
+    async def all_comments(request: web.Request) -> web.Response:
+        sub = world.names.get(request.query.get("subreddit", "").lower())
+        if sub is None:
+            return _error(404)
+        seed = world.config.seed
+        return web.json_response(
+            {data.comment_id(seed, sub, k, j): data.post_id(seed, sub, k) for _, k, j in world.comments(sub)}
+        )
 
     @web.middleware
     async def log_requests(request: web.Request, handler) -> web.StreamResponse:

@@ -22,6 +22,9 @@ from web.params import POST_ID
 # the cursor of each keyset-paginated operation, as the route decodes it
 CURSORS = {
     "/api/posts/": lambda c: cursor.time_key(c, "posts", str, id_ok=lambda v: POST_ID.fullmatch(v) is not None),
+    "/api/posts/{post_id}/comments/": lambda c: cursor.time_key(
+        c, "comments", str, id_ok=lambda v: POST_ID.fullmatch(v) is not None
+    ),
     "/dlq/": lambda c: cursor.time_key(c, "dlq", int),
 }
 

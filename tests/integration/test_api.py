@@ -42,6 +42,8 @@ POST_FIELDS = {
     "url",
     "permalink",
     "last_observed_at",
+    "comments_seen",
+    "comment_sentiment",
 }
 
 
@@ -71,6 +73,7 @@ def env(stack, database, redis_url, tmp_path_factory) -> dict[str, str]:
         "TOPIC_DLQ": f"test.{uid}.dlq",
         "TOPIC_OBSERVATIONS": f"test.{uid}.observations",
         "TOPIC_BACKFILL": f"test.{uid}.backfill",
+        "TOPIC_COMMENTS": f"test.{uid}.comments",
         "TOPIC_PARTITIONS": "8",
         "SINK_FLUSH_SECONDS": "0.5",
         "MAINTENANCE_INTERVAL_SECONDS": "2",
@@ -166,12 +169,15 @@ def test_stats_figures_match_the_database(api, env):
         "posts_last_24h",
         "observations_last_24h",
         "avg_sentiment_24h",
+        "comments_last_24h",
+        "avg_comment_sentiment_24h",
         "trending_now",
         "top_subreddits",
         "top_authors",
         "generated_at",
         "cached",
     }
+    assert body["comments_last_24h"] == 0 and body["avg_comment_sentiment_24h"] is None
     assert body["cached"] is False and iso_ok(body["generated_at"])
     assert body["total_posts"] == N_POSTS + 1
     assert body["posts_last_24h"] == N_POSTS  # the old post was created 30 h ago
@@ -254,7 +260,7 @@ def test_post_pages_use_the_keyset_indexes(api, env):
 def test_post_detail_has_its_history(api, env):
     status, body = get(api, f"/api/posts/{pid(3)}/")
     assert status == 200
-    assert set(body) == POST_FIELDS | {"history"}
+    assert set(body) == POST_FIELDS | {"history", "comment_history"}
     assert body["score"] == 605 and body["num_comments"] == 150 and body["is_trending"] is True
     assert body["score_velocity"] == pytest.approx(605 - (5 + 3 % 7)) and body["comment_velocity"] == pytest.approx(
         150 - 3
@@ -317,7 +323,9 @@ def test_subreddits_with_hourly_series(api, env):
         ]
         assert sum(h["observations"] for h in s["hourly"]) == s["posts_24h"] + s["trending_now"]
         assert all(
-            set(h) == {"hour", "observations", "avg_score", "avg_score_velocity"} and iso_ok(h["hour"])
+            set(h) == {"hour", "observations", "avg_score", "avg_score_velocity", "comments", "avg_comment_sentiment"}
+            and iso_ok(h["hour"])
+            and h["comments"] == 0
             for h in s["hourly"]
         )
 
@@ -326,6 +334,13 @@ def test_subreddits_with_hourly_series(api, env):
 
 BAD = [
     ("/api/stats/?x=1", 400, "'x'"),
+    ("/api/posts/abc/comments/?limit=0", 400, "limit"),
+    ("/api/posts/abc/comments/?limit=", 400, "limit"),
+    ("/api/posts/abc/comments/?cursor=eyJ4Ijo1fQ", 400, "cursor"),
+    ("/api/posts/abc/comments/?subreddit=python", 400, "'subreddit'"),
+    ("/api/posts/ABC!/comments/", 400, "post"),
+    ("/api/posts/ABC!/comments/live/", 400, "post"),
+    ("/api/posts/zzz9/comments/live/", 404, "zzz9"),
     ("/api/posts/?limit=0", 400, "limit"),
     ("/api/posts/?limit=201", 400, "limit"),
     ("/api/posts/?limit=abc", 400, "limit"),
@@ -506,6 +521,7 @@ def test_stats_without_redis_come_from_the_database(api, env, workers):
         TOPIC_DLQ=f"test.{uid}.dlq",
         TOPIC_OBSERVATIONS=f"test.{uid}.observations",
         TOPIC_BACKFILL=f"test.{uid}.backfill",
+        TOPIC_COMMENTS=f"test.{uid}.comments",
     )
     status, body = get(w, "/api/stats/")
     assert status == 200 and body["cached"] is False and body["total_posts"] == N_POSTS + 1

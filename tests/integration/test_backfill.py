@@ -14,7 +14,8 @@ import psycopg
 import pytest
 
 from tests import harness
-from tests.dumps import BAD_LINES, expected, submission, write_gz, write_plain, write_zst
+from tests.comment_shapes import aggregates_differ
+from tests.dumps import BAD_LINES, comment, expected, expected_comment, submission, write_gz, write_plain, write_zst
 from tests.scenario import Script, scripted, send, wait_exact
 
 DAY = 86400.0
@@ -33,15 +34,21 @@ def backfill(env: dict[str, str], workdir: Path, *args: str, timeout: float = 30
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def posts_by_id(url: str) -> dict[str, dict]:
+def rows_by_id(url: str, sql: str) -> dict[str, dict]:
+    """The rows of `sql` as dicts, by their first column."""
     with psycopg.connect(url, autocommit=True) as conn:
-        cur = conn.execute(
-            "SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
-            "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
-            "permalink, over_18, sentiment, score_velocity, is_trending FROM posts"
-        )
+        cur = conn.execute(sql)
         names = [d.name for d in cur.description]
         return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+
+
+def posts_by_id(url: str) -> dict[str, dict]:
+    return rows_by_id(
+        url,
+        "SELECT post_id, subreddit, title, author, extract(epoch FROM created_utc)::float8 AS created_utc, "
+        "extract(epoch FROM last_observed_at)::float8 AS last_observed_at, score, num_comments, upvote_ratio, url, "
+        "permalink, over_18, sentiment, score_velocity, is_trending FROM posts",
+    )
 
 
 def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tmp_path):
@@ -249,3 +256,72 @@ def test_resume_after_kill_9_mid_file(start_worker, worker_env, tmp_path):
     assert q(url, "SELECT count(DISTINCT post_id), count(*) FROM post_metrics_history") == [(n, n)]
     again = backfill(env, tmp_path, str(path), "--resume")  # finished: nothing read again
     assert again["lines_read"] == 0
+
+
+def comments_by_id(url: str) -> dict[str, dict]:
+    return rows_by_id(
+        url,
+        "SELECT comment_id AS id, post_id, parent_id, subreddit, author, body, score, "
+        "extract(epoch FROM created_utc)::float8 AS created_utc, "
+        "extract(epoch FROM observed_at)::float8 AS observed_at, sentiment FROM comments",
+    )
+
+
+def test_comment_dumps_of_both_generations_land_in_comments(start_worker, worker_env, tmp_path):
+    """RC_ and <name>_comments files of both generations, and a file whose name says nothing (a line
+    is a comment by its content, beside submissions): every comment exact, the posts' aggregates a
+    recomputation of `comments`, filters and --resume as for posts."""
+    w = start_worker()
+    now = time.time()
+    old = [
+        comment(i, generation="old", sub="python", created=now - 30 * DAY + i * 60, post=f"op{i % 5}")
+        for i in range(60)
+    ]
+    new = [
+        comment(1000 + i, generation="new", sub="rust", created=now - 10 * DAY + i * 60, post=f"np{i % 4}",
+                parent=None if i % 3 else "t1_c3e8")
+        for i in range(60)
+    ]  # fmt: skip
+    posts = [submission(i, generation="new", sub="rust", created=now - 11 * DAY, prefix="np") for i in range(4)]
+    bad = b'{"id": "x1", "link_id": "t3_NOT A POST", "subreddit": "python", "created_utc": 1}'
+    files = [
+        write_zst(tmp_path / "RC_2026-10.zst", old[:30] + [bad] + old[30:]),
+        write_zst(tmp_path / "rust_comments.zst", new[:30]),
+        write_plain(tmp_path / "mixed.ndjson", posts + new[30:]),  # chosen by content, not by name
+    ]
+    summary = backfill(worker_env, tmp_path, *map(str, files))
+    assert summary["comments_matched"] == 120 and summary["posts_matched"] == 4 and summary["produced"] == 124
+    assert summary["bad_lines"] == {"bad_id": 1}
+
+    url = worker_env["DATABASE_URL"]
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM comments")[0][0] == 120, 120, "120 backfilled comments")
+    got = comments_by_id(url)
+    for line in old + new:
+        want = expected_comment(line)
+        row = got[want["id"]]
+        assert {k: row[k] for k in want if k != "source"} == {k: v for k, v in want.items() if k != "source"}
+        assert (row["sentiment"] is None) == (want["body"] is None)
+    np = [f"np{i}" for i in range(4)]
+    harness.wait_for(
+        lambda: not aggregates_differ(lambda sql, args: q(url, sql, args), np)
+        and q(url, "SELECT count(*) FROM posts")[0][0] == 4,
+        60,
+        "the backfilled posts' comment aggregates",
+    )
+    assert w.get_json("/api/posts/np1/")["comments_seen"] == 15
+
+    # filters: --subreddits, --since, --until on the comments' created_utc
+    harness.query(url, "TRUNCATE comments")
+    lo, hi = now - 10 * DAY + 10 * 60, now - 10 * DAY + 20 * 60
+    filtered = backfill(
+        worker_env, tmp_path, *map(str, files), "--subreddits", "RUST", "--since", str(lo), "--until", str(hi)
+    )
+    want_ids = {c["id"] for c in new if lo <= c["created_utc"] < hi}
+    assert filtered["comments_matched"] == len(want_ids) == 10
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM comments")[0][0] == 10, 60, "the filtered comments")
+    assert {r[0] for r in q(url, "SELECT comment_id FROM comments")} == want_ids
+
+    # --resume: a finished file is not read again
+    checkpoint = {**worker_env, "BACKFILL_CHECKPOINT": str(tmp_path / "cp.json")}
+    assert backfill(checkpoint, tmp_path, str(files[1]), "--resume")["comments_matched"] == 30
+    assert backfill(checkpoint, tmp_path, str(files[1]), "--resume")["lines_read"] == 0

@@ -122,6 +122,7 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
         "STATS_CACHE_TTL": "1",
         "MAINTENANCE_INTERVAL_SECONDS": "2",
         "LOG_FORMAT": "text",
+        "INGEST_COMMENTS_SECONDS": "1",
     }
     url = env["DATABASE_URL"]
     harness.query(url, SEED_HOURS, {"subs": [*SIMULATED, *SEEDED]})
@@ -256,10 +257,35 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
     status, _, body = w.request("/api/rates/?minutes=5")
     assert status == 400 and "minutes" in json.loads(body)["error"]
 
+    # -- the comments: the counters are the database's, and the hourly comment sentiment per
+    # subreddit is comment_metrics_hourly's (the mean of each subreddit's hours, as stored)
+    harness.wait_for(lambda: q(url, "SELECT count(*) FROM comment_metrics_hourly") > 0, 60, "the comments' rollup")
+    wait.until(lambda _: number("#comments-24h") is not None and number("#comments-24h") > 0)
+    assert -1 <= number("#comment-sentiment-24h") <= 1
+    wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#comments-chart canvas"))
+
+    def comment_sentiment_matches(_) -> bool:
+        hours, *series = js("return charts.comments.data")
+        labels = js("return charts.comments.series.slice(1).map((s) => s.label)")
+        db = {
+            (f"r/{s}", int(t)): v
+            for s, t, v in harness.query(
+                url,
+                "SELECT subreddit, extract(epoch FROM bucket)::bigint, avg_sentiment FROM comment_metrics_hourly "
+                "WHERE avg_sentiment IS NOT NULL",
+            )
+        }
+        drawn = {(n, t): v for n, ys in zip(labels, series, strict=True) for t, v in zip(hours, ys, strict=True)}
+        return all(abs(drawn.get(k, 9) - v) < 1e-9 for k, v in db.items() if not k[0].startswith("others"))
+
+    wait.until(comment_sentiment_matches)
+    assert set(js("return charts.comments.series.slice(1).map((s) => s.label)")) <= {f"r/{s}" for s in SIMULATED}
+
     # -- every chart has its axis titles
     assert js("return Object.fromEntries(Object.entries(charts).map(([k, u]) => [k, u.axes.map((a) => a.label)]))") == {
         "rate": ["time (local)", "rows per minute"],
         "activity": ["hour (local time)", "observations per hour"],
+        "comments": ["hour (local time)", "mean comment sentiment (VADER)"],
     }
 
     rows = wait.until(lambda _: browser.find_elements(By.CSS_SELECTOR, "#trending tbody tr:not(.empty)"))
@@ -294,6 +320,20 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
         "score",
         "upvotes per minute",
     ]
+    # its comments per minute and their sentiment: one point per minute with comments, as stored
+    minutes = f"SELECT count(DISTINCT date_trunc('minute', created_utc)) FROM comments WHERE post_id = '{post_id}'"
+    harness.wait_for(lambda: q(url, minutes) > 0, 60, f"comments of the trending post {post_id}")
+    wait.until(
+        lambda _: int(browser.find_element(By.ID, "history-comments-chart").get_attribute("data-points") or 0)
+        == q(url, minutes)
+        and sum(js("return charts.history_comments.data[1]"))
+        == q(url, f"SELECT count(*) FROM comments WHERE post_id = '{post_id}'")
+    )
+    assert js("return charts.history_comments.axes.map((a) => a.label)") == [
+        "created at (local time)",
+        "comments per minute",
+        "mean sentiment",
+    ]
     assert len(browser.window_handles) == 1  # the click on the row opened no tab
 
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
@@ -313,7 +353,7 @@ def test_dashboard_shows_the_pipeline_live(ingest_env, procs, start_worker, brow
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "dashboard.png").write_bytes(base64.b64decode(shot["data"]))
     assert (ARTIFACTS / "dashboard.png").stat().st_size > 20_000
-    for chart in ("rate-chart", "activity-chart"):  # each chart alone, to look at closely
+    for chart in ("rate-chart", "activity-chart", "comments-chart"):  # each chart alone, to look at closely
         browser.find_element(By.ID, chart).find_element(By.XPATH, "..").screenshot(str(ARTIFACTS / f"{chart}.png"))
     if os.environ.get("DASHBOARD_SCREENSHOT_TO_DOCS"):  # to renew the README's picture
         shutil.copyfile(ARTIFACTS / "dashboard.png", DOCS / "dashboard.png")

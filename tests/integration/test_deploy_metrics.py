@@ -30,6 +30,7 @@ def test_dashboards_and_alerts_use_only_exposed_metrics(start_worker, worker_env
         "SUBREDDITS": "python,rust",
         "SIMULATOR_HISTORY_POSTS": "20",
         "INGEST_POLL_SECONDS": "1",
+        "INGEST_COMMENTS_SECONDS": "1",
     }
     procs("simulate", env)
     ingest = procs("ingest", env)

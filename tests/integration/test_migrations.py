@@ -13,7 +13,15 @@ import pytest
 from streams.db.maintenance import apply_retention, refresh_hourly
 from tests import harness
 
-TABLES = {"posts", "post_metrics_history", "dlq_events", "post_metrics_hourly", "timeseries_maintenance"}
+TABLES = {
+    "posts",
+    "post_metrics_history",
+    "dlq_events",
+    "post_metrics_hourly",
+    "timeseries_maintenance",
+    "comments",
+    "comment_metrics_hourly",
+}
 
 
 def alembic(url: str, *args: str) -> str:
@@ -52,7 +60,15 @@ def empty_db(stack):
 def test_upgrade_downgrade_upgrade(empty_db):
     alembic(empty_db, "upgrade", "head")
     assert set(relations(empty_db)) >= TABLES
-    assert "0005 (head)" in alembic(empty_db, "current")
+    assert "0006 (head)" in alembic(empty_db, "current")
+    alembic(empty_db, "downgrade", "0005")
+    assert not {"comments", "comment_metrics_hourly"} & set(relations(empty_db))
+    with psycopg.connect(empty_db) as conn:
+        columns = {
+            r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'posts'")
+        }
+    assert not {"comments_seen", "comment_sentiment"} & columns
+    alembic(empty_db, "upgrade", "head")
     with psycopg.connect(empty_db) as conn:  # dead letters of batch elements: one per (message, item)
         unique = conn.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'uq_dlq_events_source'"
@@ -91,6 +107,18 @@ def test_plain_rollup_is_incremental_idempotent_and_retention_deletes(database):
             "upvote_ratio) VALUES ('old1', now() - interval '400 days', 'python', 1, 0, 0.5)"
         )
 
+        # comments, by created_utc: 100 in the last hours (a fifth of them with a removed body), one too old
+        conn.execute("""
+            INSERT INTO comments (comment_id, post_id, parent_id, subreddit, score, created_utc, sentiment, observed_at)
+            SELECT 'c' || i, 'r' || i, 't3_r' || i, CASE WHEN i % 2 = 0 THEN 'python' ELSE 'rust' END, 1,
+                   date_trunc('hour', now()) - make_interval(hours => i % 3) + make_interval(secs => i),
+                   CASE WHEN i % 5 = 0 THEN NULL ELSE 0.5 END, now()
+              FROM generate_series(1, 100) i""")
+        conn.execute(
+            "INSERT INTO comments (comment_id, post_id, parent_id, subreddit, score, created_utc, observed_at) "
+            "VALUES ('cold', 'old1', 't3_old1', 'python', 1, now() - interval '400 days', now())"
+        )
+
     async def run(fn, *args):
         async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
             return await fn(conn, *args)
@@ -103,9 +131,21 @@ def test_plain_rollup_is_incremental_idempotent_and_retention_deletes(database):
     assert asyncio.run(run(refresh_hourly, 72)) > 0
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT * FROM post_metrics_hourly ORDER BY 1, 2").fetchall() == snap1  # idempotent
-    assert asyncio.run(run(apply_retention, 90)) == 1
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT sum(comments) FROM comment_metrics_hourly").fetchone()[0] == 101
+        hours = conn.execute(
+            "SELECT bucket, subreddit, comments, avg_sentiment FROM comment_metrics_hourly "
+            "WHERE bucket > now() - interval '1 day' ORDER BY 1, 2"
+        ).fetchall()
+        want = conn.execute(
+            "SELECT date_trunc('hour', created_utc), subreddit, count(*), avg(sentiment) FROM comments "
+            "WHERE created_utc > now() - interval '1 day' GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    assert hours == want and all(h[3] == 0.5 for h in hours)  # removed bodies left out of the mean
+    assert asyncio.run(run(apply_retention, 90)) == 2  # the old observation and the old comment
     asyncio.run(run(refresh_hourly, 72))
     with psycopg.connect(database) as conn:
         # the 400-day-old bucket is outside the lookback window: the rollup keeps it (like a cagg)
         assert conn.execute("SELECT sum(observations) FROM post_metrics_hourly").fetchone()[0] == 201
         assert conn.execute("SELECT count(*) FROM post_metrics_history").fetchone()[0] == 200
+        assert conn.execute("SELECT count(*) FROM comments").fetchone()[0] == 100

@@ -19,10 +19,13 @@ import time
 import psycopg
 import pytest
 
+from streams.analytics import sentiment
 from streams.db.pool import make_pool
-from streams.db.rows import ObservationRow
+from streams.db.rows import CommentRow, ObservationRow
 from streams.db.writer import Item, write_batch
+from streams.records import comment_fields
 from tests import harness
+from tests.comment_shapes import aggregates_differ, snapshot
 
 TS_DIR = harness.ROOT / "tools" / "timescale"
 
@@ -101,6 +104,12 @@ def row(pid: str, observed_at: float, score: int) -> ObservationRow:
     )
 
 
+def run_jobs(url: str, proc_name: str) -> None:
+    """Run every job of a policy now (the WASM build has no background workers)."""
+    for (job_id,) in q(url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = %s", (proc_name,)):
+        q(url, f"CALL run_job({job_id})")
+
+
 async def sink_write(url: str, rows: list[ObservationRow], retention_days: float | None = None) -> int:
     # as the worker would talk to it: a fixed-size, pre-opened pool without prepared statements
     pool = make_pool(url, min_size=2, max_size=2, prepare_threshold=None)
@@ -122,6 +131,20 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
         "WHERE hypertable_name = 'post_metrics_history'",
     )
     assert [(c, i.days) for c, i in dims] == [("observed_at", 1)]
+    dims = q(
+        url,
+        "SELECT column_name, time_interval FROM timescaledb_information.dimensions WHERE hypertable_name = 'comments'",
+    )
+    assert [(c, i.days) for c, i in dims] == [("created_utc", 1)]
+    retention = q(
+        url,
+        "SELECT hypertable_name, config::text FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' "
+        "ORDER BY 1",
+    )
+    assert [(h, '"drop_after": "30 days"' in c) for h, c in retention] == [
+        ("comments", True),
+        ("post_metrics_history", True),
+    ]
     jobs = dict(
         q(
             url,
@@ -131,7 +154,10 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     )
     assert '"drop_after": "30 days"' in jobs["policy_retention"]
     assert "policy_refresh_continuous_aggregate" in jobs
-    assert q(url, "SELECT view_name FROM timescaledb_information.continuous_aggregates") == [("post_metrics_hourly",)]
+    assert q(url, "SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1") == [
+        ("comment_metrics_hourly",),
+        ("post_metrics_hourly",),
+    ]
 
     # the sink's own SQL against the hypertable (idempotent: written twice, stored once)
     now = time.time()
@@ -147,16 +173,12 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     )
 
     # policies are run on demand (the WASM build has no background workers)
-    (job_id,) = q(
-        url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
-    )[0]
-    q(url, f"CALL run_job({job_id})")
+    run_jobs(url, "policy_refresh_continuous_aggregate")
     hourly = q(url, "SELECT bucket, subreddit, observations, max_score FROM post_metrics_hourly ORDER BY bucket")
     assert sum(r[2] for r in hourly) == 30 and len(hourly) in (5, 6)
     assert hourly[-1][3] == 29
 
-    (ret_id,) = q(url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'")[0]
-    q(url, f"CALL run_job({ret_id})")  # nothing is 30 days old: nothing dropped
+    run_jobs(url, "policy_retention")  # nothing is 30 days old: nothing dropped
     assert q(url, "SELECT count(*) FROM post_metrics_history") == [(30,)]
 
     # downgrade → upgrade on TimescaleDB too; data survives the hypertable → table copy
@@ -166,12 +188,12 @@ def test_timescaledb_hypertable_retention_and_continuous_aggregate(timescale_url
     assert q(url, "SELECT count(*) FROM post_metrics_history") == [(30,)]
     alembic(url, "downgrade", "base")
     alembic(url, "upgrade", "head")
-    assert q(url, "SELECT count(*) FROM timescaledb_information.hypertables") == [(1,)]
+    assert q(url, "SELECT count(*) FROM timescaledb_information.hypertables") == [(2,)]
     assert q(
         url,
         "SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name IN "
         "('policy_retention', 'policy_refresh_continuous_aggregate')",
-    ) == [(2,)]
+    ) == [(4,)]
 
 
 def test_api_queries_on_the_timescaledb_path(timescale_url):
@@ -188,10 +210,7 @@ def test_api_queries_on_the_timescaledb_path(timescale_url):
     # two observations each of 6 posts: 3 h ago and now (the current hour is not materialized)
     rows = [row(f"api{i}", t, 10 * i + k) for i in range(6) for k, t in enumerate((now - 3 * 3600, now - 60))]
     assert asyncio.run(sink_write(url, rows)) == 12
-    (job_id,) = q(
-        url, "SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
-    )[0]
-    q(url, f"CALL run_job({job_id})")
+    run_jobs(url, "policy_refresh_continuous_aggregate")
 
     async def run() -> tuple:
         db = WebDatabase(url, min_size=2, max_size=2, prepare_threshold=None)
@@ -240,3 +259,72 @@ def test_history_older_than_the_retention_is_not_written_on_timescaledb(timescal
         "'post_metrics_history' AND range_end < now() - interval '30 days'",
     )
     assert old_chunks == [(0,)] and chunks[0][0] >= 0
+
+
+def comment_row(i: int, post: str, created: float) -> CommentRow:
+    fields = comment_fields(snapshot(i, post, created=created))
+    compound = None if fields["body"] is None else sentiment.compound(fields["body"])
+    return CommentRow(
+        fields["id"],
+        post,
+        fields["parent_id"],
+        "python",
+        fields["author"],
+        fields["body"],
+        fields["score"],
+        fields["created_utc"],
+        fields["observed_at"],
+        compound,
+    )
+
+
+def test_comments_on_the_hypertable_the_aggregates_and_the_api(timescale_url):
+    """Comments on TimescaleDB: idempotent upserts into the hypertable, none older than the retention
+    written, the posts' aggregates from the table (a comment before its post too), the real-time
+    hourly comment aggregate, and the API's comment queries."""
+    from web import queries
+    from web.db import WebDatabase
+
+    url = timescale_url
+    alembic(url, "upgrade", "head")
+    now = time.time()
+    comments = [comment_row(i, "tsc1" if i % 2 else "tsc2", now - 3 * 3600 + i * 300) for i in range(24)]
+    old = comment_row(99, "tsc1", now - 40 * 86400)
+
+    async def write(rows) -> None:
+        pool = make_pool(url, min_size=2, max_size=2, prepare_threshold=None)
+        await pool.open(wait=True, timeout=30)
+        try:
+            async with pool.connection() as conn:
+                await write_batch(conn, [Item(r, None) for r in rows], retention_days=30)
+        finally:
+            await pool.close()
+
+    asyncio.run(write([*comments, old]))  # before their posts
+    asyncio.run(write([row("tsc1", now - 60, 5), row("tsc2", now - 60, 6), *comments[:5]]))
+    assert q(url, "SELECT count(*), count(DISTINCT comment_id) FROM comments WHERE post_id LIKE 'tsc%'") == [(24, 24)]
+    assert not aggregates_differ(lambda sql, args: q(url, sql, args), ["tsc1", "tsc2"])
+    assert q(url, "SELECT comments_seen FROM posts WHERE post_id LIKE 'tsc%'") == [(12,), (12,)]
+    run_jobs(url, "policy_refresh_continuous_aggregate")
+    hourly = q(url, "SELECT sum(comments) FROM comment_metrics_hourly WHERE subreddit = 'python'")
+    assert hourly == [(24,)]
+
+    async def api() -> tuple:
+        db = WebDatabase(url, min_size=2, max_size=2, prepare_threshold=None)
+        await db.pool.open(wait=True, timeout=30)
+        try:
+            return (
+                json.loads(await queries.comments_page(db, "tsc1", limit=5, after=None)),
+                await queries.stats(db, ttl_seconds=25 * 3600),
+                await queries.subreddits(db, ttl_seconds=25 * 3600),
+            )
+        finally:
+            await db.close()
+
+    page, stats, subs = asyncio.run(api())
+    assert [c["comment_id"] for c in page["comments"]] == [c.comment_id for c in comments if c.post_id == "tsc1"][::-1][
+        :5
+    ]
+    assert stats["comments_last_24h"] >= 24
+    python = next(s for s in subs if s["subreddit"] == "python")
+    assert sum(h["comments"] for h in python["hourly"]) >= 24

@@ -27,6 +27,7 @@ import subprocess
 import time
 
 from tests import harness
+from tests.comment_shapes import snapshot as comment
 from tests.kafka_tools import produce
 from tests.scenario import send, snapshot
 
@@ -40,12 +41,16 @@ def seed(w: harness.Worker, env: dict[str, str]) -> None:
     send(env, env["TOPIC_POSTS"], [snapshot("st1", now - 120, 5, 1), snapshot("st2", now - 120, 7, 2, sub="rust")])
     send(env, env["TOPIC_REFRESH"], [snapshot("st1", now - 60, 500, 150, source="refresh")])
     produce(env, env["TOPIC_POSTS"], [(f"bad{i}", b"{not json") for i in range(3)])  # dead letters
+    # comments of both posts (removed and deleted ones among them), more than a page of them
+    comments = [comment(i, f"st{1 + i % 2}", created=now - 100 + i) for i in range(60)]
+    produce(env, env["TOPIC_COMMENTS"], [(c["post_id"], json.dumps(c).encode()) for c in comments])
     harness.wait_for(
         lambda: json.loads(w.request("/dlq/stats/")[2]).get("total") == 3
         and len(json.loads(w.request("/api/posts/")[2]).get("posts", [])) == 2
-        and json.loads(w.request("/api/posts/st1/")[2]).get("score") == 500,
+        and json.loads(w.request("/api/posts/st1/")[2]).get("score") == 500
+        and json.loads(w.request("/api/stats/")[2]).get("comments_last_24h") == 60,
         90,
-        "the posts, the refresh and the dead letters in PostgreSQL",
+        "the posts, the refresh, the comments and the dead letters in PostgreSQL",
     )
 
 

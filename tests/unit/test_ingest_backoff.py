@@ -59,3 +59,24 @@ def test_budget_waits_when_spent_and_after_429():
     assert b.wait_seconds() == 0
     b.block(5)
     assert b.wait_seconds() == 5
+
+
+def test_the_comments_share_of_each_rate_limit_window():
+    import asyncio
+
+    from streams.ingest.budget import Budget, Share
+
+    now = [100.0]
+    budget = Budget(clock=lambda: now[0])
+    share = Share(budget, 0.3, clock=lambda: now[0])
+    assert share.wait_seconds() == 0.0  # no headers yet: nothing held back
+    budget.update({"x-ratelimit-remaining": "95", "x-ratelimit-used": "5", "x-ratelimit-reset": "60"})
+    for _ in range(30):  # 30 % of a 100-request window
+        assert share.wait_seconds() == 0.0
+        asyncio.run(share.acquire())
+    assert share.wait_seconds() == 60.0  # spent: wait for the reset
+    now[0] += 30
+    assert share.wait_seconds() == 30.0
+    now[0] += 31  # a new window
+    budget.update({"x-ratelimit-remaining": "99", "x-ratelimit-used": "1", "x-ratelimit-reset": "600"})
+    assert share.wait_seconds() == 0.0 and share.spent == 0

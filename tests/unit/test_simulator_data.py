@@ -32,3 +32,27 @@ def test_titles_vary_in_sentiment():
 def test_created_times_increase_with_index():
     times = [data.created_utc(1e9, 60, k, data.traits(1, "python", k).jitter) for k in range(-50, 50)]
     assert times == sorted(times)
+
+
+def test_comments_arrive_along_the_posts_curve_in_reddits_shape():
+    from streams.simulator.data import comment_count, comment_json, comment_offsets
+
+    anchor, gap = 1_800_000_000.0, 60.0
+    ks = [k for k in range(200) if comment_count(7, "python", k) >= 5][:20]
+    assert ks
+    for k in ks:
+        offsets = comment_offsets(7, "python", k)
+        assert list(offsets) == sorted(offsets) and offsets[0] > 0  # later comments, later
+        comments = [comment_json(7, "python", k, j, anchor, gap) for j in range(len(offsets))]
+        assert comments == [comment_json(7, "python", k, j, anchor, gap) for j in range(len(offsets))]  # deterministic
+        post = data.post_json(7, "python", k, anchor, gap, anchor)
+        ids = [c["id"] for c in comments]
+        assert len(set(ids)) == len(ids)
+        for j, c in enumerate(comments):
+            assert c["name"] == f"t1_{c['id']}" and c["link_id"] == f"t3_{post['id']}"
+            assert c["parent_id"] == post["name"] or c["parent_id"][3:] in ids[:j]  # the post or an earlier comment
+            assert c["created_utc"] > post["created_utc"]
+            if c["body"] in ("[deleted]", "[removed]"):
+                assert c["author"] == "[deleted]"
+    every = [comment_json(7, "python", k, j, anchor, gap) for k in ks for j in range(comment_count(7, "python", k))]
+    assert {c["body"] for c in every} >= {"[deleted]", "[removed]"}

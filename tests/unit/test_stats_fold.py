@@ -22,6 +22,38 @@ def test_sums_per_subreddit_and_minute_then_fold_and_summary():
     for d in deltas.values():
         if d.subreddit == "python":
             hour = fold(hour, d)
-    s = summary(hour)
-    assert s == {"posts": 2, "observations": 3, "mean_sentiment": pytest.approx(0.0), "score_velocity_sum": 3.0}
-    assert summary(dict(EMPTY))["mean_sentiment"] is None
+    s = summary(hour, 60.0)
+    assert s == {
+        "posts": 2,
+        "observations": 3,
+        "mean_sentiment": pytest.approx(0.0),
+        "score_velocity_sum": 3.0,
+        "comments": 0,
+        "comments_per_minute": 0.0,
+        "mean_comment_sentiment": None,
+    }
+    assert summary(dict(EMPTY), 1.0)["mean_sentiment"] is None
+
+
+def test_comments_count_per_minute_and_their_mean_leaves_out_gone_bodies():
+    acc = StatsAccumulator()
+    acc.add_comment("python", 125.0, 0.5)
+    acc.add_comment("python", 130.0, None)  # a removed body: counted, no sentiment
+    acc.add_comment("python", 170.0, -0.25)
+    acc.add("python", 150.0, new_post=True, sentiment=0.1, score_velocity=0.0)
+    (delta,) = acc.drain()
+    assert (delta.comments, delta.comment_sentiment_sum, delta.comment_sentiments) == (3, 0.25, 2)
+    minute = fold(dict(EMPTY), delta)
+    s = summary(minute, 1.0)
+    assert s["comments"] == 3 and s["comments_per_minute"] == 3.0
+    assert s["mean_comment_sentiment"] == pytest.approx(0.125)
+    assert summary(minute, 60.0)["comments_per_minute"] == pytest.approx(0.05)
+
+
+def test_a_window_from_before_the_comments_folds_from_zero():
+    old = {"posts": 1, "sentiment_sum": 0.5, "score_velocity_sum": 0.0, "observations": 1}
+    acc = StatsAccumulator()
+    acc.add_comment("python", 60.0, 0.5)
+    (delta,) = acc.drain()
+    folded = fold(old, delta)
+    assert folded["posts"] == 1 and folded["comments"] == 1 and folded["comment_sentiment_sum"] == 0.5

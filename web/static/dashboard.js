@@ -144,6 +144,8 @@ async function refreshStats() {
   text("obs-24h", num(s.observations_last_24h));
   text("sentiment-24h", s.avg_sentiment_24h === null ? "–" : s.avg_sentiment_24h.toFixed(3));
   text("trending-now", num(s.trending_now));
+  text("comments-24h", num(s.comments_last_24h));
+  text("comment-sentiment-24h", s.avg_comment_sentiment_24h === null ? "–" : s.avg_comment_sentiment_24h.toFixed(3));
   const authors = $("authors");
   authors.textContent = "";
   for (const a of s.top_authors.slice(0, 5)) {
@@ -214,6 +216,18 @@ async function showHistory(postId, title) {
   lineChart("history", $("history-chart"),
             [{ label: "score" }, { label: "upvotes/min", scale: "v", stroke: "#7fb3ff" }], data,
             { axes: ["observed at (local time)", "score", "upvotes per minute"] });
+  // its comments: how many were created each minute, and their mean sentiment
+  const c = post.comment_history;
+  text("history-comments-seen", c.length ? `${num(post.comments_seen)} comments, mean sentiment `
+    + `${post.comment_sentiment === null ? "–" : post.comment_sentiment.toFixed(3)}` : "no comments stored yet");
+  if (!c.length) {
+    $("history-comments-chart").dataset.points = "0";
+    return;
+  }
+  lineChart("history_comments", $("history-comments-chart"),
+            [{ label: "comments/min" }, { label: "sentiment", scale: "v", stroke: "#4caf50" }],
+            [c.map((m) => epoch(m.minute)), c.map((m) => m.comments), c.map((m) => m.sentiment)],
+            { axes: ["created at (local time)", "comments per minute", "mean sentiment"] });
 }
 
 async function refreshSubreddits() {
@@ -230,18 +244,21 @@ async function refreshSubreddits() {
   });
   fill($("subreddits").tBodies[0], rows, "no posts yet", 4);
   drawActivity(subs, Date.now() / 1000);
+  drawCommentSentiment(subs, Date.now() / 1000);
 }
 
-// One series per subreddit (the busiest TOP_SUBREDDITS, the rest summed as "others") over the
-// hours from the first to the last with data (0 where a subreddit has none).
-function drawActivity(subs, now) {
-  const el = $("activity-chart");
-  const counted = subs.map((s) => ({ name: `r/${s.subreddit}`, total: s.hourly.reduce((n, h) => n + h.observations, 0),
-                                     by: new Map(s.hourly.map((h) => [epoch(h.hour), h.observations])) }))
-    .filter((s) => s.by.size);
+// An hourly chart of one series per subreddit (the busiest TOP_SUBREDDITS by `spec.weight`, the
+// rest combined into one "others" series by `spec.others`) over the hours from the first to the
+// last with data; `spec.has` says which hours of a subreddit have a figure (`spec.value`), the
+// others are `spec.missing`.
+function hourlyChart(key, el, subs, now, spec) {
+  const counted = subs.map((s) => {
+    const hours = s.hourly.filter(spec.has);
+    return { name: `r/${s.subreddit}`, total: hours.reduce((n, h) => n + spec.weight(h), 0),
+             by: new Map(hours.map((h) => [epoch(h.hour), h])) };
+  }).filter((s) => s.by.size);
   if (!counted.length) {
-    if (!charts.activity) el.textContent = "no hourly figures yet (post_metrics_hourly is rolled up "
-      + "by the maintenance timer, or TimescaleDB's continuous aggregate)";
+    if (!charts[key]) el.textContent = spec.empty;
     return;
   }
   counted.sort((a, b) => b.total - a.total || (a.name < b.name ? -1 : 1));
@@ -252,15 +269,40 @@ function drawActivity(subs, now) {
   const shown = counted.length > TOP_SUBREDDITS + 1 ? counted.slice(0, TOP_SUBREDDITS) : counted;
   const rest = counted.slice(shown.length);
   const series = shown.map((s) => ({ label: s.name }));
-  const data = [hours, ...shown.map((s) => hours.map((t) => s.by.get(t) || 0))];
+  const value = (h) => (h ? spec.value(h) : spec.missing);
+  const data = [hours, ...shown.map((s) => hours.map((t) => value(s.by.get(t))))];
   if (rest.length) {
     series.push({ label: `others (${rest.length})`, stroke: OTHERS_COLOR, title: rest.map((s) => s.name).join(", ") });
-    data.push(hours.map((t) => rest.reduce((n, s) => n + (s.by.get(t) || 0), 0)));
+    data.push(hours.map((t) => spec.others(rest.map((s) => s.by.get(t)).filter(Boolean))));
   }
   el.dataset.subreddits = counted.map((s) => s.name).join(" ");
   el.dataset.others = rest.map((s) => s.name).join(" ");
-  lineChart("activity", el, series, data,
-            bucketView(first, last, HOUR, now, ["hour (local time)", "observations per hour"]));
+  lineChart(key, el, series, data, bucketView(first, last, HOUR, now, ["hour (local time)", spec.yTitle]));
+}
+
+// Observations per hour (0 where a subreddit has none; "others" summed).
+function drawActivity(subs, now) {
+  hourlyChart("activity", $("activity-chart"), subs, now, {
+    has: (h) => h.observations > 0, weight: (h) => h.observations, value: (h) => h.observations, missing: 0,
+    others: (hs) => hs.reduce((n, h) => n + h.observations, 0), yTitle: "observations per hour",
+    empty: "no hourly figures yet (post_metrics_hourly is rolled up by the maintenance timer, "
+      + "or TimescaleDB's continuous aggregate)",
+  });
+}
+
+// The mean comment sentiment per hour (a gap where a subreddit has no scored comment; "others":
+// the mean of their comments, each hour's mean weighted by its comments), busiest by comments.
+function drawCommentSentiment(subs, now) {
+  const scored = (h) => h.comments > 0 && h.avg_comment_sentiment !== null;
+  hourlyChart("comments", $("comments-chart"), subs, now, {
+    has: scored, weight: (h) => h.comments, value: (h) => h.avg_comment_sentiment, missing: null,
+    others: (hs) => {
+      const n = hs.reduce((k, h) => k + h.comments, 0);
+      return n ? hs.reduce((k, h) => k + h.avg_comment_sentiment * h.comments, 0) / n : null;
+    },
+    yTitle: "mean comment sentiment (VADER)",
+    empty: "no comments yet (comment_metrics_hourly: the comments' hourly aggregate)",
+  });
 }
 
 // The whole group's throughput per minute, from the database (every worker's rows), since the
