@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from streams.analytics.trending import TrendingConfig
+from streams.archive.config import ArchiveConfig
 from streams.simulator.config import WorldConfig
 
 
@@ -355,6 +356,8 @@ class Settings(BaseSettings):
         "./.backfill/checkpoint.json",
         description="Where `backfill --resume` keeps, per file, the lines whose records are on the broker.",
     )
+    # the Arctic Shift archive (streams/archive/config.py): ARCHIVE_<FIELD>
+    archive: ArchiveConfig = ArchiveConfig()  # immutable: one default shared
     # storage
     retention_days: int = Field(90, ge=1, le=36500, description="Days of `post_metrics_history` kept.")
     db_pool_min: int = Field(1, ge=1, le=100, description="Smallest database pool size.")

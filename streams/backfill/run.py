@@ -114,7 +114,7 @@ async def backfill_file(
                             topic,
                             fields["id"],
                             orjson.dumps(fields),
-                            on_delivered=functools.partial(_delivered, token, counts),
+                            on_delivered=functools.partial(record_delivered, token, counts),
                         )
                     )
             mark.read_up_to = number  # read: done once its record, if any, is delivered
@@ -147,7 +147,7 @@ def wanted(line: bytes, number: int, path: Path, filt: Filter, counts: Counts, s
     return fields if filt.wants(fields) else None
 
 
-def _delivered(token: Any, counts: Counts, _record: Any) -> None:
+def record_delivered(token: Any, counts: Counts, _record: Any) -> None:
     """A record is on the broker: its line counts as done (the watermark) and as produced."""
     Watermark.delivered(token)
     counts.produced += 1
