@@ -260,6 +260,18 @@ class Settings(BaseSettings):
         60.0, gt=0, le=3600, description="Longest a stopping ingest waits to deliver its pending records."
     )
     ingest_metrics_port: int = Field(0, ge=0, le=65535, description="Port of ingest's Prometheus endpoint (0 = off).")
+    ingest_redis_url: Annotated[SecretStr, _from_text(_url("redis", "rediss", "unix", optional=True))] = Field(
+        SecretStr(""),
+        description="Redis of ingest's lease, seen and tracked keys; its maxmemory-policy must be noeviction or "
+        "volatile-* (empty = REDIS_URL, checked the same way).",
+    )
+    ingest_lease_seconds: float = Field(
+        15.0,
+        ge=1,
+        le=600,
+        description="TTL of the lease that lets one ingest run per app id (renewed every third of it); a standby "
+        "takes over within it.",
+    )
     # producer (ingest's aiokafka producer)
     producer_linger_ms: int = Field(500, ge=0, le=60_000, description="How long the producer waits to fill a batch.")
     producer_batch_bytes: int = Field(

@@ -2,6 +2,8 @@
 
 Stops on SIGTERM/SIGINT in order: the pollers stop, every pending record is delivered
 (up to INGEST_SHUTDOWN_TIMEOUT), the delivered ids are saved, then the process exits.
+Only one ingest runs per app id (a Redis lease, streams/ingest/lease.py): a second one waits
+as a standby; one that loses its lease stops the same way and exits with code 1.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ async def ingest(self) -> None:
     from streams.commands import setup_logging, stop_event
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
+    from streams.ingest.lease import Lease, eviction_refusal
     from streams.ingest.producer import BufferedProducer
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
@@ -43,13 +46,24 @@ async def ingest(self) -> None:
             settings.topic_replication,
         ),
     )
+    variable = "INGEST_REDIS_URL" if settings.ingest_redis_url.get_secret_value() else "REDIS_URL"
+    state = aioredis.Redis.from_url(
+        settings.ingest_redis_url.get_secret_value() or settings.redis_url.get_secret_value()
+    )
+    try:
+        refusal = await eviction_refusal(state, variable)
+    except aioredis.RedisError as exc:
+        refusal = f"redditstream ingest: cannot reach the Redis of {variable} ({exc})"
+    if refusal:
+        raise SystemExit(refusal)
+    lease = Lease(state, f"{settings.app_id}:ingest:lease", settings.ingest_lease_seconds)
+    if not await lease.wait_until_held(stop):
+        await state.aclose()
+        return
+    keeper = asyncio.create_task(lease.keep(stop), name="lease")
     budget = Budget(settings.ingest_ratelimit_reserve)
     client = RedditClient(open_reddit(settings, budget))
-    store = KnownStore(
-        aioredis.Redis.from_url(settings.redis_url.get_secret_value()),
-        f"{settings.app_id}:ingest",
-        settings.ingest_seen_ttl_hours * 3600,
-    )
+    store = KnownStore(state, f"{settings.app_id}:ingest", settings.ingest_seen_ttl_hours * 3600)
     job = Ingest(settings, client, store, producer, budget, stop)
     try:
         job.tracked = await store.load_tracked()
@@ -88,6 +102,9 @@ async def ingest(self) -> None:
             log.exception("could not save the delivered ids to Redis: they may be emitted again")
         await producer.stop()
         await client.close()
+        lost = await keeper
+        if not lost:
+            await lease.release()
         await store.redis.aclose()
         log.info(
             "ingest stopped: enqueued=%d delivered=%d pending=%d%s",
@@ -104,3 +121,5 @@ async def ingest(self) -> None:
                 }
             },
         )
+    if lost:
+        raise SystemExit(1)
