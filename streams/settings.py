@@ -195,6 +195,11 @@ class Settings(BaseSettings):
         "redditstream/0.1 (by u/redditstream)",
         description="User agent sent to Reddit (Reddit asks for a descriptive one).",
     )
+    reddit_source: Annotated[Literal["reddit", "archive"], BeforeValidator(_lower)] = Field(
+        "reddit",
+        description="Where ingest reads new posts: `reddit` (the API, needs keys) or `archive` (the Arctic Shift "
+        "archive, no keys; no velocity or trending: its early scores are 0 or 1).",
+    )
     reddit_api_url: Annotated[str, _from_text(_url("http", "https", optional=True))] = Field(
         "", description="Base URL of a Reddit-compatible API (the simulator); empty = real Reddit."
     )

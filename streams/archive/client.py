@@ -44,6 +44,8 @@ class ArchiveError(Exception):
 class ClientError(ArchiveError):
     """The archive refused the request itself (a 4xx that is not its throttle): not retried."""
 
+    permanent = True  # streams.ingest.backoff.classify: dropped, as Reddit's 404
+
 
 class GaveUp(ArchiveError):
     """`ARCHIVE_RETRY_ATTEMPTS` attempts failed."""

@@ -32,6 +32,8 @@ def classify(exc: BaseException) -> str:
         return RATE_LIMITED
     if isinstance(exc, (praw_exc.NotFound, praw_exc.Forbidden, praw_exc.Redirect, praw_exc.UnavailableForLegalReasons)):
         return DROP
+    if getattr(exc, "permanent", False):  # the archive's own client errors (streams.archive.client)
+        return DROP
     return RETRY
 
 

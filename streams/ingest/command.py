@@ -28,10 +28,19 @@ async def ingest(self) -> None:
     from streams.ingest.known import KnownStore
     from streams.ingest.lease import Lease, eviction_refusal
     from streams.ingest.producer import BufferedProducer
-    from streams.ingest.reddit import RedditClient, open_reddit
+    from streams.ingest.reddit import RedditClient, Source, open_reddit
     from streams.ingest.scheduler import Ingest
 
     setup_logging(settings)
+    s = settings
+    if settings.reddit_source == "archive":
+        from streams.archive.live import archive_settings
+
+        s = archive_settings(settings)
+    elif not (settings.reddit_client_id.get_secret_value() and settings.reddit_client_secret.get_secret_value()):
+        from streams.archive.live import MISSING_KEYS
+
+        raise SystemExit(MISSING_KEYS)
     stop = stop_event()
     if settings.ingest_metrics_port:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
@@ -62,9 +71,19 @@ async def ingest(self) -> None:
         return
     keeper = asyncio.create_task(lease.keep(stop), name="lease")
     budget = Budget(settings.ingest_ratelimit_reserve)
-    client = RedditClient(open_reddit(settings, budget))
+    if settings.reddit_source == "archive":
+        from streams.archive.live import ArchiveLiveClient
+
+        client: Source = ArchiveLiveClient(settings)
+    else:
+        client = RedditClient(open_reddit(settings, budget))
     store = KnownStore(state, f"{settings.app_id}:ingest", settings.ingest_seen_ttl_hours * 3600)
-    job = Ingest(settings, client, store, producer, budget, stop)
+    if settings.reddit_source == "archive":
+        from streams.archive.live import ArchiveIngest
+
+        job: Ingest = ArchiveIngest(s, client, store, producer, budget, stop)
+    else:
+        job = Ingest(s, client, store, producer, budget, stop)
     try:
         job.tracked = await store.load_tracked()
     except Exception:
@@ -76,7 +95,9 @@ async def ingest(self) -> None:
     log.info(
         "ingest started: %d subreddits, api %s, topics %s / %s, %d tracked posts",
         len(settings.subreddits),
-        settings.reddit_api_url or "https://oauth.reddit.com",
+        settings.archive.api_url
+        if settings.reddit_source == "archive"
+        else settings.reddit_api_url or "https://oauth.reddit.com",
         settings.topic_posts,
         settings.topic_refresh,
         len(job.tracked),

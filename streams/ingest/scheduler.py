@@ -23,7 +23,7 @@ from streams.ingest.convert import to_snapshot
 from streams.ingest.known import KnownStore, Tracked
 from streams.ingest.metrics import API_REQUESTS, POSTS_EMITTED, REFRESHES_EMITTED, ROUND_SECONDS, TRACKED
 from streams.ingest.producer import BufferedProducer, Record
-from streams.ingest.reddit import RedditClient
+from streams.ingest.reddit import Source
 from streams.records import encode
 from streams.retry import Backoff
 from streams.settings import Settings
@@ -49,7 +49,7 @@ class Ingest:
     def __init__(
         self,
         settings: Settings,
-        client: RedditClient,
+        client: Source,
         store: KnownStore,
         producer: BufferedProducer,
         budget: Budget,
