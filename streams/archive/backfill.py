@@ -10,7 +10,6 @@ is reported and skipped; the others go on.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 import time
@@ -19,14 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from streams.archive.checkpoint import ArchiveCheckpoint, Delivered
 from streams.archive.client import ArchiveClient, ArchiveError
 from streams.archive.paging import Cursor, Walk, second_of
 from streams.backfill.mapping import BadLine, to_fields
 from streams.backfill.progress import Counts
-from streams.backfill.run import record_delivered
+from streams.backfill.run import produce
 from streams.ingest.producer import Record
 
 log = logging.getLogger("streams.backfill")
@@ -134,14 +131,7 @@ async def backfill_subreddit(
                 counts.matched += 1
                 token = delivered.read(second, fields["id"], produced=put is not None)
                 if put is not None:
-                    await put(
-                        Record(
-                            topic,
-                            fields["id"],
-                            orjson.dumps(fields),
-                            on_delivered=functools.partial(record_delivered, token, counts),
-                        )
-                    )
+                    await produce(put, topic, fields, token, counts)
             progress.tick(walk.cursor, n)
             if saving and time.monotonic() - saved_at >= 1.0:
                 saving.save(kind, subreddit, delivered.value())

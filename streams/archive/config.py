@@ -20,7 +20,7 @@ class ArchiveConfig(BaseModel):
         PUBLIC_API, description="Base URL of the Arctic Shift API (`backfill --archive`, `REDDIT_SOURCE=archive`)."
     )
     requests_per_second: float = Field(
-        1.0, gt=0, le=100, description="Most requests per second to the archive (it is a free service: be polite)."
+        1.0, gt=0, le=1000, description="Most requests per second to the archive (it is a free service: be polite)."
     )
     page_limit: int = Field(
         100, ge=1, le=100, description="Posts or comments asked per search request (the API's `limit`, 1–100)."

@@ -108,15 +108,7 @@ async def backfill_file(
             if fields is not None:
                 counts.matched += 1
                 if put is not None:
-                    token = mark.sent(number)
-                    await put(
-                        Record(
-                            topic,
-                            fields["id"],
-                            orjson.dumps(fields),
-                            on_delivered=functools.partial(record_delivered, token, counts),
-                        )
-                    )
+                    await produce(put, topic, fields, mark.sent(number), counts)
             mark.read_up_to = number  # read: done once its record, if any, is delivered
         if put is not None:
             await drain()
@@ -147,7 +139,15 @@ def wanted(line: bytes, number: int, path: Path, filt: Filter, counts: Counts, s
     return fields if filt.wants(fields) else None
 
 
-def record_delivered(token: Any, counts: Counts, _record: Any) -> None:
+async def produce(put: Callable[[Record], Any], topic: str, fields: dict, token: Any, counts: Counts) -> None:
+    """One snapshot's fields to the topic, keyed by its id; once delivered, its watermark token
+    is marked and it counts as produced."""
+    await put(
+        Record(topic, fields["id"], orjson.dumps(fields), on_delivered=functools.partial(_delivered, token, counts))
+    )
+
+
+def _delivered(token: Any, counts: Counts, _record: Any) -> None:
     """A record is on the broker: its line counts as done (the watermark) and as produced."""
     Watermark.delivered(token)
     counts.produced += 1

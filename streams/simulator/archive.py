@@ -347,10 +347,3 @@ def build_app(world: ArchiveWorld) -> web.Application:
     app.add_routes(routes)
     app["world"] = world
     return app
-
-
-async def serve(world: ArchiveWorld, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(build_app(world), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner

@@ -28,7 +28,7 @@ async def simulate(self, port: int | None, host: str | None, archive: bool) -> N
     world: server.World | archive_sim.ArchiveWorld
     if archive:
         world = archive_sim.ArchiveWorld(subs, config=settings.simulator)
-        runner = await archive_sim.serve(world, host, port)
+        runner = await server.serve(world, host, port, build=archive_sim.build_app)
     else:
         world = server.World(subreddits=subs, config=settings.simulator)
         runner = await server.serve(world, host, port)

@@ -21,7 +21,7 @@ from tests.archive_support import (  # noqa: F401 - fixtures
     backfill,
     bad_records,
 )
-from tests.dumps import expected
+from tests.dumps import SELECTION, SELECTION_START, expected, selected
 from tests.ingest_support import read_topic
 
 q = harness.query
@@ -101,21 +101,12 @@ def test_posts_land_in_postgres_with_exact_fields(start_worker, archive_env, arc
 
 
 def test_selection_is_exact(archive_env, archive_sim, tmp_path):
-    t0 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+    t0 = int(SELECTION_START)
     posts = [archive_post(i, ["python", "Rust", "golang"][i % 3], t0 + i * 3600, prefix="f") for i in range(240)]
     archive_sim.add(posts)
-    summary = backfill(
-        archive_env,
-        tmp_path,
-        "--subreddits",
-        "rust,PYTHON",
-        "--since",
-        "2026-10-03",
-        "--until",
-        "2026-10-05T12:00:00",
-    )
+    summary = backfill(archive_env, tmp_path, *SELECTION)
     lo, hi = datetime(2026, 10, 3, tzinfo=UTC).timestamp(), datetime(2026, 10, 5, 12, tzinfo=UTC).timestamp()
-    want = {p["id"] for p in posts if p["subreddit"].lower() in ("rust", "python") and lo <= p["created_utc"] < hi}
+    want = selected(posts)
     assert len(want) == 40 and summary["posts_matched"] == 40
     assert topic_ids(archive_env) == collections.Counter({pid: 1 for pid in want})
     # a post exactly at --until is not taken, one exactly at --since is

@@ -6,7 +6,6 @@ event. And ingest's Redis: an `allkeys-*` eviction policy is refused with one li
 from __future__ import annotations
 
 import calendar
-import subprocess
 import time
 from collections import Counter
 
@@ -14,6 +13,7 @@ import redis
 
 from tests import harness
 from tests.ingest_support import ingest_env, procs, read_topic  # noqa: F401 - fixtures
+from tests.integration.test_redis_outage import OwnRedis
 
 SUBS = ["alpha", "beta"]
 TTL = 3.0
@@ -74,38 +74,21 @@ def test_two_ingests_one_polls_the_other_takes_over_after_kill_9(ingest_env, pro
     assert r.get(f"{env['APP_ID']}:ingest:lease") is None, "a stopped ingest releases its lease"
 
 
-def _redis_server(tmp_path, policy: str) -> tuple[subprocess.Popen, str]:
-    port = harness.free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--maxmemory",
-            "64mb",
-            "--maxmemory-policy",
-            policy,
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    harness.wait_for(lambda: harness.port_open("127.0.0.1", port), 20, "redis-server")
-    return proc, f"redis://127.0.0.1:{port}/0"
+def _redis_server(workdir, policy: str) -> tuple[OwnRedis, str]:
+    """A redis-server of the test's own with this maxmemory-policy."""
+    workdir.mkdir()
+    server = OwnRedis(workdir)
+    server.start()
+    server.client().config_set("maxmemory", "64mb")
+    server.client().config_set("maxmemory-policy", policy)
+    return server, server.url
 
 
 def test_an_evicting_redis_is_refused(ingest_env, procs, tmp_path):
     env = {**ingest_env, "SUBREDDITS": "alpha", "SIMULATOR_HISTORY_POSTS": "5", "INGEST_LEASE_SECONDS": "2"}
     procs("simulate", env)
-    lru, lru_url = _redis_server(tmp_path, "allkeys-lru")
-    volatile, volatile_url = _redis_server(tmp_path, "volatile-lru")
+    lru, lru_url = _redis_server(tmp_path / "lru", "allkeys-lru")
+    volatile, volatile_url = _redis_server(tmp_path / "volatile", "volatile-lru")
     try:
         for variable, overrides in (
             ("INGEST_REDIS_URL", {"INGEST_REDIS_URL": lru_url}),
@@ -123,6 +106,5 @@ def test_an_evicting_redis_is_refused(ingest_env, procs, tmp_path):
         assert keys.ttl(f"{env['APP_ID']}:ingest:seen") == -1
         assert redis.Redis.from_url(lru_url).dbsize() == 0, "ingest wrote to the cache's Redis"
     finally:
-        for p in (lru, volatile):
-            p.kill()
-            p.wait(10)
+        for server in (lru, volatile):
+            server.stop()
