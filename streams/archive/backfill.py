@@ -131,7 +131,7 @@ async def backfill_subreddit(
                 counts.matched += 1
                 token = delivered.read(second, fields["id"], produced=put is not None)
                 if put is not None:
-                    await produce(put, topic, fields, token, counts)
+                    await produce(put, topic, fields["id"], fields, token, counts)
             progress.tick(walk.cursor, n)
             if saving and time.monotonic() - saved_at >= 1.0:
                 saving.save(kind, subreddit, delivered.value())

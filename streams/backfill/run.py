@@ -108,7 +108,7 @@ async def backfill_file(
             if fields is not None:
                 counts.matched += 1
                 if put is not None:
-                    await produce(put, topic, fields, mark.sent(number), counts)
+                    await produce(put, topic, fields["id"], fields, mark.sent(number), counts)
             mark.read_up_to = number  # read: done once its record, if any, is delivered
         if put is not None:
             await drain()
@@ -139,12 +139,10 @@ def wanted(line: bytes, number: int, path: Path, filt: Filter, counts: Counts, s
     return fields if filt.wants(fields) else None
 
 
-async def produce(put: Callable[[Record], Any], topic: str, fields: dict, token: Any, counts: Counts) -> None:
-    """One snapshot's fields to the topic, keyed by its id; once delivered, its watermark token
-    is marked and it counts as produced."""
-    await put(
-        Record(topic, fields["id"], orjson.dumps(fields), on_delivered=functools.partial(_delivered, token, counts))
-    )
+async def produce(put: Callable[[Record], Any], topic: str, key: str, fields: dict, token: Any, counts: Counts) -> None:
+    """One record's fields to `topic` under `key`; once delivered, its watermark token is marked
+    and it counts as produced."""
+    await put(Record(topic, key, orjson.dumps(fields), on_delivered=functools.partial(_delivered, token, counts)))
 
 
 def _delivered(token: Any, counts: Counts, _record: Any) -> None:
