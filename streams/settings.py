@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from streams.analytics.trending import TrendingConfig
+from streams.archive.config import ArchiveConfig
 from streams.simulator.config import WorldConfig
 
 
@@ -233,6 +234,11 @@ class Settings(BaseSettings):
         "redditstream/0.1 (by u/redditstream)",
         description="User agent sent to Reddit (Reddit asks for a descriptive one).",
     )
+    reddit_source: Annotated[Literal["reddit", "archive"], BeforeValidator(_lower)] = Field(
+        "reddit",
+        description="Where ingest reads new posts: `reddit` (the API, needs keys) or `archive` (the Arctic Shift "
+        "archive, no keys; no velocity or trending: its early scores are 0 or 1).",
+    )
     reddit_api_url: Annotated[str, _from_text(_url("http", "https", optional=True))] = Field(
         "", description="Base URL of a Reddit-compatible API (the simulator); empty = real Reddit."
     )
@@ -298,6 +304,18 @@ class Settings(BaseSettings):
         60.0, gt=0, le=3600, description="Longest a stopping ingest waits to deliver its pending records."
     )
     ingest_metrics_port: int = Field(0, ge=0, le=65535, description="Port of ingest's Prometheus endpoint (0 = off).")
+    ingest_redis_url: Annotated[SecretStr, _from_text(_url("redis", "rediss", "unix", optional=True))] = Field(
+        SecretStr(""),
+        description="Redis of ingest's lease, seen and tracked keys; its maxmemory-policy must be noeviction or "
+        "volatile-* (empty = REDIS_URL, checked the same way).",
+    )
+    ingest_lease_seconds: float = Field(
+        15.0,
+        ge=1,
+        le=600,
+        description="TTL of the lease that lets one ingest run per app id (renewed every third of it); a standby "
+        "takes over within it.",
+    )
     # producer (ingest's aiokafka producer)
     producer_linger_ms: int = Field(500, ge=0, le=60_000, description="How long the producer waits to fill a batch.")
     producer_batch_bytes: int = Field(
@@ -427,6 +445,8 @@ class Settings(BaseSettings):
         "./.backfill/checkpoint.json",
         description="Where `backfill --resume` keeps, per file, the lines whose records are on the broker.",
     )
+    # the Arctic Shift archive (streams/archive/config.py): ARCHIVE_<FIELD>
+    archive: ArchiveConfig = ArchiveConfig()  # immutable: one default shared
     # storage
     retention_days: int = Field(90, ge=1, le=36500, description="Days of `post_metrics_history` kept.")
     db_pool_min: int = Field(1, ge=1, le=100, description="Smallest database pool size.")

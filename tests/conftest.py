@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis as redis_lib
 
-from tests import harness
+from tests import harness, kafka_tools
 
 ROOT = harness.ROOT
 
@@ -50,9 +50,9 @@ def redis_url(stack) -> Iterator[str]:
 
 
 @pytest.fixture
-def worker_env(stack, database, tmp_path) -> dict[str, str]:
+def worker_env(stack, database, tmp_path) -> Iterator[dict[str, str]]:
     """Environment for a worker on its own topics, app id, port, data directory and (per test
-    module) database."""
+    module) database. Its topics (every one whose name holds its uid) are deleted afterwards."""
     uid = harness.unique("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TOPIC_", "APP_ID", "WEB_"))}
     env.update(stack)
@@ -75,7 +75,11 @@ def worker_env(stack, database, tmp_path) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    return env
+    yield env
+    try:
+        kafka_tools.delete_topics(env, uid)
+    except Exception as exc:  # noqa: BLE001 - a broker a test stopped: its topics stay, nothing else fails
+        print(f"worker_env: topics of {uid} not deleted: {exc!r}")
 
 
 @pytest.fixture

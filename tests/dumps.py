@@ -12,6 +12,7 @@ import gzip
 import json
 import random
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import zstandard
@@ -175,3 +176,17 @@ BAD_LINES = [  # (bytes, reason)
     (b'{"id": "NOT-ID", "title": "t", "subreddit": "python", "created_utc": 1}', "bad_id"),
     ('{"id": "x5", "title": "trunc\xc3'.encode("latin-1"), "not_json"),
 ]
+
+
+# the selection the backfill tests ask for (tests/integration/test_backfill.py, test_archive_backfill.py):
+# two of three subreddits in any case, 2.5 of 10 days
+SELECTION = ("--subreddits", "rust,PYTHON", "--since", "2026-10-03", "--until", "2026-10-05T12:00:00")
+SELECTION_START = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
+
+
+def selected(records: Iterable[dict]) -> set[str]:
+    """The ids of `records` that SELECTION selects."""
+    lo, hi = datetime(2026, 10, 3, tzinfo=UTC).timestamp(), datetime(2026, 10, 5, 12, tzinfo=UTC).timestamp()
+    return {
+        r["id"] for r in records if r["subreddit"].lower() in ("rust", "python") and lo <= float(r["created_utc"]) < hi
+    }

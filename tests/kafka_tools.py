@@ -208,3 +208,24 @@ def quorum_leader(alive: Iterable[int] = (1, 2, 3), timeout: float = 60) -> int:
         return None
 
     return harness.wait_for(ask, timeout, f"a quorum leader among {list(alive)} ({last[-300:]})", interval=1)
+
+
+def delete_topics(env: Mapping[str, str], marker: str) -> int:
+    """Delete every topic whose name holds `marker` (a test's uid: its source topics and its
+    app's changelog and internal topics); the number deleted. A long-lived development broker
+    otherwise keeps every test's partitions open, a few files each, until it runs out of
+    descriptors."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def run() -> int:
+        admin = AIOKafkaAdminClient(**harness.kafka(env))
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if marker in t]
+            if names:
+                await admin.delete_topics(names)
+            return len(names)
+        finally:
+            await admin.close()
+
+    return asyncio.run(run())

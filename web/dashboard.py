@@ -54,10 +54,17 @@ def _file(path: Path) -> aioweb.Response:
     )
 
 
+SOURCE_NOTE = '<div id="source-note" class="notice" hidden>'
+
+
 @app.page("/")
 async def index(web, request):
+    """The page; with REDDIT_SOURCE=archive its note that velocity and trending are off is shown."""
     Query(request, ())
-    return _file(STATIC / "index.html")
+    if settings.reddit_source != "archive":
+        return _file(STATIC / "index.html")
+    page = (STATIC / "index.html").read_text().replace(SOURCE_NOTE, SOURCE_NOTE.replace(" hidden", ""))
+    return aioweb.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 @app.page("/static/{name}")

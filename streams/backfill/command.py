@@ -1,4 +1,5 @@
 """`faust -A streams backfill PATH... [--subreddits a,b] [--since DATE] [--until DATE] [--dry-run] [--resume]`
+`faust -A streams backfill --archive --subreddits a,b --since DATE [--until DATE] [--dry-run] [--resume]`
 
 Reads dump files (`.zst`, `.gz`, `.ndjson` / `.jsonl`) and produces `PostSnapshot`s with
 `source: "backfill"` to TOPIC_BACKFILL, keyed by post id, and the comments of comment dumps
@@ -6,6 +7,8 @@ Reads dump files (`.zst`, `.gz`, `.ndjson` / `.jsonl`) and produces `PostSnapsho
 `CommentSnapshot`s to TOPIC_COMMENTS, keyed by their post id; the worker's agents write them to
 PostgreSQL through the sink. Needs no worker to run. Exit code 0 when every file was read
 (bad lines are counted, never fatal), 1 when stopped by a signal, 2 on bad arguments.
+`--archive` reads the Arctic Shift archive's API instead of files (streams/archive/, docs/archive.md);
+exit code 3 when a subreddit had to be skipped (named in the summary).
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from faust.cli import argument, option
 
@@ -45,7 +50,9 @@ def parse_when(value: str | None, name: str) -> float | None:
 
 
 @app.command(
-    argument("paths", nargs=-1, required=True, type=str),
+    argument("paths", nargs=-1, required=False, type=str),
+    option("--archive", is_flag=True, default=False, help="Read the Arctic Shift archive (ARCHIVE_API_URL)."),
+    option("--comments", is_flag=True, default=False, help="With --archive: comments instead of posts."),
     option("--subreddits", type=str, default="", help="Only these subreddits (comma-separated, any case)."),
     option("--since", type=str, default=None, help="Only posts and comments created at or after (UTC date or epoch)."),
     option("--until", type=str, default=None, help="Only posts and comments created before (UTC date or epoch)."),
@@ -53,7 +60,15 @@ def parse_when(value: str | None, name: str) -> float | None:
     option("--resume", is_flag=True, default=False, help="Continue from the checkpoint of an earlier run."),
 )
 async def backfill(
-    self, paths: tuple[str, ...], subreddits: str, since: str | None, until: str | None, dry_run: bool, resume: bool
+    self,
+    paths: tuple[str, ...],
+    archive: bool,
+    comments: bool,
+    subreddits: str,
+    since: str | None,
+    until: str | None,
+    dry_run: bool,
+    resume: bool,
 ) -> None:
     """Backfill posts and comments from Reddit dump files (Arctic Shift / Pushshift) into the pipeline."""
     from streams.admin import bootstrap_servers, ensure_topics
@@ -67,6 +82,12 @@ async def backfill(
     from streams.settings import _subreddits
 
     setup_logging(settings)
+    if archive or comments:
+        from streams.archive.job import check_arguments
+
+        check_arguments(paths, archive, subreddits, since, comments)
+    if not archive and not paths:
+        raise SystemExit("redditstream backfill: give dump files, or --archive --subreddits A,B --since WHEN")
     files = [Path(p) for p in paths]
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
@@ -98,7 +119,14 @@ async def backfill(
     stop = stop_event()
     started = time.monotonic()
 
-    async def run() -> None:
+    report = None
+    run: Callable[[], Coroutine[Any, Any, None]] | None = None
+    if archive:
+        from streams.archive.job import archive_job
+
+        run, report, close = archive_job(settings, producer, subs, filt, counts, resume, comments)
+
+    async def run_files() -> None:
         for path in files:
             await backfill_file(
                 path,
@@ -114,7 +142,7 @@ async def backfill(
                 body_max=settings.comment_body_max_chars,
             )
 
-    job = asyncio.create_task(run(), name="backfill")
+    job: asyncio.Task[None] = asyncio.create_task(run() if run else run_files(), name="backfill")
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({job, stopper}, return_when=asyncio.FIRST_COMPLETED)
     interrupted = not job.done()
@@ -129,12 +157,15 @@ async def backfill(
         if producer is not None:
             await producer.drain(settings.ingest_shutdown_timeout)
             await producer.stop()
+        if archive:
+            await close()
     summary = {
         **counts.summary(time.monotonic() - started),
         "dry_run": dry_run,
         "interrupted": interrupted,
         "topic": settings.topic_backfill,
         "comments_topic": settings.topic_comments,
+        **(report.summary() if report else {}),
     }
     log.info(
         "backfill %s: %s",
@@ -145,3 +176,5 @@ async def backfill(
     print(json.dumps(summary), file=sys.stdout, flush=True)
     if interrupted:
         raise SystemExit(1)
+    if report and report.skipped:
+        raise SystemExit(3)

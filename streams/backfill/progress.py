@@ -66,10 +66,15 @@ class Checkpoint:
 
     def save(self, dump: Path, lines_done: int, finished: bool = False) -> None:
         self.files[str(dump.resolve())] = {"lines_done": lines_done, "finished": finished, **self._identity(dump)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "files": self.files}, indent=1))
-        os.replace(tmp, self.path)  # atomic: a kill -9 leaves the old checkpoint or the new one
+        write_json(self.path, {"version": 1, "files": self.files})
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Replace a checkpoint file atomically: a kill -9 leaves the old one or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, indent=1))
+    os.replace(tmp, path)
 
 
 @dataclass

@@ -115,15 +115,9 @@ async def backfill_file(
                 comment = "post_id" in fields
                 counts.comments_matched += comment
                 if put is not None:
-                    token = mark.sent(number)
-                    await put(
-                        Record(
-                            comment_topic if comment else topic,
-                            fields["post_id"] if comment else fields["id"],  # a comment goes with its post
-                            orjson.dumps(fields),
-                            on_delivered=functools.partial(_delivered, token, counts),
-                        )
-                    )
+                    # a comment goes with its post: keyed (and so partitioned) by the post's id
+                    key = fields["post_id"] if comment else fields["id"]
+                    await produce(put, comment_topic if comment else topic, key, fields, mark.sent(number), counts)
             mark.read_up_to = number  # read: done once its record, if any, is delivered
         if put is not None:
             await drain()
@@ -154,6 +148,12 @@ def wanted(
         counts.bad_line(path, number, exc.reason, str(exc))
         return None
     return fields if filt.wants(fields) else None
+
+
+async def produce(put: Callable[[Record], Any], topic: str, key: str, fields: dict, token: Any, counts: Counts) -> None:
+    """One record's fields to `topic` under `key`; once delivered, its watermark token is marked
+    and it counts as produced."""
+    await put(Record(topic, key, orjson.dumps(fields), on_delivered=functools.partial(_delivered, token, counts)))
 
 
 def _delivered(token: Any, counts: Counts, _record: Any) -> None:

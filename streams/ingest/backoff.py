@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 from asyncprawcore import exceptions as praw_exc
@@ -9,15 +10,19 @@ from asyncprawcore import exceptions as praw_exc
 RETRY, RATE_LIMITED, DROP = "retry", "rate_limited", "drop"
 
 
-def reset_seconds(headers: Mapping[str, str], default: float = 1.0) -> float:
-    """How long a 429 asks us to wait: `x-ratelimit-reset`, else `retry-after`, else `default`."""
+def reset_seconds(headers: Mapping[str, str], default: float = 1.0, now: float | None = None) -> float:
+    """How long a 429 asks us to wait: `x-ratelimit-reset`, else `retry-after`, else `default`.
+    Seconds, or an epoch time (a value past 10^9: the wait is until then)."""
     for name in ("x-ratelimit-reset", "retry-after"):
         raw = headers.get(name)
         if raw is not None:
             try:
-                return max(float(raw), 0.0)
+                value = float(raw)
             except ValueError:
                 continue
+            if value > 1e9:
+                value -= time.time() if now is None else now
+            return max(value, 0.0)
     return default
 
 
@@ -26,6 +31,8 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, praw_exc.TooManyRequests):
         return RATE_LIMITED
     if isinstance(exc, (praw_exc.NotFound, praw_exc.Forbidden, praw_exc.Redirect, praw_exc.UnavailableForLegalReasons)):
+        return DROP
+    if getattr(exc, "permanent", False):  # the archive's own client errors (streams.archive.client)
         return DROP
     return RETRY
 

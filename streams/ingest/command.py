@@ -3,6 +3,8 @@ without a worker, consumes nothing.
 
 Stops on SIGTERM/SIGINT in order: the pollers stop, every pending record is delivered
 (up to INGEST_SHUTDOWN_TIMEOUT), the delivered ids are saved, then the process exits.
+Only one ingest runs per app id (a Redis lease, streams/ingest/lease.py): a second one waits
+as a standby; one that loses its lease stops the same way and exits with code 1.
 """
 
 from __future__ import annotations
@@ -25,13 +27,23 @@ async def ingest(self) -> None:
     from streams.commands import setup_logging, stop_event
     from streams.ingest.budget import Budget
     from streams.ingest.known import KnownStore
+    from streams.ingest.lease import Lease, eviction_refusal
     from streams.ingest.producer import BufferedProducer
-    from streams.ingest.reddit import RedditClient, open_reddit
+    from streams.ingest.reddit import RedditClient, Source, open_reddit
     from streams.ingest.scheduler import Ingest
     from streams.kafka_check import preflight
     from streams.kafka_client import client_options
 
     setup_logging(settings)
+    s = settings
+    if settings.reddit_source == "archive":
+        from streams.archive.live import archive_settings
+
+        s = archive_settings(settings)
+    elif not (settings.reddit_client_id.get_secret_value() and settings.reddit_client_secret.get_secret_value()):
+        from streams.archive.live import MISSING_KEYS
+
+        raise SystemExit(MISSING_KEYS)
     stop = stop_event()
     if settings.ingest_metrics_port:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
@@ -50,15 +62,36 @@ async def ingest(self) -> None:
             security=client_options(settings),
         ),
     )
-    budget = Budget(settings.ingest_ratelimit_reserve)
-    client = RedditClient(open_reddit(settings, budget))
-    store = KnownStore(
-        aioredis.Redis.from_url(settings.redis_url.get_secret_value()),
-        f"{settings.app_id}:ingest",
-        settings.ingest_seen_ttl_hours * 3600,
+    variable = "INGEST_REDIS_URL" if settings.ingest_redis_url.get_secret_value() else "REDIS_URL"
+    state = aioredis.Redis.from_url(
+        settings.ingest_redis_url.get_secret_value() or settings.redis_url.get_secret_value()
     )
-    comment_store = KnownStore(store.redis, f"{settings.app_id}:ingest:comments", settings.ingest_seen_ttl_hours * 3600)
-    job = Ingest(settings, client, store, producer, budget, stop, comment_store)
+    try:
+        refusal = await eviction_refusal(state, variable)
+    except aioredis.RedisError as exc:
+        refusal = f"redditstream ingest: cannot reach the Redis of {variable} ({exc})"
+    if refusal:
+        raise SystemExit(refusal)
+    lease = Lease(state, f"{settings.app_id}:ingest:lease", settings.ingest_lease_seconds)
+    if not await lease.wait_until_held(stop):
+        await state.aclose()
+        return
+    keeper = asyncio.create_task(lease.keep(stop), name="lease")
+    budget = Budget(settings.ingest_ratelimit_reserve)
+    if settings.reddit_source == "archive":
+        from streams.archive.live import ArchiveLiveClient
+
+        client: Source = ArchiveLiveClient(settings)
+    else:
+        client = RedditClient(open_reddit(settings, budget))
+    store = KnownStore(state, f"{settings.app_id}:ingest", settings.ingest_seen_ttl_hours * 3600)
+    comment_store = KnownStore(state, f"{settings.app_id}:ingest:comments", settings.ingest_seen_ttl_hours * 3600)
+    if settings.reddit_source == "archive":
+        from streams.archive.live import ArchiveIngest
+
+        job: Ingest = ArchiveIngest(s, client, store, producer, budget, stop)
+    else:
+        job = Ingest(s, client, store, producer, budget, stop, comment_store)
     try:
         job.tracked = await store.load_tracked()
     except Exception:
@@ -74,7 +107,9 @@ async def ingest(self) -> None:
     log.info(
         "ingest started: %d subreddits, api %s, topics %s / %s, %d tracked posts",
         len(settings.subreddits),
-        settings.reddit_api_url or "https://oauth.reddit.com",
+        settings.archive.api_url
+        if settings.reddit_source == "archive"
+        else settings.reddit_api_url or "https://oauth.reddit.com",
         settings.topic_posts,
         settings.topic_refresh,
         len(job.tracked),
@@ -100,6 +135,9 @@ async def ingest(self) -> None:
             log.exception("could not save the delivered ids to Redis: they may be emitted again")
         await producer.stop()
         await client.close()
+        lost = await keeper
+        if not lost:
+            await lease.release()
         await store.redis.aclose()
         log.info(
             "ingest stopped: enqueued=%d delivered=%d pending=%d%s",
@@ -116,3 +154,5 @@ async def ingest(self) -> None:
                 }
             },
         )
+    if lost:
+        raise SystemExit(1)

@@ -3,9 +3,12 @@
 - `seen` (sorted set, id → when it was delivered): the posts already emitted as new. An id
   is added only once its record is acknowledged by Kafka, so a stop between fetch and
   delivery fetches the post again instead of losing it; members older than
-  `INGEST_SEEN_TTL_HOURS` are pruned, and the key itself expires after that long idle.
+  `INGEST_SEEN_TTL_HOURS` are pruned.
 - `tracked` (hash, id → JSON of created_utc, last score, last observed_at): the posts that
-  are re-polled for refreshes.
+  are re-polled for refreshes; a post leaves it once past the last refresh tier.
+
+Neither key has a TTL: under a `volatile-*` eviction policy Redis never chooses them, and
+ingest refuses a server whose `allkeys-*` policy could (streams.ingest.lease).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class KnownStore:
             now = time.time()
             async with self.redis.pipeline(transaction=False) as p:
                 p.zadd(self.seen_key, {i: now for i in ids})
-                p.expire(self.seen_key, int(self.ttl) + 1)
+                p.persist(self.seen_key)  # a key an older version gave a TTL: keep it from eviction
                 await p.execute()
 
     async def prune(self) -> int:
@@ -88,7 +91,7 @@ class KnownStore:
         if items:
             async with self.redis.pipeline(transaction=False) as p:
                 p.hset(self.tracked_key, mapping={k: v.to_json() for k, v in items.items()})
-                p.expire(self.tracked_key, int(self.ttl) + 1)
+                p.persist(self.tracked_key)
                 await p.execute()
 
     async def untrack(self, ids: list[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpraw
 
@@ -23,6 +23,18 @@ class Page:
     posts: list[Any]
     after: str | None
     observed_at: float
+
+
+class Source(Protocol):
+    """What ingest polls: RedditClient below, or the archive (streams.archive.live)."""
+
+    async def new_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page: ...
+
+    async def comments_page(self, subreddit: str, after: str | None, limit: int = 100) -> Page: ...
+
+    async def info(self, ids: list[str]) -> Page: ...
+
+    async def close(self) -> None: ...
 
 
 def open_reddit(settings: Settings, budget: Budget) -> asyncpraw.Reddit:

@@ -34,7 +34,7 @@ from streams.ingest.metrics import (
     TRACKED,
 )
 from streams.ingest.producer import BufferedProducer, Record
-from streams.ingest.reddit import Page, RedditClient
+from streams.ingest.reddit import Page, Source
 from streams.records import InvalidMessage, comment_fields, encode
 from streams.retry import Backoff
 from streams.settings import Settings
@@ -60,7 +60,7 @@ class Ingest:
     def __init__(
         self,
         settings: Settings,
-        client: RedditClient,
+        client: Source,
         store: KnownStore,
         producer: BufferedProducer,
         budget: Budget,

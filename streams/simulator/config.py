@@ -25,4 +25,7 @@ class WorldConfig(BaseModel):
     ratelimit_budget: int = Field(
         1000, ge=1, description="Requests per rate-limit window the simulator allows (then 429)."
     )
+    burst: int = Field(
+        1, ge=1, le=10_000, description="The archive simulator: consecutive posts created in the same second."
+    )
     ratelimit_window: float = Field(600.0, gt=0, le=86400, description="Seconds of the simulator's rate-limit window.")

@@ -19,7 +19,9 @@ import bisect
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -318,8 +320,11 @@ def build_app(world: World) -> web.Application:
     return app
 
 
-async def serve(world: World, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(build_app(world), access_log=None)
+async def serve(
+    world: Any, host: str, port: int, build: Callable[[Any], web.Application] | None = None
+) -> web.AppRunner:
+    """Serve `build(world)`: this simulator's app, or another's (streams/simulator/archive.py)."""
+    runner = web.AppRunner((build or build_app)(world), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

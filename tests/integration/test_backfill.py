@@ -15,7 +15,19 @@ import pytest
 
 from tests import harness
 from tests.comment_shapes import aggregates_differ
-from tests.dumps import BAD_LINES, comment, expected, expected_comment, submission, write_gz, write_plain, write_zst
+from tests.dumps import (
+    BAD_LINES,
+    SELECTION,
+    SELECTION_START,
+    comment,
+    expected,
+    expected_comment,
+    selected,
+    submission,
+    write_gz,
+    write_plain,
+    write_zst,
+)
 from tests.scenario import Script, scripted, send, wait_exact
 
 DAY = 86400.0
@@ -122,25 +134,15 @@ def test_dump_files_land_in_posts_with_exact_fields(start_worker, worker_env, tm
 
 def test_filters_select_exactly(start_worker, worker_env, tmp_path):
     start_worker()
-    t0 = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
+    t0 = SELECTION_START
     data = [
         submission(i, generation="new", sub=["python", "Rust", "golang"][i % 3], created=t0 + i * 3600, prefix="f")
         for i in range(24 * 10)
     ]  # 10 days, one post an hour
     path = write_zst(tmp_path / "RS_2026-10.zst", data)
-    summary = backfill(
-        worker_env,
-        tmp_path,
-        str(path),
-        "--subreddits",
-        "rust,PYTHON",
-        "--since",
-        "2026-10-03",
-        "--until",
-        "2026-10-05T12:00:00",
-    )
-    lo, hi = datetime(2026, 10, 3, tzinfo=UTC).timestamp(), datetime(2026, 10, 5, 12, tzinfo=UTC).timestamp()
-    want = {d["id"] for d in data if d["subreddit"].lower() in ("rust", "python") and lo <= d["created_utc"] < hi}
+    summary = backfill(worker_env, tmp_path, str(path), *SELECTION)
+    lo = datetime(2026, 10, 3, tzinfo=UTC).timestamp()
+    want = selected(data)
     assert summary["posts_matched"] == len(want) == 40
     url = worker_env["DATABASE_URL"]
     harness.wait_for(lambda: q(url, "SELECT count(*) FROM posts")[0][0] == len(want), 90, "the filtered posts")

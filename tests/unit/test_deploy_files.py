@@ -226,13 +226,28 @@ def cluster() -> dict:
 
 def test_compose_services_images_and_healthchecks(base):
     s = base["services"]
-    assert set(s) == {"kafka", "postgres", "redis", "migrate", "worker", "ingest", "simulate", "prometheus", "grafana"}
+    assert set(s) == {
+        "kafka",
+        "postgres",
+        "redis",
+        "redis-ingest",
+        "migrate",
+        "worker",
+        "ingest",
+        "simulate",
+        "prometheus",
+        "grafana",
+    }
     assert s["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}", "the broker version of the local stack"
     assert s["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     pg = s["postgres"]["image"]
     assert re.fullmatch(r"timescale/timescaledb:\d+\.\d+\.\d+-pg1[67]", pg) and "oss" not in pg, pg
-    assert "allkeys-lru" in s["redis"]["command"]
-    for name in ("grafana", "prometheus", "redis"):
+    assert "allkeys-lru" in s["redis"]["command"]  # the cache
+    # ingest's lease and state: never evicted, in a Redis of their own (streams/ingest/lease.py)
+    assert "noeviction" in s["redis-ingest"]["command"] and "allkeys-lru" not in s["redis-ingest"]["command"]
+    assert s["ingest"]["environment"]["INGEST_REDIS_URL"].endswith("@redis-ingest:6379/0")
+    assert s["ingest"]["depends_on"]["redis-ingest"] == {"condition": "service_healthy"}
+    for name in ("grafana", "prometheus", "redis", "redis-ingest"):
         assert re.fullmatch(r"[\w./-]+:[\w.-]+", s[name]["image"]) and not s[name]["image"].endswith(":latest")
     for name, svc in s.items():
         if name == "migrate":

@@ -42,6 +42,10 @@ java_cmd() {  # $1 = node dir; rest = main class + args
 
 exec_java() {
   local dir=$1; shift
+  # a partition holds 2-4 open files (segment, indexes): a development broker that has seen
+  # thousands of test topics needs more descriptors than the usual soft limit (it would stop
+  # with "Too many open files" and take its log dirs offline)
+  ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   ${EXEC:-} java -Xms256m -Xmx${KAFKA_HEAP:-768m} -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
     -cp "$libs/*" "$@"
