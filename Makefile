@@ -5,7 +5,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status demo worker test lint unit integration faults cluster cluster-down bench bench-long clean lock vendor wheel
+.PHONY: install up up-secure certs down status demo worker test lint unit integration faults cluster cluster-down bench bench-long clean lock vendor wheel
 
 DASH  := tools/dashboard/node_modules/.installed
 
@@ -29,6 +29,16 @@ $(DASH): tools/dashboard/package-lock.json
 
 up: install
 	tools/stack.sh up
+
+# the same stack with TLS required (docs/deploy.md, "Connecting to a managed Kafka"): Kafka over
+# SASL_SSL (SCRAM-SHA-512) and mutual TLS, PostgreSQL sslmode=verify-full, Redis rediss://;
+# .env.local gets their settings (`make up` goes back to PLAINTEXT)
+up-secure: install
+	tools/stack.sh up-secure
+
+# the certificates of the secured stack and of docker-compose.secure.yml, in .cache/tls
+certs: install
+	TLS_SERVER_NAMES=kafka,postgres,redis $(BIN)/python tools/tls/certs.py .cache/tls
 
 down:
 	tools/stack.sh down

@@ -48,7 +48,7 @@ def send(env: dict[str, str], topic: str, records: list[tuple[str, dict]]) -> fl
     async def run() -> float:
         t0 = time.monotonic()
         producer = BufferedProducer(
-            {"bootstrap_servers": harness.bootstrap(env), "acks": "all", "enable_idempotence": True},
+            {**harness.kafka(env), "acks": "all", "enable_idempotence": True},
             capacity=20_000,
             linger=0.02,
         )

@@ -214,9 +214,7 @@ async def produce_events(
         return await _produce_batched(env, evs, rate, sent)
 
     sent = sent or Sent()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5, max_batch_size=256 * 1024
-    )
+    producer = AIOKafkaProducer(**harness.kafka(env), acks="all", linger_ms=5, max_batch_size=256 * 1024)
     await producer.start()
     topics = {"new": env["TOPIC_POSTS"], "refresh": env["TOPIC_REFRESH"]}
     try:
@@ -247,7 +245,7 @@ async def _produce_batched(
     from streams.ingest.producer import Record, batches_of, message_value
 
     sent = sent or Sent()
-    producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**harness.kafka(env), acks="all", enable_idempotence=True)
     await producer.start()
     topics = {"new": env["TOPIC_POSTS"], "refresh": env["TOPIC_REFRESH"]}
     parts = {t: sorted(await producer.partitions_for(t)) for t in topics.values()}

@@ -3,6 +3,7 @@ PostgreSQL, next to the seed's two designs on the same data in the same run.
 
     .venv/bin/python bench/e2e.py [--posts 6000] [--refreshes 4] [--rates 100,1000,max]
     .venv/bin/python bench/e2e.py --workers 1,2,4 [--scale-posts 6000]     # scale-out accounting only
+    .venv/bin/python bench/e2e.py --kafka-env .cache/stack/secure.env       # every client over SASL_SSL
 
 Per run it prints:
 
@@ -76,7 +77,7 @@ def create_topics(env: dict[str, str], partitions: int = 8) -> None:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     async def run() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap(env))
+        admin = AIOKafkaAdminClient(**harness.kafka(env))
         await admin.start()
         try:
             await admin.create_topics([NewTopic(t, partitions, 1) for t in (env["TOPIC_POSTS"], env["TOPIC_REFRESH"])])
@@ -227,6 +228,8 @@ def run_baselines(
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=ROOT,
+                    # the run's Kafka security (--kafka-env) for bench/baselines/connection.py
+                    env={**os.environ, **{k: v for k, v in base.items() if k.startswith("KAFKA_")}},
                 )
 
         def stop(holder=holder) -> None:
@@ -351,7 +354,7 @@ def _scale_out(stack, pg: StatsPg, redis_srv, workdir: Path, n: int, posts: int,
         async def go() -> None:
             from aiokafka import AIOKafkaProducer
 
-            producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5)
+            producer = AIOKafkaProducer(**harness.kafka(env), acks="all", linger_ms=5)
             await producer.start()
             topics = {"new": env["TOPIC_POSTS"], "refresh": env["TOPIC_REFRESH"]}
             t0 = time.monotonic()
@@ -435,8 +438,17 @@ def main() -> None:
         help="print, last, one JSON object: events/s and worker CPU µs per event of ours (batched input), "
         "ours on one message per post, (a) and (b)",
     )
+    ap.add_argument(
+        "--kafka-env",
+        default="",
+        help="take the KAFKA_* settings from this file instead (e.g. .cache/stack/secure.env of "
+        "`tools/stack.sh secure`: every client of the run over SASL_SSL)",
+    )
     a = ap.parse_args()
     stack = harness.stack_env()
+    if a.kafka_env:
+        stack.update({k: v for k, v in harness.read_env_file(Path(a.kafka_env)).items() if k.startswith("KAFKA_")})
+        print(f"kafka: {stack['KAFKA_BROKER_URL']} over {stack.get('KAFKA_SECURITY_PROTOCOL', 'PLAINTEXT')}")
     with own_servers() as (workdir, pg, redis_srv):
         print(f"machine: {os.cpu_count()} cores (shared by the workers, Kafka, PostgreSQL and Redis)")
         if a.workers:

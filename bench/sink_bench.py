@@ -195,7 +195,7 @@ def latency(stack: dict[str, str], url: str, rate: float, seconds: float, flush:
 
             from streams.records import encode
 
-            p = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), acks="all", linger_ms=5)
+            p = AIOKafkaProducer(**harness.kafka(env), acks="all", linger_ms=5)
             await p.start()
             try:
                 futs = []

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -24,12 +25,19 @@ def bootstrap_servers(kafka_broker_url: str) -> str:
 
 
 async def ensure_topics(
-    bootstrap: str, names: Iterable[str], partitions: int, replication: int, ready_timeout: float = 30.0
+    bootstrap: str,
+    names: Iterable[str],
+    partitions: int,
+    replication: int,
+    ready_timeout: float = 30.0,
+    *,
+    security: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet and wait until every partition has a leader.
+    `security` is the clients' options (streams.kafka_client.client_options).
     Returns the names created. Raises KafkaError/OSError when the broker cannot be reached."""
     wanted = list(dict.fromkeys(names))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="redditstream-admin")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="redditstream-admin", **(security or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -7,15 +7,21 @@ through the package's lazy `app` attribute (streams/__init__.py).
 
 from __future__ import annotations
 
+import functools
 import gc
 
-from streams import logs
+from streams import kafka_check, logs
+from streams.kafka_client import faust_credentials
 from streams.runtime.application import App
 from streams.runtime.versions import require_verified
-from streams.settings import advertised_host, data_dir, load_or_exit
+from streams.settings import SettingsError, advertised_host, data_dir, exit_refused, load_or_exit
 
 require_verified()
 settings = load_or_exit()
+try:
+    credentials = faust_credentials(settings)  # TLS / SASL (docs/deploy.md); None: PLAINTEXT
+except SettingsError as exc:  # a CA or client certificate that cannot be loaded
+    exit_refused(exc)
 
 # The cyclic GC collects its youngest generation every 700 allocations by default: hundreds of
 # times a second in a worker, which allocates several objects per event. Every 20,000 (and the
@@ -47,6 +53,7 @@ def cors_options(origins: tuple[str, ...]) -> dict:
 app = App(
     settings.app_id,
     broker=settings.kafka_broker_url,
+    broker_credentials=credentials,
     # faust's RocksDB store that restores a partition ahead of its changelog (streams.runtime.store)
     store="redditstream://",
     datadir=data_dir(settings.data_dir),
@@ -79,3 +86,7 @@ app = App(
     web_cors_options=cors_options(settings.cors_origins),
     logging_config=logs.dict_config(settings.log_level, settings.log_format),
 )
+# A worker checks its Kafka connection before its clients start: a configuration that cannot
+# work (a wrong password, CA, mechanism or protocol) ends it with one line; an absent broker
+# does not (faust's clients retry, /ready/ says so).
+app.preflight = functools.partial(kafka_check.preflight, settings, wait=0, required=False)

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NoReturn, Self
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -139,6 +139,13 @@ def _tiers(raw: str) -> tuple[tuple[float, float], ...]:
 # ---------------------------------------------------------------- the settings
 
 
+def _readable_file(raw: str) -> str:
+    v = raw.strip()
+    if v and not os.access(v, os.R_OK):
+        raise ValueError(f"{v!r} is not a readable file" if os.path.exists(v) else f"{v!r} does not exist")
+    return v
+
+
 def _from_text(parse: Callable[[str], Any]) -> BeforeValidator:
     """A domain format's parser applied to a value read from the environment (a typed value,
     as a default or a keyword argument, is validated by its type alone)."""
@@ -149,11 +156,18 @@ def _lower(v: Any) -> Any:
     return v.strip().lower() if isinstance(v, str) else v
 
 
+def _upper(v: Any) -> Any:
+    return v.strip().upper() if isinstance(v, str) else v
+
+
 Brokers = Annotated[str, _from_text(_brokers)]
 Topic = Annotated[str, _from_text(_topic)]
 Subreddits = Annotated[tuple[str, ...], _from_text(_subreddits)]
 PostgresUrl = Annotated[SecretStr, _from_text(_url("postgresql", "postgres"))]
 RedisUrl = Annotated[SecretStr, _from_text(_url("redis", "rediss", "unix"))]
+KafkaProtocol = Annotated[Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"], BeforeValidator(_upper)]
+SaslMechanism = Annotated[Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], BeforeValidator(_upper)]
+ReadableFile = Annotated[str, _from_text(_readable_file)]
 Compression = Annotated[Literal["none", "gzip", "snappy", "lz4", "zstd"], BeforeValidator(_lower)]
 Acks = Annotated[Literal["all", "1", "0"], BeforeValidator(_lower)]
 LogLevel = Annotated[Literal["debug", "info", "warning", "error"], BeforeValidator(_lower)]
@@ -176,6 +190,31 @@ class Settings(BaseSettings):
     kafka_broker_url: Brokers = Field(
         "kafka://127.0.0.1:9092",
         description="Kafka bootstrap servers (`kafka://h1:9092;h2:9092` or `h1:9092,h2:9092`).",
+    )
+    kafka_security_protocol: KafkaProtocol = Field(
+        "PLAINTEXT",
+        description="How every Kafka client connects: `PLAINTEXT`, `SSL` (TLS; mutual with a client certificate), "
+        '`SASL_PLAINTEXT` or `SASL_SSL` (docs/deploy.md, "Connecting to a managed Kafka").',
+    )
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        "PLAIN", description="SASL mechanism of the `SASL_*` protocols: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`."
+    )
+    kafka_sasl_username: str = Field("", description="SASL user name (the `SASL_*` protocols need it).")
+    kafka_sasl_password: SecretStr = Field(
+        SecretStr(""), description="SASL password (a secret: never logged, nor shown by `/debug/`)."
+    )
+    kafka_ssl_cafile: ReadableFile = Field(
+        "", description="PEM file of the CAs that sign the brokers' certificates; empty = the system's trust store."
+    )
+    kafka_ssl_certfile: ReadableFile = Field(
+        "", description="PEM client certificate (chain) for mutual TLS; needs `KAFKA_SSL_KEYFILE`."
+    )
+    kafka_ssl_keyfile: ReadableFile = Field("", description="PEM private key of `KAFKA_SSL_CERTFILE`.")
+    kafka_ssl_key_password: SecretStr = Field(
+        SecretStr(""), description="Password of `KAFKA_SSL_KEYFILE` when the key is encrypted."
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        True, description="Check that a broker's certificate names the host connected to (TLS protocols)."
     )
     database_url: PostgresUrl = Field(
         SecretStr("postgresql://postgres@127.0.0.1:5432/redditstream"), description="PostgreSQL / TimescaleDB DSN."
@@ -464,6 +503,36 @@ class Settings(BaseSettings):
                 "{low} is above DB_POOL_MAX={high}",
                 {"field": "db_pool_min", "low": self.db_pool_min, "high": self.db_pool_max},
             )
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        tls = self.kafka_security_protocol.endswith("SSL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()):
+            raise PydanticCustomError(
+                "sasl_credentials",
+                "KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD",
+                {"field": "kafka_sasl_username", "protocol": self.kafka_security_protocol},
+            )
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password.get_secret_value()):
+            raise PydanticCustomError(
+                "sasl_unused",
+                "is set but KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL (use SASL_SSL or SASL_PLAINTEXT)",
+                {
+                    "field": "kafka_sasl_username" if self.kafka_sasl_username else "kafka_sasl_password",
+                    "protocol": self.kafka_security_protocol,
+                },
+            )
+        for name in ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile"):
+            if getattr(self, name) and not tls:
+                raise PydanticCustomError(
+                    "tls_unused",
+                    "is set but KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS (use SSL or SASL_SSL)",
+                    {"field": name, "protocol": self.kafka_security_protocol},
+                )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise PydanticCustomError(
+                "client_certificate",
+                "a client certificate needs both KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE",
+                {"field": "kafka_ssl_certfile" if self.kafka_ssl_keyfile else "kafka_ssl_keyfile"},
+            )
         if self.producer_idempotence and self.producer_acks != "all":
             raise PydanticCustomError(
                 "idempotence", "an idempotent producer needs PRODUCER_ACKS=all", {"field": "producer_idempotence"}
@@ -571,13 +640,18 @@ def load() -> Settings:
     return Settings.from_mapping(environment())
 
 
+def exit_refused(exc: SettingsError) -> NoReturn:
+    """End the process with the refusal's one line (exit status 2), no traceback."""
+    print(f"redditstream: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
+
+
 def load_or_exit() -> Settings:
     """Settings for a process entry point: a bad value ends it with one line, no traceback."""
     try:
         return load()
     except SettingsError as exc:
-        print(f"redditstream: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        exit_refused(exc)
 
 
 def data_dir(setting: str, environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None) -> str:

@@ -57,14 +57,10 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, interva
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                env[k.strip()] = v.strip()
-    return env
+    """The variables of a `.env` file (python-dotenv's reading, as streams.settings does)."""
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
 
 
 def stack_env() -> dict[str, str]:
@@ -100,6 +96,16 @@ def bootstrap(env: Mapping[str, str]) -> str:
     from streams.admin import bootstrap_servers  # imported late: it loads no settings, but keep the harness light
 
     return bootstrap_servers(env["KAFKA_BROKER_URL"])
+
+
+def kafka(env: Mapping[str, str]) -> dict:
+    """aiokafka's connection options for an environment: its bootstrap servers and its security
+    (KAFKA_SECURITY_PROTOCOL, SASL, TLS: streams.kafka_client), for any aiokafka client."""
+    from streams.kafka_client import client_options
+    from streams.settings import Settings
+
+    kafka_env = {k: v for k, v in env.items() if k.startswith("KAFKA_")}
+    return {"bootstrap_servers": bootstrap(env), **client_options(Settings.from_mapping(kafka_env))}
 
 
 def unique(prefix: str = "t") -> str:
@@ -318,14 +324,21 @@ def query(url: str, sql: str, params=None, **connect_args) -> list[tuple]:
         return cur.fetchall() if cur.description else []
 
 
+def with_database(url: str, name: str) -> str:
+    """The URL of database `name` on the server of `url` (its options, `?sslmode=…`, kept)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
 def _admin(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/postgres"
+    return with_database(url, "postgres")
 
 
 def create_database(url: str, name: str, migrate: bool = True) -> str:
     """A new database `name` on the server of `url`, migrated to head; its URL."""
     query(_admin(url), f'CREATE DATABASE "{name}"')
-    new = url.rsplit("/", 1)[0] + "/" + name
+    new = with_database(url, name)
     if migrate:
         proc = subprocess.run(
             [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
@@ -340,4 +353,6 @@ def create_database(url: str, name: str, migrate: bool = True) -> str:
 
 def drop_database(url: str) -> None:
     """Drop the database of `url` (its connections closed)."""
-    query(_admin(url), f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    from urllib.parse import urlsplit
+
+    query(_admin(url), f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')

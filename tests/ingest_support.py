@@ -88,9 +88,7 @@ def read_topic(env: dict[str, str], topic: str, key_field: str = "id") -> list[t
     messages unpacked (`unbatch`)."""
 
     async def run() -> list[tuple[str, bytes]]:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False, auto_offset_reset="earliest"
-        )
+        consumer = AIOKafkaConsumer(**harness.kafka(env), enable_auto_commit=False, auto_offset_reset="earliest")
         await consumer.start()
         try:
             parts = consumer.partitions_for_topic(topic)

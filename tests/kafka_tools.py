@@ -26,7 +26,7 @@ async def produce_async(
     batches of `chunk` acknowledged together, or paced at `rate` records/s; return once every
     record is acknowledged (acks=all), with the wall-clock time each one was sent."""
     args = {"acks": "all", "linger_ms": 5, "max_batch_size": 256 * 1024, **producer_args}
-    producer = AIOKafkaProducer(bootstrap_servers=harness.bootstrap(env), **args)
+    producer = AIOKafkaProducer(**harness.kafka(env), **args)
     await producer.start()
     sent: list[float] = []
     try:
@@ -62,9 +62,7 @@ def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: 
     """Every record of `topic` from the beginning (until `expect` records, or end offsets)."""
 
     async def run() -> list:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=harness.bootstrap(env), enable_auto_commit=False, auto_offset_reset="earliest"
-        )
+        consumer = AIOKafkaConsumer(**harness.kafka(env), enable_auto_commit=False, auto_offset_reset="earliest")
         await consumer.start()
         try:
             parts = consumer.partitions_for_topic(topic)
@@ -99,7 +97,7 @@ def read_all(env: Mapping[str, str], topic: str, timeout: float = 30.0, expect: 
 
 def partition_count(env: Mapping[str, str], topic: str) -> int:
     async def run() -> int:
-        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env))
+        consumer = AIOKafkaConsumer(**harness.kafka(env))
         await consumer.start()
         try:
             await consumer._client.force_metadata_update()
@@ -115,8 +113,8 @@ def lag(env: Mapping[str, str], group: str, topics: Iterable[str]) -> dict[str, 
     from aiokafka.admin import AIOKafkaAdminClient
 
     async def run() -> dict[str, int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap(env))
-        consumer = AIOKafkaConsumer(bootstrap_servers=harness.bootstrap(env))
+        admin = AIOKafkaAdminClient(**harness.kafka(env))
+        consumer = AIOKafkaConsumer(**harness.kafka(env))
         await admin.start()
         await consumer.start()
         try:

@@ -240,3 +240,20 @@ def wipe(path) -> None:
 
 def now() -> float:
     return time.time()
+
+
+def sink_dead_letter(env: Mapping[str, str], post_id: str, title: str = "forbidden title") -> None:
+    """A sink-stage dead letter of post `post_id`: a CHECK constraint refuses its title while the
+    post goes through the worker; once it is in dlq_events the constraint is dropped, so that a
+    replay of it lands in posts."""
+    url = env["DATABASE_URL"]
+    harness.query(url, f"ALTER TABLE posts ADD CONSTRAINT no_forbidden CHECK (title <> '{title}') NOT VALID")
+    try:
+        send(env, env["TOPIC_POSTS"], [snapshot(post_id, time.time() - 30, 3, 1, title=title)])
+        harness.wait_for(
+            lambda: harness.query(url, "SELECT count(*) FROM dlq_events WHERE key = %s", (post_id,))[0][0] == 1,
+            60,
+            "the sink's dead letter",
+        )
+    finally:
+        harness.query(url, "ALTER TABLE posts DROP CONSTRAINT no_forbidden")

@@ -3,6 +3,12 @@
 #   tools/stack.sh up      start what is not already answering, migrate, write .env.local
 #   tools/stack.sh down    stop what `up` started; servers found already running are left alone, and named
 #   tools/stack.sh status  what answers where
+#   tools/stack.sh secure  the same services with TLS required, beside them (docs/deploy.md): Kafka with a
+#                          SASL_SSL (SCRAM-SHA-512) listener and a mutual-TLS one (kafka.sh start-secure),
+#                          PostgreSQL on ${PG_TLS_PORT:-55433} accepting TLS only, Redis on
+#                          ${REDIS_TLS_PORT:-56380} speaking TLS only; certificates from tools/tls/certs.py in
+#                          .cache/tls; their settings (sslmode=verify-full, rediss://) in .cache/stack/secure.env
+#   tools/stack.sh up-secure   `up`, then `secure`, and .env.local with the secured settings (`make up-secure`)
 # Servers found running at KAFKA_BROKER_URL / DATABASE_URL / REDIS_URL are used as they are;
 # otherwise throwaway ones are started (PostgreSQL on 55432, Redis on 56379, Kafka on 9092),
 # installing Debian's postgresql / redis-server where missing.
@@ -97,11 +103,77 @@ redis_up() {
   echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" >> "$state/env"
 }
 
-migrate() {
+migrate() {  # [env file]
+  local env=${1:-$state/env}
   if [ -x "$py" ] && [ -f "$root/alembic.ini" ]; then
-    (cd "$root" && set -a && . "$state/env" && set +a && "$py" -m alembic -c alembic.ini upgrade head >/dev/null) \
+    (cd "$root" && set -a && . "$env" && set +a && "$py" -m alembic -c alembic.ini upgrade head >/dev/null) \
       && log "migrations applied" || { log "migrations failed"; exit 1; }
   fi
+}
+
+# ------------------------------------------------------------------ TLS (secure)
+certs="$root/.cache/tls"
+PG_TLS_PORT=${PG_TLS_PORT:-55433}
+REDIS_TLS_PORT=${REDIS_TLS_PORT:-56380}
+
+pg_tls_up() {  # a PostgreSQL that takes TLS connections only (pg_hba: hostssl)
+  local bin; bin=$(pg_bin)
+  local home="${pg_home}-tls"
+  local url="postgresql://postgres@localhost:$PG_TLS_PORT/redditstream?sslmode=verify-full&sslrootcert=$certs/ca.pem"
+  if ! PGCONNECT_TIMEOUT=3 psql "$url" -Atqc 'select 1' >/dev/null 2>&1; then
+    mkdir -p "$home"; chown postgres:postgres "$home"; chmod 700 "$home"
+    if [ ! -f "$home/data/PG_VERSION" ]; then
+      runuser -u postgres -- "$bin/initdb" -D "$home/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+      printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n' > "$home/data/pg_hba.conf"
+    fi
+    install -o postgres -g postgres -m 600 "$certs/server.key" "$home/data/server.key"
+    install -o postgres -g postgres -m 644 "$certs/server.pem" "$home/data/server.crt"
+    runuser -u postgres -- "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 start \
+      -o "-p $PG_TLS_PORT -c listen_addresses=localhost -c unix_socket_directories=$home -c ssl=on \
+          -c fsync=off -c synchronous_commit=off -c max_connections=200" >/dev/null
+    mark postgres-tls
+    psql -h "$home" -p "$PG_TLS_PORT" -U postgres -Atqc "select 1 from pg_database where datname='redditstream'" postgres | grep -q 1 \
+      || psql -h "$home" -p "$PG_TLS_PORT" -U postgres -qc "create database redditstream" postgres >/dev/null
+    log "postgres (TLS only): started on localhost:$PG_TLS_PORT (data in $home)"
+  fi
+  echo "DATABASE_URL='$url'" >> "$state/secure.env"
+}
+
+redis_tls_up() {  # a Redis that speaks TLS only
+  local home="$state/redis-tls"
+  if ! redis-cli --tls --cacert "$certs/ca.pem" -h localhost -p "$REDIS_TLS_PORT" ping 2>/dev/null | grep -q PONG; then
+    mkdir -p "$home"
+    redis-server --port 0 --tls-port "$REDIS_TLS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$home" \
+      --tls-cert-file "$certs/server.pem" --tls-key-file "$certs/server.key" --tls-ca-cert-file "$certs/ca.pem" \
+      --tls-auth-clients no --pidfile "$home/redis.pid" --logfile "$home/redis.log" --save "" --appendonly no \
+      --databases 64 >/dev/null
+    for _ in $(seq 1 50); do
+      redis-cli --tls --cacert "$certs/ca.pem" -h localhost -p "$REDIS_TLS_PORT" ping 2>/dev/null | grep -q PONG && break
+      sleep 0.1
+    done
+    mark redis-tls
+    log "redis (TLS only): started on localhost:$REDIS_TLS_PORT"
+  fi
+  echo "REDIS_URL='rediss://localhost:$REDIS_TLS_PORT/0?ssl_ca_certs=$certs/ca.pem&ssl_check_hostname=true'" >> "$state/secure.env"
+}
+
+secure_up() {
+  [ -x "$py" ] || { log "the secured stack needs the project's venv (make install) for its certificates"; exit 1; }
+  local before; before=$(cat "$certs/ca.pem" 2>/dev/null | md5sum)
+  TLS_SERVER_NAMES=${TLS_SERVER_NAMES:-kafka,postgres,redis} "$py" "$root/tools/tls/certs.py" "$certs"
+  if [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then  # new certificates: servers restart with them
+    "$root/tools/kafka/kafka.sh" stop secure
+    [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
+    [ -f "$state/redis-tls/redis.pid" ] && kill "$(cat "$state/redis-tls/redis.pid")" 2>/dev/null || true
+    for _ in $(seq 1 50); do port_open "$REDIS_TLS_PORT" || break; sleep 0.1; done
+  fi
+  : > "$state/secure.env"
+  "$root/tools/kafka/kafka.sh" start-secure "$certs"
+  mark kafka-secure
+  grep -v '^#' "$root/.cache/kafka/run/secure/client.env" >> "$state/secure.env"
+  pg_tls_up; redis_tls_up
+  migrate "$state/secure.env"
+  chmod 600 "$state/secure.env"
 }
 
 case "${1:-up}" in
@@ -112,6 +184,14 @@ case "${1:-up}" in
     migrate
     { echo "# written by tools/stack.sh up; read by streams.settings (the environment wins)"; cat "$state/env"; } > "$root/.env.local"
     log "up in $((SECONDS - t0)) s; settings in .env.local" ;;
+  secure)
+    t0=$SECONDS; secure_up
+    log "secured services up in $((SECONDS - t0)) s; settings in .cache/stack/secure.env" ;;
+  up-secure)
+    "$0" up; t0=$SECONDS; secure_up
+    { echo "# written by tools/stack.sh up-secure: Kafka over SASL_SSL, PostgreSQL and Redis over TLS"; cat "$state/secure.env"; } > "$root/.env.local"
+    chmod 600 "$root/.env.local"
+    log "secured services up in $((SECONDS - t0)) s; settings in .env.local (\`make up\` goes back to PLAINTEXT)" ;;
   down)
     # stop what `up` started here (.cache/stack/started); name what it found running and leaves
     stopped=(); left=(); gone=()
@@ -141,11 +221,18 @@ case "${1:-up}" in
         gone+=("$name")
       fi
     done
+    if grep -qx kafka-secure "$state/started" 2>/dev/null; then "$root/tools/kafka/kafka.sh" stop secure; stopped+=("kafka (secure)"); fi
+    if grep -qx postgres-tls "$state/started" 2>/dev/null; then
+      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true; stopped+=("postgres (TLS)")
+    fi
+    if grep -qx redis-tls "$state/started" 2>/dev/null; then
+      kill "$(cat "$state/redis-tls/redis.pid" 2>/dev/null)" 2>/dev/null || true; stopped+=("redis (TLS)")
+    fi
     rm -f "$state/started"
     log "down: stopped $(join "${stopped[@]:-nothing}"); left running $(join "${left[@]:-nothing}")${gone[*]:+; not running $(join "${gone[@]}")}" ;;
   status)
     port_open "${KAFKA_PORT:-9092}" && echo "kafka: 127.0.0.1:${KAFKA_PORT:-9092}" || echo "kafka: down"
     port_open "$PG_PORT" && echo "postgres: 127.0.0.1:$PG_PORT" || echo "postgres: down"
     port_open "$REDIS_PORT" && echo "redis: 127.0.0.1:$REDIS_PORT" || echo "redis: down" ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|secure|up-secure" >&2; exit 2 ;;
 esac

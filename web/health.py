@@ -8,6 +8,7 @@ import time
 import psycopg
 import redis.asyncio as aioredis
 
+from streams import kafka_check
 from streams.app import app, settings
 from streams.runtime import recovery
 from streams.runtime.consumer import ordered_consumer
@@ -41,6 +42,19 @@ async def _check_redis() -> str:
         return f"error: {type(exc).__name__}: {str(exc)[:200]}"
     finally:
         await client.aclose()
+
+
+CONNECTION_TTL_S = 15.0  # how long one connection check answers /ready/
+_connection: kafka_check.Outcome | None = None
+
+
+async def _check_connection() -> kafka_check.Outcome:
+    """Whether a new connection to the brokers authenticates now (cached CONNECTION_TTL_S): a
+    password rotated away or a certificate that expired shows here, with its one line."""
+    global _connection
+    if _connection is None or time.time() - _connection.checked_at > CONNECTION_TTL_S:
+        _connection = await kafka_check.check(settings, timeout=2.0)
+    return _connection
 
 
 def kafka_state() -> dict:
@@ -78,8 +92,12 @@ def kafka_state() -> dict:
 
 @app.page("/ready/")
 async def ready(web, request):
-    database, cache = await asyncio.gather(_check_database(), _check_redis())
+    database, cache, connection = await asyncio.gather(_check_database(), _check_redis(), _check_connection())
     kafka = kafka_state()
+    # "connection": the security in use (never the password) and whether it authenticates:
+    # {"state": "ok" | "failed" | "unreachable", "security", "broker", "detail", "checked_at"}
+    kafka["connection"] = connection.as_dict()
+    kafka["ok"] = kafka["ok"] and connection.ok
     # Redis is a mirror: without it the worker still does its job (degraded), so it is reported
     # but does not make the worker unready.
     is_ready = kafka["ok"] and database == "ok"

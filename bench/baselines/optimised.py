@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import psycopg
 from aiokafka import AIOKafkaConsumer
+from connection import kafka_security
 from seed_sql import (
     HISTORY_COLUMNS,
     HISTORY_CONFLICT,
@@ -67,6 +68,7 @@ async def main() -> None:
     consumer = AIOKafkaConsumer(
         *a.topics.split(","),
         bootstrap_servers=a.bootstrap,
+        **kafka_security(),
         group_id=a.group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

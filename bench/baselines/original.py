@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import psycopg
 import redis
 from aiokafka import AIOKafkaConsumer
+from connection import kafka_security
 from seed_sql import (
     HISTORY_COLUMNS,
     HISTORY_CONFLICT,
@@ -63,6 +64,7 @@ async def main() -> None:
     consumer = AIOKafkaConsumer(
         *a.topics.split(","),
         bootstrap_servers=a.bootstrap,
+        **kafka_security(),
         group_id=a.group,
         auto_offset_reset="earliest",
         enable_auto_commit=True,

@@ -62,6 +62,8 @@ async def backfill(
     from streams.backfill.run import backfill_file
     from streams.commands import setup_logging, stop_event
     from streams.ingest.producer import BufferedProducer
+    from streams.kafka_check import preflight
+    from streams.kafka_client import client_options
     from streams.settings import _subreddits
 
     setup_logging(settings)
@@ -78,6 +80,7 @@ async def backfill(
     counts = Counts()
     producer = None
     if not dry_run:
+        await preflight(settings, wait=settings.ingest_retry_max_seconds, required=True)
         bootstrap = bootstrap_servers(settings.kafka_broker_url)
         producer = BufferedProducer.from_settings(
             settings,
@@ -87,6 +90,7 @@ async def backfill(
                 [settings.topic_backfill, settings.topic_comments],
                 settings.topic_partitions,
                 settings.topic_replication,
+                security=client_options(settings),
             ),
             client="backfill",
         )

@@ -28,11 +28,16 @@ async def ingest(self) -> None:
     from streams.ingest.producer import BufferedProducer
     from streams.ingest.reddit import RedditClient, open_reddit
     from streams.ingest.scheduler import Ingest
+    from streams.kafka_check import preflight
+    from streams.kafka_client import client_options
 
     setup_logging(settings)
     stop = stop_event()
     if settings.ingest_metrics_port:
         start_http_server(settings.ingest_metrics_port, addr=settings.web_host)
+    # a configuration that cannot connect ends here with one line; an absent broker does not
+    # (records are buffered until it comes)
+    await preflight(settings, wait=0, required=False)
     bootstrap = bootstrap_servers(settings.kafka_broker_url)
     producer = BufferedProducer.from_settings(
         settings,
@@ -42,6 +47,7 @@ async def ingest(self) -> None:
             [settings.topic_posts, settings.topic_refresh, settings.topic_comments],
             settings.topic_partitions,
             settings.topic_replication,
+            security=client_options(settings),
         ),
     )
     budget = Budget(settings.ingest_ratelimit_reserve)

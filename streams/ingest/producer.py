@@ -28,6 +28,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from streams.ingest.metrics import BUFFERED
+from streams.kafka_client import client_options
 from streams.retry import Backoff
 from streams.settings import Settings
 
@@ -44,7 +45,10 @@ class Record:
 
 
 def producer_config(settings: Settings, bootstrap: str) -> dict:
+    """aiokafka's producer options: acks=all, idempotent, the batching settings, and how it
+    connects (streams.kafka_client: TLS, SASL)."""
     return {
+        **client_options(settings),
         "bootstrap_servers": bootstrap,
         "client_id": f"{settings.app_id}-ingest",
         "acks": "all" if settings.producer_acks == "all" else int(settings.producer_acks),

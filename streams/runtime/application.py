@@ -6,11 +6,14 @@ verified versions: streams.runtime.versions):
   skipped, leaving a worker that runs without some of its agents;
 - the transport's consumer is `OrderedConsumer` (streams.runtime.consumer): no offsets skipped
   after a rebalance.
+It also runs `preflight` (when set: the Kafka connection check, streams.kafka_check) when it
+first starts, before its consumer and producer connect (mode's `on_first_start` hook).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -19,6 +22,13 @@ from streams.runtime.consumer import OrderedConsumer
 
 
 class App(faust.App):
+    preflight: Callable[[], Awaitable[object]] | None = None
+
+    async def on_first_start(self) -> None:
+        if self.preflight is not None:
+            await self.preflight()
+        await super().on_first_start()
+
     def _on_autodiscovery_error(self, name: str) -> None:
         raise RuntimeError(f"cannot import {name}") from sys.exc_info()[1]
 

@@ -64,7 +64,7 @@ class Load:
 
     async def _run(self) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=harness.bootstrap(self.env),
+            **harness.kafka(self.env),
             acks="all",
             enable_idempotence=True,
             linger_ms=5,

@@ -5,7 +5,6 @@ racing) publishes once; a replay that fails again is attempt 2."""
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from streams.deadletter import ATTEMPT_HEADER
 from tests import harness
 from tests.kafka_tools import produce, read_all
-from tests.scenario import snapshot
+from tests.scenario import sink_dead_letter
 
 q = harness.query
 
@@ -30,13 +29,7 @@ def call(w: harness.Worker, path: str, method: str = "GET", admin: bool = False)
 def test_a_sink_dead_letter_fixed_and_replayed_lands_in_posts(start_worker, worker_env):
     url = worker_env["DATABASE_URL"]
     w = start_worker()
-    q(url, "ALTER TABLE posts ADD CONSTRAINT no_forbidden CHECK (title <> 'forbidden title') NOT VALID")
-    try:
-        snap = snapshot("fix1", time.time() - 30, 3, 1, title="forbidden title")
-        produce(worker_env, worker_env["TOPIC_POSTS"], [("fix1", json.dumps(snap).encode())])
-        harness.wait_for(lambda: q(url, "SELECT count(*) FROM dlq_events")[0][0] == 1, 60, "the sink's dead letter")
-    finally:
-        q(url, "ALTER TABLE posts DROP CONSTRAINT no_forbidden")
+    sink_dead_letter(worker_env, "fix1")
     status, body = call(w, "/dlq/")
     (letter,) = body["dead_letters"]
     assert status == 200 and letter["source_topic"] == worker_env["TOPIC_OBSERVATIONS"]

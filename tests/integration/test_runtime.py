@@ -106,7 +106,7 @@ def delete_topics(env: dict, topics: list[str]) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
 
     async def run() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=harness.bootstrap(env))
+        admin = AIOKafkaAdminClient(**harness.kafka(env))
         await admin.start()
         try:
             await admin.delete_topics(topics)

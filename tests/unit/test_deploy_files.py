@@ -280,7 +280,7 @@ def test_compose_secrets_come_from_env_and_are_required():
     example = (ROOT / ".env.example").read_text()
     undocumented = sorted(
         v
-        for v in ds.compose_variables("docker-compose.yml", "docker-compose.cluster.yml")
+        for v in ds.compose_variables("docker-compose.yml", "docker-compose.cluster.yml", "docker-compose.secure.yml")
         if not re.search(rf"^#?\s*{v}=", example, re.MULTILINE)
     )
     assert not undocumented, f"not in .env.example: {undocumented}"
@@ -519,3 +519,26 @@ def test_metric_name_parser():
     )
     assert {"r_total", "r_created", "h_bucket", "h_sum", "h_count", "g"} <= names
     assert labels["r_total"] == {"a"} and labels["h_bucket"] == {"le"}
+
+
+def test_compose_secure_override_requires_tls_of_every_client():
+    s = config("docker-compose.yml", "docker-compose.secure.yml", env={**SECRETS, "KAFKA_SASL_PASSWORD": "pw"})[
+        "services"
+    ]
+    for app in ("worker", "ingest", "migrate", "simulate"):
+        e = s[app]["environment"]
+        assert e["DATABASE_URL"].endswith("?sslmode=verify-full&sslrootcert=/certs/ca.pem"), app
+        assert e["REDIS_URL"].startswith("rediss://") and "ssl_ca_certs=/certs/ca.pem" in e["REDIS_URL"], app
+        assert (e["KAFKA_BROKER_URL"], e["KAFKA_SECURITY_PROTOCOL"]) == ("kafka://kafka:9094", "SASL_SSL"), app
+        Settings.from_mapping({k: v for k, v in e.items() if k != "KAFKA_SSL_CAFILE"})  # valid settings
+    for app in ("worker", "ingest"):
+        assert s[app]["depends_on"]["kafka-scram"] == {"condition": "service_completed_successfully"}
+    kafka = s["kafka"]["environment"]
+    assert "SASL_SSL://kafka:9094" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert kafka["KAFKA_LISTENER_NAME_SASL__SSL_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert "SCRAM-SHA-512=[password=pw]" in s["kafka-scram"]["command"]
+    assert "ssl=on" in s["postgres"]["command"] and "--tls-port" in s["redis"]["command"]
+    assert s["redis"]["command"][s["redis"]["command"].index("--port") + 1] == "0"
+    # without the SASL password the override refuses to start
+    proc = ds.compose_config("docker-compose.yml", "docker-compose.secure.yml", env=SECRETS)
+    assert proc.returncode != 0 and "KAFKA_SASL_PASSWORD" in proc.stderr

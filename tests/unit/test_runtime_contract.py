@@ -288,3 +288,23 @@ async def test_a_malformed_request_is_a_json_400_and_one_log_line(request_bytes,
         assert ok.startswith(b"HTTP/1.1 200 ") and ok.endswith(b"hi")
     finally:
         await runner.cleanup()
+
+
+def test_the_connection_check_and_preflight_hooks_exist_with_their_shapes():
+    """streams.kafka_check opens its one connection with aiokafka's `create_conn` (the same
+    security arguments as the clients), and App.preflight runs in mode's `on_first_start`,
+    which a Service awaits before it starts its dependencies (the consumer, the producer)."""
+    from aiokafka import errors
+    from aiokafka.conn import create_conn
+    from mode import Service
+
+    params = inspect.signature(create_conn).parameters
+    for name in ("security_protocol", "ssl_context", "sasl_mechanism", "sasl_plain_username", "sasl_plain_password"):
+        assert name in params, name
+    assert "request_timeout_ms" in params
+    for name in ("SaslAuthenticationFailed", "UnsupportedSaslMechanismError", "IllegalSaslStateError"):
+        assert issubclass(getattr(errors, name), errors.KafkaError), name
+    assert inspect.iscoroutinefunction(Service.on_first_start)
+    source = inspect.getsource(Service._actually_start)
+    assert source.index("on_first_start") < source.index("on_start()")
+    assert App.on_first_start is not Service.on_first_start

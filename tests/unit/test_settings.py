@@ -146,7 +146,7 @@ def test_reddit_api_url_loses_trailing_slash():
 def test_every_setting_is_documented_once_with_its_default():
     rows = documented()
     names = [name for name, _, _ in rows]
-    assert len(names) == len(set(names)) == 83
+    assert len(names) == len(set(names)) == 92
     assert {"TOPIC_PARTITIONS", "ADMIN_TOKEN", "TRENDING_THRESHOLD", "TRENDING_WEIGHT_SENTIMENT"} <= set(names)
     assert "TRENDING" not in names  # a group is its variables, not one of its own
     table = markdown_table()

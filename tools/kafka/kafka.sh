@@ -3,6 +3,12 @@
 #   kafka.sh fetch                 resolve the jars into .cache/kafka/libs (once)
 #   kafka.sh start                 single node: 127.0.0.1:${KAFKA_PORT:-9092}
 #   kafka.sh start-cluster         3 nodes on loopback: 127.0.0.1:19092,19094,19096 (RF 3, min ISR 2)
+#   kafka.sh start-secure DIR      single node with TLS listeners, certificates from DIR (tools/tls/certs.py):
+#                                  SASL_SSL on ${KAFKA_SECURE_PORT:-9194} (SCRAM-SHA-512 and PLAIN, user
+#                                  redditstream, password made at format time), SSL with client
+#                                  certificates required (mutual TLS) on the next port; the client
+#                                  settings are written to .cache/kafka/run/secure/client.env
+#   kafka.sh scram-user NAME PASSWORD   add a SCRAM-SHA-512 user to the secure node, or change its password
 #   kafka.sh stop [NAME]           stop a node (single) or all nodes (cluster), or one node: cluster/1
 #   kafka.sh kill NAME             kill -9 one node (e.g. cluster/2), for fault tests
 #   kafka.sh restart NAME          start a stopped node again (its data is kept)
@@ -71,6 +77,54 @@ log.cleaner.backoff.ms=5000
 PROPS
 }
 
+secure_props() {  # dir port certs password: a SASL_SSL listener on port, mutual TLS on port+1
+  local dir=$1 port=$2 certs=$3 password=$4
+  write_props "$dir" 1 $((port - 2)) $((port - 1)) "1@127.0.0.1:$((port - 1))" 1 1
+  sed -i -e "s#^listeners=.*#listeners=PLAINTEXT://127.0.0.1:$((port - 2)),CONTROLLER://127.0.0.1:$((port - 1)),SASL_SSL://127.0.0.1:$port,SSL://127.0.0.1:$((port + 1))#" \
+    -e "s#^advertised.listeners=.*#advertised.listeners=PLAINTEXT://127.0.0.1:$((port - 2)),SASL_SSL://127.0.0.1:$port,SSL://127.0.0.1:$((port + 1))#" \
+    -e "s#^listener.security.protocol.map=.*#listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL#" \
+    "$dir/server.properties"
+  cat >> "$dir/server.properties" <<PROPS
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$dir/truststore.pem
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_redditstream="$password";
+PROPS
+}
+
+start_secure() {  # certs dir
+  local certs=${1:?certificate directory (tools/tls/certs.py)} dir="$run/secure" port=${KAFKA_SECURE_PORT:-9194}
+  certs=$(cd "$certs" && pwd)
+  mkdir -p "$dir"
+  if [ ! -f "$dir/password" ]; then
+    (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$dir/password")
+  fi
+  local password; password=$(cat "$dir/password")
+  # the server's key and chain in one PEM keystore (an unencrypted PKCS#8 key needs no password)
+  (umask 077; cat "$certs/server.key" "$certs/server.pem" > "$dir/keystore.pem")
+  cp "$certs/ca.pem" "$dir/truststore.pem"
+  [ -f "$dir/server.properties" ] || secure_props "$dir" "$port" "$certs" "$password"
+  # the SCRAM credentials are written into the metadata log when the node is formatted
+  SCRAM="SCRAM-SHA-512=[name=redditstream,password=$password]" start_node secure 1 "$port" $((port - 1)) "1@127.0.0.1:$((port - 1))" 1 1
+  (umask 077; cat > "$dir/client.env" <<ENV
+# the secured broker of tools/kafka/kafka.sh start-secure: SASL_SSL with SCRAM-SHA-512
+KAFKA_BROKER_URL=kafka://127.0.0.1:$port
+KAFKA_SECURITY_PROTOCOL=SASL_SSL
+KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+KAFKA_SASL_USERNAME=redditstream
+KAFKA_SASL_PASSWORD=$password
+KAFKA_SSL_CAFILE=$certs/ca.pem
+# mutual TLS on the next port: KAFKA_BROKER_URL=kafka://127.0.0.1:$((port + 1)) KAFKA_SECURITY_PROTOCOL=SSL
+# KAFKA_SSL_CAFILE=$certs/ca.pem KAFKA_SSL_CERTFILE=$certs/client.pem KAFKA_SSL_KEYFILE=$certs/client.key
+ENV
+  )
+  wait_ports "$port" $((port + 1)); log "secure broker ready: SASL_SSL 127.0.0.1:$port, mutual TLS 127.0.0.1:$((port + 1))"
+}
+
 start_node() {  # name id port cport voters rf isr
   local name=$1 id=$2 port=$3 cport=$4 voters=$5 rf=$6 isr=$7
   local dir="$run/$name"
@@ -82,7 +136,8 @@ start_node() {  # name id port cport voters rf isr
   if [ ! -f "$dir/data/meta.properties" ]; then
     local cid_file="$run/${name%%/*}.cluster-id"
     [ -f "$cid_file" ] || java_cmd "$dir" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 > "$cid_file"
-    java_cmd "$dir" kafka.tools.StorageTool format -t "$(cat "$cid_file")" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
+    java_cmd "$dir" kafka.tools.StorageTool format -t "$(cat "$cid_file")" -c "$dir/server.properties" \
+      ${SCRAM:+--add-scram "$SCRAM"} >"$dir/logs/format.log" 2>&1 \
       || { log "formatting $name failed:"; cat "$dir/logs/format.log" >&2; exit 1; }
   fi
   (EXEC="exec setsid" exec_java "$dir" kafka.Kafka "$dir/server.properties") >"$dir/logs/stdout.log" 2>&1 </dev/null &
@@ -127,6 +182,10 @@ case "$cmd" in
     fetch
     for i in 1 2 3; do start_node "cluster/$i" "$i" "$(cluster_port "$i")" $(( $(cluster_port "$i") + 1 )) "$cluster_voters" 3 2; done
     wait_ports 19092 19094 19096; log "cluster ready on 127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096" ;;
+  start-secure) fetch; start_secure "${2:-}" ;;
+  scram-user)
+    exec_java "$run/secure" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$((${KAFKA_SECURE_PORT:-9194} - 2))" \
+      --alter --add-config "SCRAM-SHA-512=[password=${3:?password}]" --entity-type users --entity-name "${2:?user}" >/dev/null ;;
   restart)
     name=${2:?node name}; i=${name##*/}
     start_node "$name" "$i" "$(cluster_port "$i")" $(( $(cluster_port "$i") + 1 )) "$cluster_voters" 3 2
@@ -134,7 +193,7 @@ case "$cmd" in
   kill) stop_dir "$run/${2:?node name}" KILL ;;
   stop)
     if [ -n "${2:-}" ]; then stop_dir "$run/$2"
-    else stop_dir "$run/single"; for i in 1 2 3; do stop_dir "$run/cluster/$i"; done; fi ;;
+    else stop_dir "$run/single"; stop_dir "$run/secure"; for i in 1 2 3; do stop_dir "$run/cluster/$i"; done; fi ;;
   wipe) "$0" stop; rm -rf "$run" ;;
-  *) echo "usage: $0 fetch|start|start-cluster|stop [NAME]|kill NAME|restart NAME|wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 fetch|start|start-cluster|start-secure DIR|scram-user NAME PASSWORD|stop [NAME]|kill NAME|restart NAME|wipe" >&2; exit 2 ;;
 esac

@@ -1,0 +1,13 @@
+"""How the baselines connect to Kafka: the same KAFKA_* settings as the pipeline (TLS, SASL), so
+that a comparison on a secured cluster is a comparison (streams.kafka_client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def kafka_security() -> dict[str, Any]:
+    from streams.kafka_client import client_options
+    from streams.settings import Settings, environment
+
+    return client_options(Settings.from_mapping({k: v for k, v in environment().items() if k.startswith("KAFKA_")}))
