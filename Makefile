@@ -96,7 +96,7 @@ wheel: install
 	$(BIN)/pip wheel --no-deps --no-build-isolation --wheel-dir dist .
 
 # the benchmarks of the parts and the end-to-end comparison (≈ 30 min; docs/benchmarks.md)
-BENCHES := ingest_bench processing_bench sink_bench web_bench backfill_bench e2e
+BENCHES := ingest_bench processing_bench sink_bench web_bench backfill_bench comments_bench e2e
 bench: up
 	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 	$(BIN)/python bench/e2e.py --workers 1,2,4

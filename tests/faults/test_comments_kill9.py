@@ -43,7 +43,7 @@ class CommentLoad:
 
     async def _run(self) -> None:
         producer = BufferedProducer(
-            {"bootstrap_servers": harness.bootstrap(self.env), "acks": "all", "enable_idempotence": True},
+            {**harness.kafka(self.env), "acks": "all", "enable_idempotence": True},
             capacity=5000,
             linger=0.05,
         )

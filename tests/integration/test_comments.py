@@ -25,7 +25,7 @@ def send_batched(env: dict, topic: str, records: list[tuple[str, bytes]]) -> int
     """Through ingest's own producer: batches per partition of the post id's murmur2 hash."""
 
     async def run() -> int:
-        producer = BufferedProducer({"bootstrap_servers": harness.bootstrap(env), "acks": "all"}, capacity=10_000)
+        producer = BufferedProducer({**harness.kafka(env), "acks": "all"}, capacity=10_000)
         await producer.start()
         try:
             for key, value in records:
