@@ -5,8 +5,8 @@
 #   tools/stack.sh status  what answers where
 #   tools/stack.sh secure  the same services with TLS required, beside them (docs/deploy.md): Kafka with a
 #                          SASL_SSL (SCRAM-SHA-512) listener and a mutual-TLS one (kafka.sh start-secure),
-#                          PostgreSQL on ${PG_TLS_PORT:-55433} accepting TLS only, Redis on
-#                          ${REDIS_TLS_PORT:-56380} speaking TLS only; certificates from tools/tls/certs.py in
+#                          PostgreSQL accepting TLS only, Redis speaking TLS only (ports of this checkout's
+#                          own, so that two checkouts' secured stacks do not meet); certificates from tools/tls/certs.py in
 #                          .cache/tls; their settings (sslmode=verify-full, rediss://) in .cache/stack/secure.env
 #   tools/stack.sh up-secure   `up`, then `secure`, and .env.local with the secured settings (`make up-secure`)
 # Servers found running at KAFKA_BROKER_URL / DATABASE_URL / REDIS_URL are used as they are;
@@ -113,8 +113,13 @@ migrate() {  # [env file]
 
 # ------------------------------------------------------------------ TLS (secure)
 certs="$root/.cache/tls"
-PG_TLS_PORT=${PG_TLS_PORT:-55433}
-REDIS_TLS_PORT=${REDIS_TLS_PORT:-56380}
+# Each checkout has its own CA, so its own secured servers, on ports derived from its path (slot
+# 0-199): Kafka 9200+4·slot (SASL_SSL; mutual TLS on the next port), PostgreSQL 55500+slot,
+# Redis 56500+slot. Override with KAFKA_SECURE_PORT, PG_TLS_PORT, REDIS_TLS_PORT.
+slot=$(( 16#$(echo "$root" | md5sum | cut -c1-4) % 200 ))
+export KAFKA_SECURE_PORT=${KAFKA_SECURE_PORT:-$((9200 + 4 * slot))}
+PG_TLS_PORT=${PG_TLS_PORT:-$((55500 + slot))}
+REDIS_TLS_PORT=${REDIS_TLS_PORT:-$((56500 + slot))}
 
 pg_tls_up() {  # a PostgreSQL that takes TLS connections only (pg_hba: hostssl)
   local bin; bin=$(pg_bin)
@@ -159,9 +164,9 @@ redis_tls_up() {  # a Redis that speaks TLS only
 
 secure_up() {
   [ -x "$py" ] || { log "the secured stack needs the project's venv (make install) for its certificates"; exit 1; }
-  local before; before=$(cat "$certs/ca.pem" 2>/dev/null | md5sum)
+  local before; before=$(md5sum < "$certs/ca.pem" 2>/dev/null || true)
   TLS_SERVER_NAMES=${TLS_SERVER_NAMES:-kafka,postgres,redis} "$py" "$root/tools/tls/certs.py" "$certs"
-  if [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then  # new certificates: servers restart with them
+  if [ -n "$before" ] && [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then  # new certificates: servers restart with them
     "$root/tools/kafka/kafka.sh" stop secure
     [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
     [ -f "$state/redis-tls/redis.pid" ] && kill "$(cat "$state/redis-tls/redis.pid")" 2>/dev/null || true

@@ -104,6 +104,8 @@ start_secure() {  # certs dir
   local certs=${1:?certificate directory (tools/tls/certs.py)} dir="$run/secure" port=${KAFKA_SECURE_PORT:-9194}
   certs=$(cd "$certs" && pwd)
   mkdir -p "$dir"
+  # the node keeps the port it was formatted with (its listeners are in server.properties)
+  if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else echo "$port" > "$dir/port"; fi
   if [ ! -f "$dir/password" ]; then
     (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$dir/password")
   fi
@@ -188,7 +190,7 @@ case "$cmd" in
     wait_ports 19092 19094 19096; log "cluster ready on 127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096" ;;
   start-secure) fetch; start_secure "${2:-}" ;;
   scram-user)
-    exec_java "$run/secure" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$((${KAFKA_SECURE_PORT:-9194} - 2))" \
+    exec_java "$run/secure" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$(( $(cat "$run/secure/port" 2>/dev/null || echo "${KAFKA_SECURE_PORT:-9194}") - 2))" \
       --alter --add-config "SCRAM-SHA-512=[password=${3:?password}]" --entity-type users --entity-name "${2:?user}" >/dev/null ;;
   restart)
     name=${2:?node name}; i=${name##*/}
