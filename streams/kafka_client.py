@@ -15,6 +15,7 @@ logged, and `describe` (what the logs, `/ready/` and the errors say) names the u
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 import faust
@@ -67,6 +68,12 @@ def client_options(settings: Settings, context: ssl.SSLContext | None = None) ->
         options["sasl_plain_username"] = settings.kafka_sasl_username
         options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
     return options
+
+
+def options_of(env: Mapping[str, str]) -> dict[str, Any]:
+    """`client_options` of an environment's KAFKA_* variables alone (the other settings of a
+    partial environment, a bench's or a test's, are not read)."""
+    return client_options(Settings.from_mapping({k: v for k, v in env.items() if k.startswith("KAFKA_")}))
 
 
 def faust_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:

@@ -101,11 +101,9 @@ def bootstrap(env: Mapping[str, str]) -> str:
 def kafka(env: Mapping[str, str]) -> dict:
     """aiokafka's connection options for an environment: its bootstrap servers and its security
     (KAFKA_SECURITY_PROTOCOL, SASL, TLS: streams.kafka_client), for any aiokafka client."""
-    from streams.kafka_client import client_options
-    from streams.settings import Settings
+    from streams.kafka_client import options_of
 
-    kafka_env = {k: v for k, v in env.items() if k.startswith("KAFKA_")}
-    return {"bootstrap_servers": bootstrap(env), **client_options(Settings.from_mapping(kafka_env))}
+    return {"bootstrap_servers": bootstrap(env), **options_of(env)}
 
 
 def unique(prefix: str = "t") -> str:

@@ -162,15 +162,19 @@ redis_tls_up() {  # a Redis that speaks TLS only
   echo "REDIS_URL='rediss://localhost:$REDIS_TLS_PORT/0?ssl_ca_certs=$certs/ca.pem&ssl_check_hostname=true'" >> "$state/secure.env"
 }
 
+secure_stop() {  # the secured servers of this checkout, whatever started them
+  "$root/tools/kafka/kafka.sh" stop secure
+  [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
+  [ -f "$state/redis-tls/redis.pid" ] && kill "$(cat "$state/redis-tls/redis.pid")" 2>/dev/null || true
+  for _ in $(seq 1 50); do port_open "$REDIS_TLS_PORT" || break; sleep 0.1; done
+}
+
 secure_up() {
   [ -x "$py" ] || { log "the secured stack needs the project's venv (make install) for its certificates"; exit 1; }
   local before; before=$(md5sum < "$certs/ca.pem" 2>/dev/null || true)
   TLS_SERVER_NAMES=${TLS_SERVER_NAMES:-kafka,postgres,redis} "$py" "$root/tools/tls/certs.py" "$certs"
   if [ -n "$before" ] && [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then  # new certificates: servers restart with them
-    "$root/tools/kafka/kafka.sh" stop secure
-    [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
-    [ -f "$state/redis-tls/redis.pid" ] && kill "$(cat "$state/redis-tls/redis.pid")" 2>/dev/null || true
-    for _ in $(seq 1 50); do port_open "$REDIS_TLS_PORT" || break; sleep 0.1; done
+    secure_stop
   fi
   : > "$state/secure.env"
   "$root/tools/kafka/kafka.sh" start-secure "$certs"
@@ -226,12 +230,8 @@ case "${1:-up}" in
         gone+=("$name")
       fi
     done
-    if grep -qx kafka-secure "$state/started" 2>/dev/null; then "$root/tools/kafka/kafka.sh" stop secure; stopped+=("kafka (secure)"); fi
-    if grep -qx postgres-tls "$state/started" 2>/dev/null; then
-      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true; stopped+=("postgres (TLS)")
-    fi
-    if grep -qx redis-tls "$state/started" 2>/dev/null; then
-      kill "$(cat "$state/redis-tls/redis.pid" 2>/dev/null)" 2>/dev/null || true; stopped+=("redis (TLS)")
+    if grep -qx -e kafka-secure -e postgres-tls -e redis-tls "$state/started" 2>/dev/null; then
+      secure_stop; stopped+=("the secured servers")
     fi
     rm -f "$state/started"
     log "down: stopped $(join "${stopped[@]:-nothing}"); left running $(join "${left[@]:-nothing}")${gone[*]:+; not running $(join "${gone[@]}")}" ;;

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def kafka_security() -> dict[str, Any]:
-    from streams.kafka_client import client_options
-    from streams.settings import Settings, environment
+    from streams.kafka_client import options_of
+    from streams.settings import environment
 
-    return client_options(Settings.from_mapping({k: v for k, v in environment().items() if k.startswith("KAFKA_")}))
+    return options_of(environment())
