@@ -120,6 +120,9 @@ slot=$(( 16#$(echo "$root" | md5sum | cut -c1-4) % 200 ))
 export KAFKA_SECURE_PORT=${KAFKA_SECURE_PORT:-$((9200 + 4 * slot))}
 PG_TLS_PORT=${PG_TLS_PORT:-$((55500 + slot))}
 REDIS_TLS_PORT=${REDIS_TLS_PORT:-$((56500 + slot))}
+# beside the TLS PostgreSQL's data: outside the checkout, so a server of a checkout made again at
+# the same path is still found (and stopped) by its pid file
+redis_tls_home="$(dirname "$pg_home")/redis-tls"
 
 pg_tls_up() {  # a PostgreSQL that takes TLS connections only (pg_hba: hostssl)
   local bin; bin=$(pg_bin)
@@ -145,7 +148,7 @@ pg_tls_up() {  # a PostgreSQL that takes TLS connections only (pg_hba: hostssl)
 }
 
 redis_tls_up() {  # a Redis that speaks TLS only
-  local home="$state/redis-tls"
+  local home="$redis_tls_home"
   if ! redis-cli --tls --cacert "$certs/ca.pem" -h localhost -p "$REDIS_TLS_PORT" ping 2>/dev/null | grep -q PONG; then
     mkdir -p "$home"
     redis-server --port 0 --tls-port "$REDIS_TLS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$home" \
@@ -164,8 +167,11 @@ redis_tls_up() {  # a Redis that speaks TLS only
 
 secure_stop() {  # the secured servers of this checkout, whatever started them
   "$root/tools/kafka/kafka.sh" stop secure
+  # a broker of a checkout made again at this path (its pid file went with the old .cache)
+  pkill -f "$root/.cache/kafka/run/secure/server.properties" 2>/dev/null || true
+  for _ in $(seq 1 120); do port_open "$KAFKA_SECURE_PORT" || break; sleep 0.5; done
   [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
-  [ -f "$state/redis-tls/redis.pid" ] && kill "$(cat "$state/redis-tls/redis.pid")" 2>/dev/null || true
+  [ -f "$redis_tls_home/redis.pid" ] && kill "$(cat "$redis_tls_home/redis.pid")" 2>/dev/null || true
   for _ in $(seq 1 50); do port_open "$REDIS_TLS_PORT" || break; sleep 0.1; done
 }
 
@@ -173,7 +179,9 @@ secure_up() {
   [ -x "$py" ] || { log "the secured stack needs the project's venv (make install) for its certificates"; exit 1; }
   local before; before=$(md5sum < "$certs/ca.pem" 2>/dev/null || true)
   TLS_SERVER_NAMES=${TLS_SERVER_NAMES:-kafka,postgres,redis} "$py" "$root/tools/tls/certs.py" "$certs"
-  if [ -n "$before" ] && [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then  # new certificates: servers restart with them
+  # new certificates (also a first set, in a checkout made again at the same path, whose servers
+  # from before may still run): the servers restart with them
+  if [ "$before" != "$(md5sum < "$certs/ca.pem")" ]; then
     secure_stop
   fi
   : > "$state/secure.env"
