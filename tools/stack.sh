@@ -172,6 +172,7 @@ secure_stop() {  # the secured servers of this checkout, whatever started them
   for _ in $(seq 1 120); do port_open "$KAFKA_SECURE_PORT" || break; sleep 0.5; done
   [ -f "${pg_home}-tls/data/postmaster.pid" ] && runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "${pg_home}-tls/data" -m fast stop >/dev/null 2>&1 || true
   [ -f "$redis_tls_home/redis.pid" ] && kill "$(cat "$redis_tls_home/redis.pid")" 2>/dev/null || true
+  pkill -f "redis-server 127.0.0.1:$REDIS_TLS_PORT\$" 2>/dev/null || true  # one whose pid file went with a checkout
   for _ in $(seq 1 50); do port_open "$REDIS_TLS_PORT" || break; sleep 0.1; done
 }
 
